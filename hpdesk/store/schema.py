@@ -1,0 +1,123 @@
+"""The schema, as forward-only sqlite-utils migrations, and the version check that skips them.
+
+`PRAGMA user_version` holds the number of migrations applied, so an up-to-date file is recognised
+with one pragma and no import of sqlite-utils (trials open the database at start-up).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING
+
+from hpdesk.store.connection import StoreError, write_transaction
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+SCHEMA_VERSION = 1
+
+
+def _m001_initial(db: Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE experiments (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            task TEXT NOT NULL,
+            plan TEXT NOT NULL,
+            state TEXT NOT NULL,
+            requested_state TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            scheduler_pid INTEGER,
+            scheduler_host TEXT,
+            heartbeat_at REAL,
+            workdir TEXT
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE trials (
+            id INTEGER PRIMARY KEY,
+            experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            params TEXT NOT NULL,
+            state TEXT NOT NULL,
+            requested_state TEXT,
+            device TEXT,
+            pid INTEGER,
+            host TEXT,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            ended_at REAL,
+            exit_code INTEGER,
+            objective REAL,
+            log_path TEXT,
+            message TEXT,
+            UNIQUE (experiment_id, number)
+        )"""
+    )
+    # Points are identified by (trial, metric, step): a resumed trial re-reporting a step
+    # replaces the point instead of duplicating it. The same index serves "points of trial T,
+    # metric M, in step order"; "what is new" uses the rowid watermark.
+    db.execute(
+        """
+        CREATE TABLE metrics (
+            trial_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            value REAL,
+            wall_time REAL NOT NULL
+        )"""
+    )
+    db.execute("CREATE UNIQUE INDEX metrics_trial_name_step ON metrics (trial_id, name, step)")
+    db.execute(
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            experiment_id INTEGER,
+            trial_id INTEGER,
+            kind TEXT NOT NULL,
+            level TEXT NOT NULL DEFAULT 'info',
+            message TEXT NOT NULL,
+            step INTEGER,
+            created_at REAL NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX events_trial ON events (trial_id)")
+    db.execute("CREATE INDEX trials_experiment ON trials (experiment_id, number)")
+
+
+_MIGRATIONS = (_m001_initial,)
+assert len(_MIGRATIONS) == SCHEMA_VERSION
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the file to `SCHEMA_VERSION`; safe when several processes open a new file at once."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database was written by a newer hpdesk (schema {version}, "
+            f"this version reads up to {SCHEMA_VERSION})"
+        )
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations("hpdesk")
+    for fn in _MIGRATIONS:
+        migrations(name=fn.__name__.lstrip("_"))(fn)
+    db = Database(conn)
+    with write_transaction(conn):
+        # Re-read inside the lock: another process may have migrated while we waited.
+        if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            if version == 0 and _has_foreign_tables(conn):
+                raise StoreError("this SQLite file is not an hpdesk database")
+            migrations.apply(db)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _has_foreign_tables(conn: sqlite3.Connection) -> bool:
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return bool(names - {"_sqlite_migrations"})

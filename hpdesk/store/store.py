@@ -1,0 +1,216 @@
+"""The store: experiments, trials, metrics and events in one SQLite file.
+
+Contract (as Optuna's BaseStorage states its own): one `Store` per process and thread; records
+returned are frozen snapshots; the scheduler owns experiment and trial state, a trial owns its
+metric points and events, and anyone may set a `requested_state` that the owner acts upon.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hpdesk.store.connection import StoreError, connect, write_transaction
+from hpdesk.store.records import Event, Experiment, MetricPoint, Trial
+from hpdesk.store.schema import migrate
+
+_EXPERIMENT_FIELDS = frozenset(
+    {"name", "state", "requested_state", "scheduler_pid", "scheduler_host", "heartbeat_at",
+     "workdir", "plan"}
+)
+_TRIAL_FIELDS = frozenset(
+    {"state", "requested_state", "device", "pid", "host", "started_at", "ended_at", "exit_code",
+     "objective", "log_path", "message", "params"}
+)
+INSERT_METRIC_SQL = (
+    "INSERT OR REPLACE INTO metrics (trial_id, name, step, value, wall_time) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=False, allow_nan=False)
+
+
+class Store:
+    """Typed access to one hpdesk database file (created and migrated on first open)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, must_exist: bool = False) -> None:
+        self.path = Path(path)
+        self.conn = connect(self.path, must_exist=must_exist)
+        self.conn.row_factory = sqlite3.Row
+        try:
+            migrate(self.conn)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise StoreError(f"{self.path} is not a usable hpdesk database: {exc}") from exc
+        except StoreError as exc:
+            self.conn.close()
+            raise StoreError(f"{self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        """Checkpoint the WAL so it does not grow between sessions, then close."""
+        try:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.OperationalError:
+            pass  # a reader holds it open; the next close will do it
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # experiments ---------------------------------------------------------------------------
+    def create_experiment(
+        self, name: str, task: str, plan: dict[str, Any], *, workdir: str | None = None
+    ) -> Experiment:
+        now = time.time()
+        cur = self.conn.execute(
+            "INSERT INTO experiments (name, task, plan, state, created_at, updated_at, workdir)"
+            " VALUES (?, ?, ?, 'created', ?, ?, ?)",
+            (name, task, _json(plan), now, now, workdir),
+        )
+        return self.experiment(int(cur.lastrowid or 0))
+
+    def experiment(self, experiment_id: int) -> Experiment:
+        row = self.conn.execute(
+            "SELECT * FROM experiments WHERE id = ?", (experiment_id,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no experiment {experiment_id} in {self.path}")
+        return Experiment.from_row(row)
+
+    def experiments(self) -> list[Experiment]:
+        rows = self.conn.execute("SELECT * FROM experiments ORDER BY id").fetchall()
+        return [Experiment.from_row(r) for r in rows]
+
+    def update_experiment(self, experiment_id: int, **fields: Any) -> None:
+        self._update("experiments", _EXPERIMENT_FIELDS, experiment_id, fields, stamp=True)
+
+    def beat(self, experiment_id: int) -> None:
+        """The scheduler's heartbeat: who runs the experiment, and that it is still alive."""
+        self.update_experiment(
+            experiment_id, scheduler_pid=os.getpid(), scheduler_host=socket.gethostname(),
+            heartbeat_at=time.time(),
+        )
+
+    # trials --------------------------------------------------------------------------------
+    def add_trial(
+        self, experiment_id: int, params: dict[str, Any], *, state: str = "queued"
+    ) -> Trial:
+        """Append a trial numbered after the experiment's last one (numbers start at 0)."""
+        with write_transaction(self.conn):
+            number = self.conn.execute(
+                "SELECT COALESCE(MAX(number) + 1, 0) FROM trials WHERE experiment_id = ?",
+                (experiment_id,),
+            ).fetchone()[0]
+            cur = self.conn.execute(
+                "INSERT INTO trials (experiment_id, number, params, state, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (experiment_id, number, _json(params), state, time.time()),
+            )
+        return self.trial(int(cur.lastrowid or 0))
+
+    def trial(self, trial_id: int) -> Trial:
+        row = self.conn.execute("SELECT * FROM trials WHERE id = ?", (trial_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no trial {trial_id} in {self.path}")
+        return Trial.from_row(row)
+
+    def trials(self, experiment_id: int | None = None) -> list[Trial]:
+        if experiment_id is None:
+            rows = self.conn.execute("SELECT * FROM trials ORDER BY experiment_id, number")
+        else:
+            rows = self.conn.execute(
+                "SELECT * FROM trials WHERE experiment_id = ? ORDER BY number", (experiment_id,)
+            )
+        return [Trial.from_row(r) for r in rows.fetchall()]
+
+    def update_trial(self, trial_id: int, **fields: Any) -> None:
+        self._update("trials", _TRIAL_FIELDS, trial_id, fields, stamp=False)
+
+    def _update(
+        self, table: str, allowed: frozenset[str], row_id: int, fields: dict[str, Any],
+        *, stamp: bool,
+    ) -> None:
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"cannot set {', '.join(sorted(unknown))} on {table}")
+        values = {k: _json(v) if k in ("params", "plan") else v for k, v in fields.items()}
+        if stamp:
+            values["updated_at"] = time.time()
+        assignments = ", ".join(f"{k} = ?" for k in values)
+        self.conn.execute(
+            f"UPDATE {table} SET {assignments} WHERE id = ?", (*values.values(), row_id)
+        )
+
+    # metrics -------------------------------------------------------------------------------
+    def write_metrics(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Insert (trial_id, name, step, value, wall_time) rows in one transaction."""
+        with write_transaction(self.conn):
+            self.conn.executemany(INSERT_METRIC_SQL, rows)
+
+    def series(self, trial_id: int, name: str) -> tuple[list[int], list[float | None]]:
+        """Steps and values of one metric of one trial, in step order."""
+        rows = self.conn.execute(
+            "SELECT step, value FROM metrics WHERE trial_id = ? AND name = ? ORDER BY step",
+            (trial_id, name),
+        ).fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows]
+
+    def metric_names(self, trial_id: int) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT DISTINCT name FROM metrics WHERE trial_id = ? ORDER BY name", (trial_id,)
+        )
+        return [r[0] for r in rows]
+
+    def points_after(
+        self, rowid: int, *, trial_ids: Sequence[int] | None = None, limit: int | None = None
+    ) -> list[MetricPoint]:
+        """Points written after the `rowid` watermark: the incremental read a poller makes."""
+        sql = "SELECT rowid, trial_id, name, step, value, wall_time FROM metrics WHERE rowid > ?"
+        args: list[Any] = [rowid]
+        if trial_ids is not None:
+            sql += f" AND trial_id IN ({', '.join('?' * len(trial_ids))})"
+            args.extend(trial_ids)
+        sql += " ORDER BY rowid"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [MetricPoint(*r) for r in self.conn.execute(sql, args)]
+
+    def last_step(self, trial_id: int) -> int | None:
+        row = self.conn.execute(
+            "SELECT MAX(step) FROM metrics WHERE trial_id = ?", (trial_id,)
+        ).fetchone()
+        return row[0]
+
+    # events --------------------------------------------------------------------------------
+    def add_event(
+        self, kind: str, message: str, *, trial_id: int | None = None,
+        experiment_id: int | None = None, step: int | None = None, level: str = "info",
+    ) -> None:
+        if experiment_id is None and trial_id is not None:
+            experiment_id = self.trial(trial_id).experiment_id
+        self.conn.execute(
+            "INSERT INTO events (experiment_id, trial_id, kind, level, message, step, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (experiment_id, trial_id, kind, level, message, step, time.time()),
+        )
+
+    def events(
+        self, *, trial_id: int | None = None, experiment_id: int | None = None
+    ) -> list[Event]:
+        sql, args = "SELECT * FROM events", []
+        if trial_id is not None:
+            sql, args = sql + " WHERE trial_id = ?", [trial_id]
+        elif experiment_id is not None:
+            sql, args = sql + " WHERE experiment_id = ?", [experiment_id]
+        return [Event(**dict(r)) for r in self.conn.execute(sql + " ORDER BY id", args)]

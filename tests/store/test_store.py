@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from hpdesk.store import SCHEMA_VERSION, Store, StoreError
+
+
+def test_new_file_is_migrated_in_wal_mode(tmp_path: Path) -> None:
+    with Store(tmp_path / "a.db") as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
+        assert {"experiments", "trials", "metrics", "events", "_sqlite_migrations"} <= tables
+
+
+def test_reopening_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    with Store(path) as store:
+        exp = store.create_experiment("e", "classification", {"hpdesk": 1, "lr": 1e-3})
+        trial = store.add_trial(exp.id, {"lr": 0.01})
+        store.write_metrics([(trial.id, "loss", 1, 0.5, 1.0)])
+    with Store(path) as store:
+        assert store.experiment(exp.id).plan == {"hpdesk": 1, "lr": 1e-3}
+        assert store.trial(trial.id).params == {"lr": 0.01}
+        assert store.series(trial.id, "loss") == ([1], [0.5])
+
+
+def test_foreign_and_broken_files_are_refused_with_a_sentence(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="not an hpdesk database"):
+        Store(other)
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"\x00garbage" * 100)
+    with pytest.raises(StoreError, match="junk.db"):
+        Store(junk)
+    with pytest.raises(StoreError, match="does not exist"):
+        Store(tmp_path / "missing.db", must_exist=True)
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer hpdesk"):
+        Store(path)
+
+
+def test_trials_are_numbered_per_experiment(tmp_path: Path) -> None:
+    with Store(tmp_path / "a.db") as store:
+        a = store.create_experiment("a", "classification", {})
+        b = store.create_experiment("b", "classification", {})
+        numbers = [store.add_trial(a.id, {}).number for _ in range(3)]
+        assert numbers == [0, 1, 2]
+        assert store.add_trial(b.id, {}).number == 0
+        assert [t.number for t in store.trials(a.id)] == [0, 1, 2]
+
+
+def test_update_rejects_unknown_fields(tmp_path: Path) -> None:
+    with Store(tmp_path / "a.db") as store:
+        exp = store.create_experiment("a", "classification", {})
+        trial = store.add_trial(exp.id, {})
+        store.update_trial(trial.id, state="running", pid=123)
+        assert store.trial(trial.id).state == "running"
+        with pytest.raises(ValueError, match="cannot set"):
+            store.update_trial(trial.id, id=5)
+
+
+def test_points_after_watermark_and_replace_on_same_step(tmp_path: Path) -> None:
+    with Store(tmp_path / "a.db") as store:
+        exp = store.create_experiment("a", "classification", {})
+        t1, t2 = store.add_trial(exp.id, {}), store.add_trial(exp.id, {})
+        store.write_metrics([(t1.id, "loss", s, 1.0 / s, 0.0) for s in range(1, 4)])
+        first = store.points_after(0)
+        assert [(p.trial_id, p.step) for p in first] == [(t1.id, 1), (t1.id, 2), (t1.id, 3)]
+        mark = first[-1].rowid
+        store.write_metrics([(t2.id, "loss", 1, 2.0, 0.0), (t1.id, "loss", 3, 9.0, 0.0)])
+        new = store.points_after(mark)
+        assert {(p.trial_id, p.step, p.value) for p in new} == {(t2.id, 1, 2.0), (t1.id, 3, 9.0)}
+        assert store.points_after(mark, trial_ids=[t2.id])[0].value == 2.0
+        # a re-reported step replaces the point, never duplicates it
+        assert store.series(t1.id, "loss") == ([1, 2, 3], [1.0, 0.5, 9.0])
+
+
+def _writer(path: str, trial_id: int, n: int) -> None:
+    store = Store(path)
+    for start in range(0, n, 50):
+        store.write_metrics([(trial_id, "loss", s, float(s), time.time())
+                             for s in range(start, start + 50)])
+    store.close()
+
+
+def test_concurrent_writer_processes_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    with Store(path) as store:
+        exp = store.create_experiment("a", "classification", {})
+        ids = [store.add_trial(exp.id, {}).id for _ in range(4)]
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(str(path), tid, 2000)) for tid in ids]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    with Store(path) as store:
+        for tid in ids:
+            steps, _ = store.series(tid, "loss")
+            assert steps == list(range(2000))
+
+
+def _slow_writer(path: str, trial_id: int) -> None:
+    store = Store(path)
+    s = 0
+    while True:
+        store.write_metrics([(trial_id, "loss", s + i, 1.0, 0.0) for i in range(100)])
+        s += 100
+
+
+def test_killed_writer_leaves_whole_batches_and_a_sound_file(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    with Store(path) as store:
+        exp = store.create_experiment("a", "classification", {})
+        tid = store.add_trial(exp.id, {}).id
+    proc = mp.get_context("spawn").Process(target=_slow_writer, args=(str(path), tid))
+    proc.start()
+    with Store(path) as store:
+        deadline = time.time() + 30
+        while store.last_step(tid) is None and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+        assert proc.pid is not None
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join()
+        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        steps, _ = store.series(tid, "loss")
+        assert steps and len(steps) % 100 == 0 and steps == list(range(len(steps)))
+
+
+def test_events_are_attached_to_trial_and_experiment(tmp_path: Path) -> None:
+    with Store(tmp_path / "a.db") as store:
+        exp = store.create_experiment("a", "classification", {})
+        trial = store.add_trial(exp.id, {})
+        store.add_event("diverged", "loss is nan", trial_id=trial.id, step=5, level="warning")
+        (event,) = store.events(experiment_id=exp.id)
+        assert (event.trial_id, event.kind, event.step, event.level) == (
+            trial.id, "diverged", 5, "warning")
