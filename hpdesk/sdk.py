@@ -32,6 +32,7 @@ ENV_PARAMS_FILE = "HPDESK_PARAMS_FILE"
 FLUSH_INTERVAL_S = 0.5
 FLUSH_POINTS = 1000
 STOP_POLL_INTERVAL_S = 1.0
+SIGTERM_GRACE_S = 1.0
 
 
 class SdkError(RuntimeError):
@@ -177,10 +178,11 @@ class Reporter:
         self._sink = sink
         self._buffer: list[tuple[str, int, float | None, float]] = []
         self._next_flush = time.time() + FLUSH_INTERVAL_S
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a SIGTERM handler may flush mid-flush
         self._stop = False
         self._stop_checked = 0.0
-        self.stop_polled = False
+        self.flushing = False  # a signal that lands mid-flush must not flush again
+        self.polls = 0
 
     def report(self, step: int, metrics: Mapping[str, Any]) -> None:
         now = time.time()
@@ -192,15 +194,20 @@ class Reporter:
 
     def flush(self) -> None:
         with self._lock:
+            if self.flushing:
+                return  # re-entered from a signal handler in the middle of a write
+            self.flushing = True
             batch, self._buffer = self._buffer, []
             self._next_flush = time.time() + FLUSH_INTERVAL_S
-            if batch:
-                try:
+            try:
+                if batch:
                     self._sink.write(batch)
-                except BaseException:
-                    # Keep the points for the next try (a locked database, a signal mid-write).
-                    self._buffer[:0] = batch
-                    raise
+            except BaseException:
+                # Keep the points for the next try (a locked database, a signal mid-write).
+                self._buffer[:0] = batch
+                raise
+            finally:
+                self.flushing = False
 
     def event(self, kind: str, message: str, step: int | None, level: str) -> None:
         self.flush()
@@ -210,7 +217,7 @@ class Reporter:
         self._stop = True
 
     def should_stop(self) -> bool:
-        self.stop_polled = True
+        self.polls += 1
         if self._stop:
             return True
         now = time.monotonic()
@@ -265,20 +272,32 @@ def _flush_quietly(reporter: Reporter) -> None:
 
 
 def _install_sigterm(reporter: Reporter) -> None:
-    """SIGTERM flushes. A script that polls `should_stop()` then finishes its step and returns;
-    one that never polls is ended (exit status 143) after the flush, as SIGTERM would have."""
+    """SIGTERM flushes and sets `should_stop()`. A script that polls it within
+    `SIGTERM_GRACE_S` finishes its step and returns; one that does not is then ended as SIGTERM
+    would have ended it (exit status 143), its points saved."""
     if threading.current_thread() is not threading.main_thread():
         return
     if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
         return  # the script (or its framework) handles SIGTERM itself
 
     def on_sigterm(signum: int, frame: object) -> None:
+        polls = reporter.polls
+        signal.signal(signum, signal.SIG_DFL)  # a second SIGTERM ends the process at once
         reporter.request_stop()
-        _flush_quietly(reporter)
-        if not reporter.stop_polled:
-            raise SystemExit(128 + signum)
+        if not reporter.flushing:  # a signal landing mid-flush lets that flush finish
+            _flush_quietly(reporter)
+        watchdog = threading.Timer(SIGTERM_GRACE_S, _end_unless_polled, (reporter, polls, signum))
+        watchdog.daemon = True
+        watchdog.start()
 
     signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def _end_unless_polled(reporter: Reporter, polls: int, signum: int) -> None:
+    if reporter.polls > polls:
+        return  # the script saw the request and is finishing its step
+    _flush_quietly(reporter)
+    os.kill(os.getpid(), signum)  # the default action now: exit status 128 + signum
 
 
 def params(defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -186,6 +186,16 @@ class Store:
             args.append(limit)
         return [MetricPoint(*r) for r in self.conn.execute(sql, args)]
 
+    def last_values(self, trial_id: int) -> dict[str, float | None]:
+        """Each metric's value at its latest step: what a summary shows."""
+        rows = self.conn.execute(
+            "SELECT name, value FROM metrics AS m WHERE trial_id = ? AND step = ("
+            " SELECT MAX(step) FROM metrics WHERE trial_id = m.trial_id AND name = m.name)"
+            " ORDER BY name",
+            (trial_id,),
+        )
+        return {r[0]: r[1] for r in rows}
+
     def last_step(self, trial_id: int) -> int | None:
         row = self.conn.execute(
             "SELECT MAX(step) FROM metrics WHERE trial_id = ?", (trial_id,)

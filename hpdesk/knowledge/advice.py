@@ -1,0 +1,433 @@
+"""Advice on a plan before it runs: small pure rules, each sourced in KNOWLEDGE.md or a paper.
+
+A rule reads the plan as exported (a plain dict: ``task``, ``fine_tune``, ``space`` and perhaps
+``objective``) and returns findings. Rules look at what a parameter *may* take — a fixed value,
+the categorical choices, or the [low, high] of a range — so a warning fires when any value the
+search can propose is a problem. Plans come from files people edit, so no rule raises on odd
+input: a missing key or a wrong type means that rule has nothing to say. The wording of every
+finding, in English and Chinese, is data (``data/advice.yaml``), checked when first used.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from hpdesk.knowledge.catalogue import (
+    LEARNING_RATES,
+    EntryReader,
+    KnowledgeError,
+    as_number,
+    load_data,
+    optimizers,
+    pick_language,
+    tidy_zh,
+)
+from hpdesk.knowledge.presets import preset
+
+log = logging.getLogger(__name__)
+
+LEVELS = ("info", "warning", "error")
+_TOL = 1e-9  # relative slack when comparing bounds, so 1e-4 read back as 1.0000000000000002e-4 is 1e-4
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of advice: how serious, about which parameters, what to do, and on whose word."""
+
+    rule: str
+    level: str
+    params: tuple[str, ...]
+    message_en: str
+    message_zh: str
+    source: str
+
+    def message(self, lang: str = "en") -> str:
+        """The message in ``lang`` (``"zh…"`` gives Chinese, anything else English)."""
+        return pick_language(lang, self.message_en, self.message_zh)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A finding's wording: templates filled in by the rule that raises it."""
+
+    key: str
+    rule: str
+    level: str
+    en: str
+    zh: str
+    source: str
+
+
+Rule = Callable[[Mapping[str, Any]], list[Finding]]
+
+
+def validate_messages(data: Any, *, file: str = "advice.yaml") -> dict[str, Message]:
+    """Check a parsed advice-message file and build its records."""
+    if not isinstance(data, Mapping) or not data:
+        raise KnowledgeError(f"{file}: must be a non-empty mapping of messages", file=file)
+    out = {}
+    for key, raw in data.items():
+        r = EntryReader(file, str(key), raw)
+        r.only(("rule", "level", "en", "zh", "source"))
+        out[str(key)] = Message(key=str(key), rule=r.text("rule") or "", level=r.choice("level", LEVELS),
+                                en=r.text("en") or "", zh=r.text("zh", cjk=True) or "",
+                                source=r.text("source") or "")
+    return out
+
+
+@functools.cache
+def messages() -> Mapping[str, Message]:
+    """Every advice message, by key, read-only."""
+    return MappingProxyType(validate_messages(load_data("advice.yaml")))
+
+
+def _say(key: str, params: tuple[str, ...], **fields: Any) -> Finding:
+    """A finding worded by message ``key``; a field given as (en, zh) is filled per language."""
+    m = messages()[key]
+    en = {k: v[0] if isinstance(v, tuple) else v for k, v in fields.items()}
+    zh = {k: v[1] if isinstance(v, tuple) else v for k, v in fields.items()}
+    return Finding(rule=m.rule, level=m.level, params=params, message_en=m.en.format(**en),
+                   message_zh=tidy_zh(m.zh.format(**zh)), source=m.source)
+
+
+# ---- reading a plan defensively ------------------------------------------------------------
+
+def _g(x: float) -> str:
+    return f"{x:g}"
+
+
+def _space(plan: Any) -> Mapping[str, Any]:
+    space = plan.get("space") if isinstance(plan, Mapping) else None
+    return space if isinstance(space, Mapping) else {}
+
+
+def _entry(plan: Any, name: str) -> Mapping[str, Any] | None:
+    entry = _space(plan).get(name)
+    return entry if isinstance(entry, Mapping) else None
+
+
+def _values(entry: Any) -> list[Any] | None:
+    """The values a fixed or categorical entry may take; None for a range or anything else."""
+    if not isinstance(entry, Mapping):
+        return None
+    if entry.get("type") == "fixed" and "value" in entry:
+        return [entry["value"]]
+    if entry.get("type") == "categorical" and isinstance(entry.get("choices"), (list, tuple)):
+        return list(entry["choices"])
+    return None
+
+
+def _number(value: Any) -> float | None:
+    return None if isinstance(value, str) else as_number(value)
+
+
+def _bounds(entry: Any) -> tuple[float, float] | None:
+    """The smallest and largest number an entry may take, or None when it holds no numbers."""
+    values = _values(entry)
+    if values is not None:
+        numbers = [n for n in map(_number, values) if n is not None]
+        return (min(numbers), max(numbers)) if numbers else None
+    if isinstance(entry, Mapping) and entry.get("type") in ("float", "int"):
+        lo, hi = _number(entry.get("low")), _number(entry.get("high"))
+        if lo is not None and hi is not None and lo <= hi:
+            return lo, hi
+    return None
+
+
+def _param_bounds(plan: Any, name: str) -> tuple[float, float] | None:
+    return _bounds(_entry(plan, name))
+
+
+def _may_take(entry: Any, value: str) -> bool:
+    return any(isinstance(v, str) and v == value for v in _values(entry) or [])
+
+
+def _task(plan: Any) -> str | None:
+    task = plan.get("task") if isinstance(plan, Mapping) else None
+    return task if isinstance(task, str) else None
+
+
+def _preset_attr(plan: Any, attr: str) -> Any:
+    task = _task(plan)
+    try:
+        return None if task is None else getattr(preset(task), attr)
+    except KnowledgeError:
+        return None
+
+
+def _fine_tune(plan: Any) -> bool:
+    return isinstance(plan, Mapping) and plan.get("fine_tune") is True
+
+
+def _optimizers(plan: Any, for_param: str | None = None) -> list[str]:
+    """The known optimisers the plan may use (with ``for_param``, those its ``when`` allows)."""
+    entry = _space(plan).get("optimizer")
+    values = _values(entry) if entry is not None else [_preset_attr(plan, "default_optimizer")]
+    known = optimizers()
+    names = [v for v in values or [] if isinstance(v, str) and v in known]
+    when = (_entry(plan, for_param) or {}).get("when") if for_param else None
+    allowed = when.get("optimizer") if isinstance(when, Mapping) else None
+    if isinstance(allowed, (list, tuple)):
+        names = [n for n in names if n in allowed]
+    return list(dict.fromkeys(names))
+
+
+def _above(x: float, limit: float) -> bool:
+    return x > limit * (1 + _TOL) if limit >= 0 else x > limit * (1 - _TOL)
+
+
+def _below(x: float, limit: float) -> bool:
+    return x < limit * (1 - _TOL) if limit >= 0 else x < limit * (1 + _TOL)
+
+
+def _label(name: str) -> tuple[str, str]:
+    opt = optimizers()[name]
+    return opt.label_en, opt.label_zh
+
+
+# ---- the rules -------------------------------------------------------------------------------
+
+_COUNTS = ("batch_size", "epochs", "grad_accum_steps", "d_steps")
+_RATES = ("dropout", "label_smoothing", "momentum", "beta1", "beta2")
+
+
+def impossible_values(plan: Mapping[str, Any]) -> list[Finding]:
+    """Values no trial can train with: a learning rate of 0, a batch of 0, a dropout of 1."""
+    out = []
+    for name in (*LEARNING_RATES, *_COUNTS, "weight_decay", *_RATES):
+        b = _param_bounds(plan, name)
+        if b is None:
+            continue
+        if name in LEARNING_RATES and b[0] <= 0:
+            out.append(_say("impossible_lr", (name,), name=name, value=_g(b[0])))
+        elif name in _COUNTS and b[0] < 1:
+            out.append(_say("impossible_count", (name,), name=name, value=_g(b[0])))
+        elif name == "weight_decay" and b[0] < 0:
+            out.append(_say("impossible_negative", (name,), name=name, value=_g(b[0])))
+        elif name in _RATES and (b[0] < 0 or b[1] >= 1):
+            out.append(_say("impossible_rate", (name,), name=name, value=_g(b[0] if b[0] < 0 else b[1])))
+    return out
+
+
+def batch_size_extreme(plan: Mapping[str, Any]) -> list[Finding]:
+    """§5: at batch size 1, or above 6000, revisit the learning strategy or the normalisation."""
+    b = _param_bounds(plan, "batch_size")
+    if b is None:
+        return []
+    out = []
+    if b[0] <= 1:
+        out.append(_say("batch_size_one", ("batch_size",), low=_g(b[0])))
+    if _above(b[1], 6000):
+        out.append(_say("batch_size_huge", ("batch_size",), high=_g(b[1])))
+    return out
+
+
+def fine_tune_lr_not_lowered(plan: Mapping[str, Any]) -> list[Finding]:
+    """§5 note: fine-tuning lowers the initial learning rate by one to two orders of magnitude."""
+    b = _param_bounds(plan, "lr")
+    if not _fine_tune(plan) or b is None:
+        return []
+    out = []
+    for name in _optimizers(plan, "lr"):
+        opt = optimizers()[name]
+        if _above(b[1], opt.lr_high / 10):
+            out.append(_say("fine_tune_lr_not_lowered", ("lr", "optimizer"), high=_g(b[1]), opt=_label(name),
+                            opt_low=_g(opt.lr_low), opt_high=_g(opt.lr_high),
+                            ft_low=_g(opt.lr_low / 100), ft_high=_g(opt.lr_high / 10)))
+    return out
+
+
+def lr_outside_range(plan: Mapping[str, Any]) -> list[Finding]:
+    """§5: the recommended initial learning rate of each optimiser the plan may use."""
+    b = _param_bounds(plan, "lr")
+    if b is None:
+        return []
+    fine = _fine_tune(plan)
+    out = []
+    for name in _optimizers(plan, "lr"):
+        opt = optimizers()[name]
+        if fine:
+            # Too high when fine-tuning is fine_tune_lr_not_lowered's finding; here only too low.
+            lo, hi = opt.lr_low / 100, opt.lr_high / 10
+            if _below(b[0], lo):
+                out.append(_say("lr_outside_fine_tune", ("lr", "optimizer"), low=_g(b[0]), opt=_label(name),
+                                rec_low=_g(lo), rec_high=_g(hi)))
+        elif _below(b[0], opt.lr_low) or _above(b[1], opt.lr_high):
+            out.append(_say("lr_outside_scratch", ("lr", "optimizer"), low=_g(b[0]), high=_g(b[1]),
+                            opt=_label(name), rec_low=_g(opt.lr_low), rec_high=_g(opt.lr_high)))
+    return out
+
+
+def dropout_high(plan: Mapping[str, Any]) -> list[Finding]:
+    """§5: dropout rate in [0, 0.5]."""
+    b = _param_bounds(plan, "dropout")
+    return [_say("dropout_high", ("dropout",), high=_g(b[1]))] if b and _above(b[1], 0.5) else []
+
+
+def weight_decay_high(plan: Mapping[str, Any]) -> list[Finding]:
+    """§5: weight decay in [0, 1e-4]."""
+    b = _param_bounds(plan, "weight_decay")
+    return [_say("weight_decay_high", ("weight_decay",), high=_g(b[1]))] if b and _above(b[1], 1e-4) else []
+
+
+def small_batch_batchnorm(plan: Mapping[str, Any]) -> list[Finding]:
+    """§8: a batch of 1 or 2 hurts BatchNorm most (Wu & He 2018: BN's error grows as batches shrink).
+
+    A plan without a ``normalization`` entry is read with its task's network normalisation.
+    """
+    b = _param_bounds(plan, "batch_size")
+    if b is None or b[0] >= 8:
+        return []
+    norm = _entry(plan, "normalization")
+    net = None if norm is not None else _preset_attr(plan, "net_normalization")
+    batchnorm = _may_take(norm, "batchnorm") if norm is not None else net == "batchnorm"
+    params = ("batch_size", "normalization")
+    if batchnorm:
+        key = "small_batch_batchnorm" if b[0] <= 2 else "small_batch_batchnorm_mild"
+        return [_say(key, params, low=_g(b[0]))]
+    if norm is None and net is None and b[0] <= 2:
+        return [_say("small_batch_maybe_batchnorm", params, low=_g(b[0]))]
+    return []
+
+
+def large_batch_lars(plan: Mapping[str, Any]) -> list[Finding]:
+    """§8 (You et al. 2017): very large batches need a larger rate, which destabilises: LARS."""
+    b = _param_bounds(plan, "batch_size")
+    if b is None or not _above(b[1], 1024):
+        return []
+    key = "large_batch_lars" if _above(b[1], 4096) else "large_batch_scale"
+    return [_say(key, ("batch_size", "lr"), high=_g(b[1]))]
+
+
+def small_batch_accumulate(plan: Mapping[str, Any]) -> list[Finding]:
+    """§8: memory-bound small batches (never 16 or more): accumulate gradients."""
+    b = _param_bounds(plan, "batch_size")
+    if b is None or b[1] >= 16 or b[1] < 1:
+        return []
+    accum = _param_bounds(plan, "grad_accum_steps")
+    if accum is not None and accum[1] > 1:
+        return []
+    steps = max(2, int(32 // b[1]))
+    return [_say("small_batch_accumulate", ("batch_size", "grad_accum_steps"), high=_g(b[1]),
+                 steps=steps, effective=_g(b[1] * steps))]
+
+
+def loss_weight_scales(plan: Mapping[str, Any]) -> list[Finding]:
+    """§5 rule of thumb: combined losses stay within two orders of magnitude of each other."""
+    weights = {}
+    for name in _space(plan):
+        if isinstance(name, str) and name.endswith("_loss_weight"):
+            b = _param_bounds(plan, name)
+            if b is not None and b[0] > 0:
+                weights[name] = b
+    names = sorted(weights)
+    out = []
+    for i, a in enumerate(names):
+        for c in names[i + 1:]:
+            ratio = max(weights[a][1] / weights[c][0], weights[c][1] / weights[a][0])
+            if _above(ratio, 100):
+                out.append(_say("loss_weight_scales", (a, c), a=a, b=c, ratio=f"{ratio:.3g}"))
+    return out
+
+
+def _is_gan(plan: Any) -> bool:
+    space = _space(plan)
+    return _task(plan) == "gan" or ("lr_g" in space and "lr_d" in space)
+
+
+def gan_beta1(plan: Mapping[str, Any]) -> list[Finding]:
+    """DCGAN (Radford et al. 2016): Adam's beta1 of 0.9 made GAN training oscillate; 0.5 did not."""
+    b = _param_bounds(plan, "beta1")
+    if not _is_gan(plan) or b is None or not _above(b[0], 0.5):
+        return []
+    return [_say("gan_beta1", ("beta1",), low=_g(b[0]))]
+
+
+def gan_equal_lrs(plan: Mapping[str, Any]) -> list[Finding]:
+    """TTUR (Heusel et al. 2017): generator and discriminator learn at their own rates."""
+    g, d = _values(_entry(plan, "lr_g")), _values(_entry(plan, "lr_d"))
+    if not _is_gan(plan) or g is None or d is None or len(g) != 1 or len(d) != 1:
+        return []
+    lg, ld = _number(g[0]), _number(d[0])
+    if lg is None or lg != ld:
+        return []
+    return [_say("gan_equal_lrs", ("lr_g", "lr_d"), value=_g(lg))]
+
+
+def gn_groups_degenerate(plan: Mapping[str, Any]) -> list[Finding]:
+    """§8: the GroupNorm group count is neither 1 nor one group per channel."""
+    g = _param_bounds(plan, "gn_groups")
+    if g is None:
+        return []
+    width = _param_bounds(plan, "width")
+    if g[0] <= 1:
+        return [_say("gn_groups_one", ("gn_groups",), low=_g(g[0]))]
+    if width is not None and g[1] >= width[0]:
+        return [_say("gn_groups_per_channel", ("gn_groups", "width"), high=_g(g[1]), width=_g(width[0]))]
+    return []
+
+
+def unused_optimizer_param(plan: Mapping[str, Any]) -> list[Finding]:
+    """optimizers.yaml: momentum belongs to SGD with momentum, the betas to the Adam family."""
+    out = []
+    for name in ("momentum", "beta1", "beta2"):
+        opts = _optimizers(plan, name) if _entry(plan, name) is not None else []
+        if opts and not any(name in optimizers()[o].uses for o in opts):
+            labels = [_label(o) for o in opts]
+            out.append(_say("unused_optimizer_param", (name, "optimizer"), name=name,
+                            opts=(", ".join(en for en, _ in labels), "、".join(zh for _, zh in labels))))
+    return out
+
+
+def lr_linear_scale(plan: Mapping[str, Any]) -> list[Finding]:
+    """Bergstra & Bengio 2012: rates spanning orders of magnitude are searched on a log scale."""
+    out = []
+    for name in LEARNING_RATES:
+        entry = _entry(plan, name)
+        b = _bounds(entry)
+        if entry is None or b is None or entry.get("type") != "float" or entry.get("log") is True:
+            continue
+        if b[0] > 0 and b[1] / b[0] >= 10:
+            out.append(_say("lr_linear_scale", (name,), name=name, low=_g(b[0]), high=_g(b[1])))
+    return out
+
+
+RULES: tuple[Rule, ...] = (
+    impossible_values,
+    batch_size_extreme,
+    fine_tune_lr_not_lowered,
+    lr_outside_range,
+    dropout_high,
+    weight_decay_high,
+    small_batch_batchnorm,
+    large_batch_lars,
+    small_batch_accumulate,
+    loss_weight_scales,
+    gan_beta1,
+    gan_equal_lrs,
+    gn_groups_degenerate,
+    unused_optimizer_param,
+    lr_linear_scale,
+)
+
+_SEVERITY = {"error": 0, "warning": 1, "info": 2}
+
+
+def advise(plan: Mapping[str, Any]) -> list[Finding]:
+    """Every finding of every rule on ``plan``: errors first, then warnings, then infos.
+
+    The rules are written not to raise; should one still fail on an input nobody foresaw, the
+    failure is logged and the other rules' findings are still returned.
+    """
+    found: list[Finding] = []
+    for rule in RULES:
+        try:
+            found.extend(rule(plan))
+        except Exception:  # advice must never take its caller down
+            log.exception("advice rule %s failed", getattr(rule, "__name__", rule))
+    return sorted(found, key=lambda f: _SEVERITY.get(f.level, len(_SEVERITY)))

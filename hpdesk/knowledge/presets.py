@@ -1,0 +1,314 @@
+"""Task presets: the hyperparameters that matter for a task, and the plan space they turn into.
+
+A preset is data (``data/presets.yaml``) checked against the catalogue when loaded. It becomes a
+plan's ``space`` through :func:`preset_space`, in the tuning order of KNOWLEDGE.md §3 (tier 1,
+then 2, then 3), with the learning-rate range of the chosen optimiser (§5) lowered for
+fine-tuning, and with the optimiser-specific knobs (momentum, Adam's betas) kept only where the
+optimiser uses them.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from hpdesk.knowledge.catalogue import (
+    LEARNING_RATES,
+    EntryReader,
+    Hyperparameter,
+    KnowledgeError,
+    Optimizer,
+    catalogue,
+    fine_tune_shift,
+    load_data,
+    lr_range,
+    optimizers,
+    pick_language,
+)
+
+DIRECTIONS = ("maximize", "minimize")
+_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+_PARAM_FIELDS = ("search", "default", "default_fine_tune", "low", "high", "log", "step",
+                 "choices", "requires", "why")
+_PRESET_FIELDS = ("label_en", "label_zh", "help_en", "help_zh", "module", "objective",
+                  "default_optimizer", "why_optimizer", "net_normalization", "params")
+
+
+@dataclass(frozen=True)
+class PresetParam:
+    """How one preset uses one hyperparameter; ``None`` fields fall back to the catalogue."""
+
+    name: str
+    search: bool
+    default: Any = None
+    default_fine_tune: Any = None
+    low: float | int | None = None
+    high: float | int | None = None
+    log: bool | None = None
+    step: float | int | None = None
+    choices: tuple[Any, ...] | None = None
+    requires: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    why: str | None = None
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A task hpdesk knows how to tune: what runs it, what it optimises, what it searches."""
+
+    task: str
+    label_en: str
+    label_zh: str
+    module: str | None
+    objective_metric: str
+    direction: str
+    default_optimizer: str
+    params: tuple[str, ...]
+    help_en: str = ""
+    help_zh: str = ""
+    why_optimizer: str = ""
+    #: The normalisation the task's network uses when a plan does not say (advice reads it).
+    net_normalization: str | None = None
+    settings: Mapping[str, PresetParam] = field(default_factory=dict)
+
+    def label(self, lang: str = "en") -> str:
+        """The display name in ``lang``."""
+        return pick_language(lang, self.label_en, self.label_zh)
+
+    def help(self, lang: str = "en") -> str:
+        """The one-paragraph description in ``lang``."""
+        return pick_language(lang, self.help_en, self.help_zh)
+
+
+def _check_value(r: EntryReader, where: str, hp: Hyperparameter, value: Any) -> Any:
+    """``value`` coerced to ``hp``'s type, or a failure naming the field."""
+    if hp.type in ("float", "int"):
+        value = r.check_number(where, value, integer=hp.type == "int")
+    if not hp.contains(value):
+        bounds = hp.choices if hp.choices is not None else f"[{hp.low}, {hp.high}]"
+        r.fail(where, f"{value!r} is outside the catalogue's {hp.name} values {bounds}")
+    return value
+
+
+def _preset_param(file: str, task: str, name: str, raw: Any, known: Mapping[str, Hyperparameter]) -> PresetParam:
+    r = EntryReader(file, f"{task}.{name}", {} if raw is None else raw)
+    if name not in known:
+        r.fail(None, "is not a hyperparameter of the catalogue")
+    hp = known[name]
+    r.only(_PARAM_FIELDS)
+    search = r.flag("search", False)
+    default = _check_value(r, "default", hp, r.raw["default"]) if r.has("default") else None
+    default_ft = (_check_value(r, "default_fine_tune", hp, r.raw["default_fine_tune"])
+                  if r.has("default_fine_tune") else None)
+    low = high = step = None
+    log: bool | None = None
+    choices: tuple[Any, ...] | None = None
+    if hp.type in ("float", "int"):
+        if r.has("choices"):
+            r.fail("choices", f"{name} is a {hp.type}: give low/high, not choices")
+        if r.has("low") != r.has("high"):
+            r.fail("high" if r.has("low") else "low", "low and high come together")
+        if r.has("low"):
+            low = _check_value(r, "low", hp, r.raw["low"])
+            high = _check_value(r, "high", hp, r.raw["high"])
+            if not low < high:
+                r.fail("high", f"must be above low ({low}), not {high}")
+        if r.has("log"):
+            log = r.flag("log", False)
+        if (log if log is not None else hp.scale == "log") and (low if low is not None else hp.low or 0) <= 0:
+            r.fail("low", "must be above 0 on a log scale")
+        if r.has("step"):
+            step = r.number("step", integer=hp.type == "int")
+            if step <= 0:
+                r.fail("step", f"must be positive, not {step}")
+        lo = low if low is not None else hp.low
+        hi = high if high is not None else hp.high
+        for label, value in (("default", default), ("default_fine_tune", default_ft)):
+            # A log range cannot hold 0, the "off" value of a penalty; any other default must lie inside.
+            if value is not None and not (lo <= value <= hi) and not (value == 0 and log):
+                r.fail(label, f"{value!r} is outside the preset's range [{lo}, {hi}]")
+    else:
+        for bad in ("low", "high", "log", "step"):
+            if r.has(bad):
+                r.fail(bad, f"{name} is {hp.type}: it has no {bad}")
+        if r.has("choices"):
+            raw_choices = r.raw["choices"]
+            if not isinstance(raw_choices, list) or not raw_choices:
+                r.fail("choices", "must be a non-empty list")
+            choices = tuple(_check_value(r, "choices", hp, c) for c in raw_choices)
+            for label, value in (("default", default), ("default_fine_tune", default_ft)):
+                if value is not None and value not in choices:
+                    r.fail(label, f"{value!r} is not among the preset's choices {list(choices)}")
+    requires: dict[str, tuple[Any, ...]] = {}
+    raw_requires = r.raw.get("requires") or {}
+    if not isinstance(raw_requires, Mapping):
+        r.fail("requires", "must map a parameter to the list of values it must take")
+    for other, values in raw_requires.items():
+        if other not in known or not isinstance(values, list) or not values:
+            r.fail("requires", f"{other!r}: must name a catalogue parameter and a non-empty list of values")
+        requires[other] = tuple(_check_value(r, "requires", known[other], v) for v in values)
+    return PresetParam(
+        name=name, search=search, default=default, default_fine_tune=default_ft, low=low, high=high,
+        log=log, step=step, choices=choices, requires=MappingProxyType(requires),
+        why=r.text("why", optional=True),
+    )
+
+
+def validate_presets(
+    data: Any,
+    *,
+    file: str = "presets.yaml",
+    known: Mapping[str, Hyperparameter] | None = None,
+    known_optimizers: Mapping[str, Optimizer] | None = None,
+) -> dict[str, Preset]:
+    """Check a parsed presets file against the catalogue and build the records."""
+    known = catalogue() if known is None else known
+    known_optimizers = optimizers() if known_optimizers is None else known_optimizers
+    if not isinstance(data, Mapping) or not data:
+        raise KnowledgeError(f"{file}: must be a non-empty mapping of tasks", file=file)
+    out: dict[str, Preset] = {}
+    for task, raw in data.items():
+        r = EntryReader(file, str(task), raw)
+        r.only(_PRESET_FIELDS)
+        module = r.raw.get("module")
+        if module is not None and (not isinstance(module, str) or not _MODULE.match(module)):
+            r.fail("module", f"must be a dotted Python module name or null, not {module!r}")
+        objective = EntryReader(file, f"{task}.objective", r.raw.get("objective"))
+        objective.only(("metric", "direction"))
+        optimizer = r.choice("default_optimizer", tuple(known_optimizers))
+        net_norm = r.raw.get("net_normalization")
+        if net_norm is not None and "normalization" in known:
+            _check_value(r, "net_normalization", known["normalization"], net_norm)
+        raw_params = r.raw.get("params")
+        if not isinstance(raw_params, Mapping) or "optimizer" not in raw_params:
+            r.fail("params", "must map hyperparameter names to settings, optimizer included")
+        settings = {str(n): _preset_param(file, str(task), str(n), s, known) for n, s in raw_params.items()}
+        for s in settings.values():
+            for other in s.requires:
+                if other not in settings:
+                    r.fail("params", f"{s.name} requires {other}, which the preset does not list")
+        # Python's sort is stable: the file's order is kept inside each tier.
+        ordered = tuple(sorted(settings, key=lambda n: known[n].tier))
+        out[str(task)] = Preset(
+            task=str(task), label_en=r.text("label_en") or "", label_zh=r.text("label_zh", cjk=True) or "",
+            module=module, objective_metric=objective.text("metric") or "",
+            direction=objective.choice("direction", DIRECTIONS), default_optimizer=optimizer,
+            params=ordered, help_en=r.text("help_en") or "", help_zh=r.text("help_zh", cjk=True) or "",
+            why_optimizer=r.text("why_optimizer") or "", net_normalization=net_norm,
+            settings=MappingProxyType({n: settings[n] for n in ordered}),
+        )
+    return out
+
+
+@functools.cache
+def _presets() -> Mapping[str, Preset]:
+    return MappingProxyType(validate_presets(load_data("presets.yaml")))
+
+
+def tasks() -> tuple[str, ...]:
+    """The tasks that have a preset, in display order."""
+    return tuple(_presets())
+
+
+def preset(task: str) -> Preset:
+    """The preset of ``task``; an unknown task raises KnowledgeError listing the known ones."""
+    known = _presets()
+    if task not in known:
+        raise KnowledgeError(f"unknown task {task!r}; known tasks: {', '.join(known)}", entry=str(task))
+    return known[task]
+
+
+def _round(x: float) -> float:
+    return float(f"{x:.10g}")
+
+
+def _log_middle(low: float, high: float) -> float:
+    """The geometric middle of a log range, to one significant digit (1e-3..1e-2 -> 3e-3)."""
+    return float(f"{math.sqrt(low * high):.0e}")
+
+
+def _fixed_value(s: PresetParam, hp: Hyperparameter, lr: tuple[float, float], fine_tune: bool) -> Any:
+    if fine_tune and s.default_fine_tune is not None:
+        return s.default_fine_tune
+    if s.name == "lr" and s.default is None:
+        return _log_middle(*lr)
+    value = s.default if s.default is not None else hp.default
+    if fine_tune and s.name in LEARNING_RATES:
+        return _round(value / 10)
+    return value
+
+
+def _entry(s: PresetParam, hp: Hyperparameter, lr: tuple[float, float], fine_tune: bool,
+           searched: bool) -> dict[str, Any]:
+    if not searched:
+        return {"type": "fixed", "value": _fixed_value(s, hp, lr, fine_tune)}
+    if hp.type in ("categorical", "bool"):
+        choices = s.choices if s.choices is not None else hp.choices
+        return {"type": "categorical", "choices": list(choices or ())}
+    low: float | int | None
+    high: float | int | None
+    if s.name == "lr" and s.low is None:
+        low, high = lr
+    else:
+        low = s.low if s.low is not None else hp.low
+        high = s.high if s.high is not None else hp.high
+        if fine_tune and s.name in LEARNING_RATES and low is not None and high is not None:
+            low, high = fine_tune_shift(low, high)
+    entry: dict[str, Any] = {"type": hp.type, "low": low, "high": high,
+                             "log": s.log if s.log is not None else hp.scale == "log"}
+    if s.step is not None:
+        entry["step"] = s.step
+    return entry
+
+
+def preset_space(
+    task: str,
+    *,
+    optimizer: str | None = None,
+    fine_tune: bool = False,
+    search: Collection[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The plan space of ``task``'s preset, in tuning order (tier 1, 2, 3).
+
+    ``optimizer`` overrides the preset's default optimiser (and so the ``lr`` range, §5);
+    ``fine_tune`` lowers every initial learning rate by one to two orders of magnitude (§5);
+    ``search``, when given, names the parameters to search, every other one being fixed.
+    """
+    p = preset(task)
+    chosen = p.default_optimizer if optimizer is None else optimizer
+    lr = lr_range(chosen, fine_tune=fine_tune)  # raises KnowledgeError for an unknown optimiser
+    known, opts = catalogue(), optimizers()
+    optimizer_knobs = {name for o in opts.values() for name in o.uses}
+    space: dict[str, dict[str, Any]] = {}
+    for name in p.params:
+        s = p.settings[name]
+        if name == "optimizer":
+            space[name] = {"type": "fixed", "value": chosen}
+        elif name in optimizer_knobs and name not in opts[chosen].uses:
+            continue  # momentum without a momentum optimiser, betas without Adam: not in the plan
+        else:
+            searched = s.search if search is None else name in search
+            space[name] = _entry(s, known[name], lr, fine_tune, searched)
+    for name in list(space):
+        requires = p.settings[name].requires
+        when: dict[str, list[Any]] = {}
+        for other, allowed in requires.items():
+            ctl = space.get(other)
+            if ctl is None:
+                del space[name]
+                break
+            values = [ctl["value"]] if ctl["type"] == "fixed" else list(ctl.get("choices", []))
+            kept = [v for v in values if v in allowed]
+            if not kept:
+                del space[name]
+                break
+            if ctl["type"] != "fixed":
+                when[other] = kept
+        else:
+            if when:
+                space[name]["when"] = when
+    return space

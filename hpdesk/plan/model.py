@@ -1,0 +1,120 @@
+"""The experiment plan: everything needed to run an experiment again, anywhere.
+
+A `Plan` is immutable and plain; `to_dict()` is the exported form (`hpdesk: 1`) that plan files,
+the database and the advice rules all share, and `hpdesk.plan.schema.parse_plan` turns that form
+back into a `Plan`, so `parse_plan(plan.to_dict()) == plan` for every valid plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from hpdesk.plan.space import Distribution
+
+FORMAT_VERSION = 1
+STRATEGIES = ("random", "grid")
+EXECUTORS = ("local",)
+DIRECTIONS = ("maximize", "minimize")
+REDUCTIONS = ("last", "best")
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str = "random"
+    seed: int | None = None
+    grid_points: int = 3  # values per numeric axis when a grid meets a range
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name}
+        if self.seed is not None:
+            out["seed"] = self.seed
+        if self.name == "grid":
+            out["grid_points"] = self.grid_points
+        return out
+
+
+@dataclass(frozen=True)
+class Budget:
+    trials: int = 10
+    wall_time: float | None = None  # seconds for the whole experiment
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"trials": self.trials}
+        if self.wall_time is not None:
+            out["wall_time"] = self.wall_time
+        return out
+
+
+@dataclass(frozen=True)
+class Objective:
+    metric: str
+    direction: str = "maximize"
+    reduce: str = "last"  # the last reported value, or the best one of the run
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metric": self.metric, "direction": self.direction, "reduce": self.reduce}
+
+    def better(self, a: float, b: float) -> bool:
+        return a > b if self.direction == "maximize" else a < b
+
+
+@dataclass(frozen=True)
+class Executor:
+    kind: str = "local"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind}
+
+
+@dataclass(frozen=True)
+class Plan:
+    task: str
+    space: Mapping[str, Distribution]
+    objective: Objective
+    name: str = ""
+    fine_tune: bool = False
+    strategy: Strategy = field(default_factory=Strategy)
+    budget: Budget = field(default_factory=Budget)
+    concurrency: int = 1
+    executor: Executor = field(default_factory=Executor)
+    command: tuple[str, ...] | None = None
+    workdir: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        # Mapping fields compare by content and order, so a round trip that reorders is caught.
+        if not isinstance(other, Plan):
+            return NotImplemented
+        return self.to_dict() == other.to_dict() and list(self.space) == list(other.space)
+
+    def __hash__(self) -> int:
+        return hash((self.task, self.name, tuple(self.space)))
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"hpdesk": FORMAT_VERSION}
+        if self.name:
+            out["name"] = self.name
+        out["task"] = self.task
+        out["fine_tune"] = self.fine_tune
+        if self.command is not None:
+            out["command"] = list(self.command)
+        if self.workdir is not None:
+            out["workdir"] = self.workdir
+        if self.env:
+            out["env"] = dict(self.env)
+        out["objective"] = self.objective.to_dict()
+        out["strategy"] = self.strategy.to_dict()
+        out["budget"] = self.budget.to_dict()
+        out["concurrency"] = self.concurrency
+        out["executor"] = self.executor.to_dict()
+        out["space"] = {name: dist.to_dict() for name, dist in self.space.items()}
+        return out
+
+    def with_changes(self, **changes: Any) -> Plan:
+        return replace(self, **changes)
+
+    def searched(self) -> list[str]:
+        """Names of the parameters that vary (not fixed)."""
+        return [n for n, d in self.space.items() if d.kind != "fixed"]

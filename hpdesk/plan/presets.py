@@ -1,0 +1,30 @@
+"""A plan filled in from the knowledge: the task's preset hyperparameters, ranges and objective."""
+
+from __future__ import annotations
+
+from hpdesk.knowledge import preset, preset_space
+from hpdesk.plan.model import Budget, Objective, Plan, Strategy
+from hpdesk.plan.schema import parse_plan
+
+
+def plan_from_preset(
+    task: str, *, optimizer: str | None = None, fine_tune: bool = False,
+    command: list[str] | None = None, trials: int = 10, concurrency: int = 1,
+) -> Plan:
+    """The plan a person starts from; parsed like any file, so a preset can never be invalid."""
+    p = preset(task)
+    data = Plan(
+        task=task,
+        space={},
+        objective=Objective(p.objective_metric, p.direction),
+        name=f"{task}-{optimizer or p.default_optimizer}",
+        fine_tune=fine_tune,
+        strategy=Strategy("random", seed=0),
+        budget=Budget(trials),
+        concurrency=concurrency,
+        command=tuple(command) if command else None,
+    ).to_dict()
+    data["space"] = preset_space(task, optimizer=optimizer, fine_tune=fine_tune)
+    if task == "script" and command is None:
+        data["command"] = ["python", "train.py"]
+    return parse_plan(data, source=f"preset {task}")

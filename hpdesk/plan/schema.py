@@ -1,0 +1,185 @@
+"""Turning a parsed plan file (any format) into a `Plan`, or into a list of precise problems.
+
+Types are coerced here, after parsing, because the formats disagree: YAML 1.1 reads `1e-3` as a
+string and `no` as False, TOML has no null. Every problem names the field path, what was
+expected and what was found; all problems are collected, not just the first.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+from hpdesk.knowledge import preset, tasks
+from hpdesk.plan.model import (
+    DIRECTIONS, EXECUTORS, FORMAT_VERSION, REDUCTIONS, STRATEGIES, Budget, Executor, Objective,
+    Plan, Strategy,
+)
+from hpdesk.plan.reader import PlanError, Problem, Reader
+from hpdesk.plan.space_schema import parse_space
+
+TOP_LEVEL = ("hpdesk", "name", "task", "fine_tune", "command", "workdir", "env", "objective",
+             "strategy", "budget", "concurrency", "executor", "space")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_plan(data: Any, source: str = "<plan>") -> Plan:
+    """Validate and coerce the exported form of a plan; raise `PlanError` listing every problem."""
+    r = Reader(source)
+    top = r.mapping("", data, TOP_LEVEL)
+    if top is None:
+        raise PlanError(r.problems)
+    version = top.get("hpdesk")
+    if r.number("hpdesk", version, integer=True) not in (None, FORMAT_VERSION):
+        r.fail("hpdesk", f"format version {FORMAT_VERSION}", version)
+    task = r.text("task", top.get("task"), choices=tasks())
+    name = top.get("name", "")
+    if not isinstance(name, str):
+        r.fail("name", "a text", name)
+        name = ""
+    fine_tune = r.boolean("fine_tune", top.get("fine_tune", False))
+    command = _command(r, top.get("command"), task)
+    workdir = top.get("workdir")
+    if workdir is not None and not isinstance(workdir, str):
+        r.fail("workdir", "a folder path", workdir)
+    env = _env(r, top.get("env", {}))
+    objective = _objective(r, top.get("objective"), task)
+    strategy = _strategy(r, top.get("strategy", "random"))
+    budget = _budget(r, top.get("budget", {}))
+    concurrency = r.number("concurrency", top.get("concurrency", 1), integer=True)
+    if concurrency is not None and concurrency < 1:
+        r.fail("concurrency", "at least 1", concurrency)
+    executor = _executor(r, top.get("executor", "local"))
+    space = parse_space(r, top.get("space"), task)
+    if r.problems or task is None or objective is None or space is None:
+        if not r.problems:
+            r.fail("", "a complete plan", "missing fields")
+        raise PlanError(r.problems)
+    return Plan(
+        task=task, space=space, objective=objective, name=name, fine_tune=bool(fine_tune),
+        strategy=strategy or Strategy(), budget=budget or Budget(),
+        concurrency=int(concurrency or 1), executor=executor or Executor(), command=command,
+        workdir=workdir, env=env or {},
+    )
+
+
+def _command(r: Reader, value: Any, task: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        if task == "script":
+            r.fail("command", "the command that runs your script (a list or a text)", None)
+        return None
+    if isinstance(value, str):
+        try:
+            parts = shlex.split(value)
+        except ValueError as exc:
+            r.fail("command", f"a command line ({exc})", value)
+            return None
+    elif isinstance(value, list) and all(isinstance(p, (str, int, float)) for p in value):
+        parts = [str(p) for p in value]
+    else:
+        r.fail("command", "a list of arguments or a text", value)
+        return None
+    if not parts:
+        r.fail("command", "at least the program to run", "an empty command")
+        return None
+    return tuple(parts)
+
+
+def _env(r: Reader, value: Any) -> dict[str, str] | None:
+    if not isinstance(value, Mapping):
+        r.fail("env", "a mapping of variable names to texts", value)
+        return None
+    out = {}
+    for key, val in value.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            r.fail(f"env.{key}", "a variable name (letters, digits, _)", key)
+        elif isinstance(val, (dict, list)) or val is None:
+            r.fail(f"env.{key}", "a text", val)
+        else:
+            out[key] = val if isinstance(val, str) else str(val).lower() if isinstance(
+                val, bool) else str(val)
+    return out
+
+
+def _objective(r: Reader, value: Any, task: str | None) -> Objective | None:
+    default = preset(task) if task in tasks() else None
+    if value is None:
+        if default is None:
+            if task is not None:
+                r.fail("objective", "the metric to optimise", None)
+            return None
+        return Objective(default.objective_metric, default.direction)
+    if isinstance(value, str):
+        value = {"metric": value}
+    m = r.mapping("objective", value, ("metric", "direction", "reduce"))
+    if m is None:
+        return None
+    metric = r.text("objective.metric", m.get("metric", default and default.objective_metric))
+    direction = r.text("objective.direction",
+                       m.get("direction", default.direction if default else "maximize"),
+                       choices=DIRECTIONS)
+    reduce = r.text("objective.reduce", m.get("reduce", "last"), choices=REDUCTIONS)
+    if metric is None or direction is None or reduce is None:
+        return None
+    return Objective(metric, direction, reduce)
+
+
+def _strategy(r: Reader, value: Any) -> Strategy | None:
+    if isinstance(value, str):
+        value = {"name": value}
+    m = r.mapping("strategy", value, ("name", "seed", "grid_points"))
+    if m is None:
+        return None
+    name = r.text("strategy.name", m.get("name", "random"), choices=STRATEGIES)
+    seed = m.get("seed")
+    if seed is not None:
+        seed = r.number("strategy.seed", seed, integer=True)
+    points = r.number("strategy.grid_points", m.get("grid_points", 3), integer=True)
+    if points is not None and not 1 <= points <= 100:
+        r.fail("strategy.grid_points", "between 1 and 100 values per range", points)
+    if name is None or points is None:
+        return None
+    return Strategy(name, None if seed is None else int(seed), int(points))
+
+
+def _budget(r: Reader, value: Any) -> Budget | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = {"trials": value}
+    m = r.mapping("budget", value, ("trials", "wall_time"))
+    if m is None:
+        return None
+    trials = r.number("budget.trials", m.get("trials", 10), integer=True)
+    if trials is not None and trials < 1:
+        r.fail("budget.trials", "at least 1 trial", trials)
+        trials = None
+    wall = m.get("wall_time")
+    if wall is not None:
+        wall = _duration(r, "budget.wall_time", wall)
+    return None if trials is None else Budget(int(trials), wall)
+
+
+def _duration(r: Reader, path: str, value: Any) -> float | None:
+    if isinstance(value, str) and (match := _DURATION.match(value)):
+        return float(match.group(1)) * _UNITS[match.group(2)]
+    seconds = r.number(path, value) if not isinstance(value, str) else None
+    if isinstance(value, str):
+        r.fail(path, "seconds, or a duration such as 90s, 30m or 2h", value)
+    if seconds is not None and seconds <= 0:
+        r.fail(path, "a positive duration", value)
+        return None
+    return seconds
+
+
+def _executor(r: Reader, value: Any) -> Executor | None:
+    if isinstance(value, str):
+        value = {"kind": value}
+    m = r.mapping("executor", value, ("kind",))
+    if m is None:
+        return None
+    kind = r.text("executor.kind", m.get("kind", "local"), choices=EXECUTORS)
+    return None if kind is None else Executor(kind)
+
+__all__ = ["PlanError", "Problem", "parse_plan"]

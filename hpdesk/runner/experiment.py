@@ -1,0 +1,65 @@
+"""Creating an experiment from a plan, and the summary printed when it ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hpdesk.plan import Plan
+from hpdesk.runner.outcome import format_params
+from hpdesk.store import Experiment, Store, Trial
+
+
+def create_experiment(store: Store, plan: Plan) -> Experiment:
+    """Store the plan exactly as it will run (overrides applied), so it can be exported again."""
+    return store.create_experiment(plan.name or plan.task, plan.task, plan.to_dict())
+
+
+@dataclass(frozen=True)
+class Summary:
+    experiment: Experiment
+    trials: list[Trial]
+    best: Trial | None
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for t in self.trials:
+            out[t.state] = out.get(t.state, 0) + 1
+        return out
+
+
+def summarize(store: Store, experiment_id: int) -> Summary:
+    experiment = store.experiment(experiment_id)
+    trials = store.trials(experiment_id)
+    maximize = experiment.plan.get("objective", {}).get("direction", "maximize") == "maximize"
+    scored = [t for t in trials if t.state == "completed" and t.objective is not None]
+    best = None
+    if scored:
+        best = (max if maximize else min)(scored, key=lambda t: t.objective or 0.0)
+    return Summary(experiment, trials, best)
+
+
+def summary_table(summary: Summary) -> str:
+    """The plain-text table `hpdesk run` ends with: every trial, best first, then the best."""
+    exp = summary.experiment
+    metric = exp.plan.get("objective", {}).get("metric", "objective")
+    maximize = exp.plan.get("objective", {}).get("direction", "maximize") == "maximize"
+    rows = sorted(
+        summary.trials,
+        key=lambda t: (t.objective is None, -(t.objective or 0) if maximize else (t.objective or 0)),
+    )
+    lines = [f"experiment {exp.id} ({exp.name}): {exp.state}; "
+             + ", ".join(f"{n} {s}" for s, n in sorted(summary.counts().items())),
+             f"{'trial':>5}  {'state':<11} {metric:>12}  params"]
+    for t in rows:
+        value = "-" if t.objective is None else f"{t.objective:.4f}"
+        lines.append(f"{t.number:>5}  {t.state:<11} {value:>12}  {format_params(t.params, 12)}")
+    if summary.best is not None:
+        b = summary.best
+        lines.append("")
+        lines.append(f"best: trial {b.number} with {metric} = {b.objective:.4f}")
+        for name, value in b.params.items():
+            lines.append(f"  {name}: {value}")
+    else:
+        lines.append("")
+        lines.append("no trial completed with an objective value")
+    return "\n".join(lines)

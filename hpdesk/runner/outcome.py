@@ -1,0 +1,88 @@
+"""How a finished trial process is judged: its state, its objective, what to tell the user.
+
+Status is derived, not trusted (as Guild does it): the exit status, the events the trial wrote
+and its metric points decide; a trial that reported nothing useful never counts as the best.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hpdesk.plan import Objective
+from hpdesk.store import Store, Trial
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    objective: float | None
+    message: str | None = None
+    events: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, level, text)
+
+
+def objective_value(store: Store, trial_id: int, objective: Objective) -> float | None:
+    """The trial's objective: the metric's last reported value, or its best one."""
+    _, values = store.series(trial_id, objective.metric)
+    finite = [v for v in values if v is not None]
+    if not finite:
+        return None
+    if objective.reduce == "best":
+        return max(finite) if objective.direction == "maximize" else min(finite)
+    return values[-1] if values[-1] is not None else None
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exited with code {code}"
+
+
+def decide_outcome(store: Store, trial: Trial, objective: Objective, code: int, *,
+                   interrupted: bool = False) -> Outcome:
+    value = objective_value(store, trial.id, objective)
+    kinds = {e.kind for e in store.events(trial_id=trial.id)}
+    if interrupted:
+        return Outcome("interrupted", value, "stopped before it finished")
+    if "diverged" in kinds:
+        return Outcome("diverged", None, "the loss became NaN or infinite")
+    if code != 0:
+        reason = describe_exit(code)
+        tail = log_tail(trial.log_path)
+        text = f"{reason}" + (f"; last lines of its log:\n{tail}" if tail else "")
+        return Outcome("failed", value, reason, [("failed", "error", text)])
+    if value is None:
+        text = f"the objective metric {objective.metric!r} was never reported"
+        return Outcome("completed", None, text, [("no_objective", "warning", text)])
+    return Outcome("completed", value)
+
+
+def log_tail(path: str | Path | None, lines: int = 20) -> str:
+    """The last lines of a log, read from its end (logs can be large)."""
+    if not path:
+        return ""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 16_384))
+            text = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def format_params(params: Mapping[str, Any], limit: int = 8) -> str:
+    parts = []
+    for name, value in list(params.items())[:limit]:
+        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+        parts.append(f"{name}={shown}")
+    if len(params) > limit:
+        parts.append("...")
+    return ", ".join(parts)
