@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PY) -m pip install -q -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
 
+# Until the desktop window exists, `make run` runs the built-in demo experiment headless.
 run: venv
-	$(VENV)/bin/hpdesk
+	$(VENV)/bin/hpdesk demo
 
 test: venv
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports
