@@ -134,7 +134,7 @@ def _open_store(db: Path | None, *, must_exist: bool = False):  # -> Store
 def cmd_run(args: argparse.Namespace) -> int:
     from hpdesk.plan import load_plan
 
-    plan = load_plan(args.plan)
+    plan = load_plan(args.plan).resolved(args.plan.resolve().parent)
     return _run_plan(plan, args.db, args.max_trials, args.concurrency)
 
 

@@ -36,7 +36,7 @@ _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PARAM_FIELDS = ("search", "default", "default_fine_tune", "low", "high", "log", "step",
                  "choices", "requires", "why")
 _PRESET_FIELDS = ("label_en", "label_zh", "help_en", "help_zh", "module", "objective",
-                  "default_optimizer", "why_optimizer", "net_normalization", "params")
+                  "default_optimizer", "why_optimizer", "net_normalization", "params", "data")
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ class Preset:
     #: The normalisation the task's network uses when a plan does not say (advice reads it).
     net_normalization: str | None = None
     settings: Mapping[str, PresetParam] = field(default_factory=dict)
+    #: Where the task can read its data (`data.source` of a plan); the first is the default.
+    data_sources: tuple[str, ...] = ()
 
     def label(self, lang: str = "en") -> str:
         """The display name in ``lang``."""
@@ -191,6 +193,9 @@ def validate_presets(
             for other in s.requires:
                 if other not in settings:
                     r.fail("params", f"{s.name} requires {other}, which the preset does not list")
+        sources = r.raw.get("data", [])
+        if not isinstance(sources, list) or not all(isinstance(x, str) for x in sources):
+            r.fail("data", f"must list the data sources the task reads, not {sources!r}")
         # Python's sort is stable: the file's order is kept inside each tier.
         ordered = tuple(sorted(settings, key=lambda n: known[n].tier))
         out[str(task)] = Preset(
@@ -200,6 +205,7 @@ def validate_presets(
             params=ordered, help_en=r.text("help_en") or "", help_zh=r.text("help_zh", cjk=True) or "",
             why_optimizer=r.text("why_optimizer") or "", net_normalization=net_norm,
             settings=MappingProxyType({n: settings[n] for n in ordered}),
+            data_sources=tuple(sources),
         )
     return out
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from hpdesk.plan.space import Distribution
@@ -82,6 +83,7 @@ class Plan:
     command: tuple[str, ...] | None = None
     workdir: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    data: Mapping[str, Any] | None = None  # where a built-in task reads its data: {source: ...}
 
     def __eq__(self, other: object) -> bool:
         # Mapping fields compare by content and order, so a round trip that reorders is caught.
@@ -104,6 +106,8 @@ class Plan:
             out["workdir"] = self.workdir
         if self.env:
             out["env"] = dict(self.env)
+        if self.data is not None:
+            out["data"] = dict(self.data)
         out["objective"] = self.objective.to_dict()
         out["strategy"] = self.strategy.to_dict()
         out["budget"] = self.budget.to_dict()
@@ -114,6 +118,18 @@ class Plan:
 
     def with_changes(self, **changes: Any) -> Plan:
         return replace(self, **changes)
+
+    def resolved(self, base: Path) -> Plan:
+        """Relative paths made absolute against `base` (the plan file's folder), so the
+        experiment runs the same whatever the scheduler's working directory."""
+        changes: dict[str, Any] = {}
+        if self.data is not None and isinstance(self.data.get("path"), str):
+            path = Path(self.data["path"]).expanduser()
+            if not path.is_absolute():
+                changes["data"] = {**self.data, "path": str((base / path).resolve())}
+        if self.workdir is not None and not Path(self.workdir).expanduser().is_absolute():
+            changes["workdir"] = str((base / self.workdir).resolve())
+        return replace(self, **changes) if changes else self
 
     def searched(self) -> list[str]:
         """Names of the parameters that vary (not fixed)."""

@@ -20,8 +20,8 @@ from hpdesk.plan.model import (
 from hpdesk.plan.reader import PlanError, Problem, Reader
 from hpdesk.plan.space_schema import parse_space
 
-TOP_LEVEL = ("hpdesk", "name", "task", "fine_tune", "command", "workdir", "env", "objective",
-             "strategy", "budget", "concurrency", "executor", "space")
+TOP_LEVEL = ("hpdesk", "name", "task", "fine_tune", "command", "workdir", "env", "data",
+             "objective", "strategy", "budget", "concurrency", "executor", "space")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -46,6 +46,7 @@ def parse_plan(data: Any, source: str = "<plan>") -> Plan:
     if workdir is not None and not isinstance(workdir, str):
         r.fail("workdir", "a folder path", workdir)
     env = _env(r, top.get("env", {}))
+    data = _data(r, top.get("data"), task)
     objective = _objective(r, top.get("objective"), task)
     strategy = _strategy(r, top.get("strategy", "random"))
     budget = _budget(r, top.get("budget", {}))
@@ -62,7 +63,7 @@ def parse_plan(data: Any, source: str = "<plan>") -> Plan:
         task=task, space=space, objective=objective, name=name, fine_tune=bool(fine_tune),
         strategy=strategy or Strategy(), budget=budget or Budget(),
         concurrency=int(concurrency or 1), executor=executor or Executor(), command=command,
-        workdir=workdir, env=env or {},
+        workdir=workdir, env=env or {}, data=data,
     )
 
 
@@ -102,6 +103,38 @@ def _env(r: Reader, value: Any) -> dict[str, str] | None:
             out[key] = val if isinstance(val, str) else str(val).lower() if isinstance(
                 val, bool) else str(val)
     return out
+
+
+def _data(r: Reader, value: Any, task: str | None) -> dict[str, Any] | None:
+    """`data: {source: NAME, ...options}`; the options are the task's to check when it starts."""
+    if value is None or task is None or task not in tasks():
+        return None
+    sources = preset(task).data_sources
+    if isinstance(value, str):
+        value = {"source": value}
+    if not isinstance(value, Mapping):
+        r.fail("data", "a mapping with a source", value)
+        return None
+    if not sources:
+        r.fail("data", "no data section (your command reads its own data)", "a data section")
+        return None
+    source = r.text("data.source", value.get("source"), choices=sources)
+    out: dict[str, Any] = {}
+    for key, option in value.items():
+        if not isinstance(key, str):
+            r.fail(f"data.{key}", "an option name", key)
+        elif not _plain(option):
+            r.fail(f"data.{key}", "a number, text, true/false or a list of them", option)
+        else:
+            out[key] = option
+    return out if source is not None else None
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return isinstance(value, (str, int, float, bool)) and not (
+        isinstance(value, float) and value != value)
 
 
 def _objective(r: Reader, value: Any, task: str | None) -> Objective | None:

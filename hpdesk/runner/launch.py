@@ -59,13 +59,20 @@ def thread_share(concurrency: int) -> int:
 
 def trial_env(
     plan: Plan, params: Mapping[str, Any], *, db_path: Path, trial_id: int, threads: int,
+    trial_dir: Path,
 ) -> dict[str, str]:
+    """The trial's environment: the SDK's database and id, its parameters (plus the plan's data
+    options under "data" for built-in tasks), its folder for checkpoints, its share of cores."""
     env = dict(os.environ)
     env.update(plan.env)
+    given = dict(params)
+    if plan.data is not None and plan.command is None:
+        given["data"] = dict(plan.data)
     env.update({
         "HPDESK_DB": str(db_path.resolve()),
         "HPDESK_TRIAL_ID": str(trial_id),
-        "HPDESK_PARAMS": json.dumps(dict(params)),
+        "HPDESK_PARAMS": json.dumps(given),
+        "HPDESK_TRIAL_DIR": str(trial_dir.resolve()),
         "HPDESK_NUM_THREADS": str(threads),
         "OMP_NUM_THREADS": str(threads),
         "MKL_NUM_THREADS": str(threads),

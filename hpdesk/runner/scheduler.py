@@ -110,6 +110,7 @@ class Scheduler:
     # ---------------------------------------------------------------------------------------
     def _launch(self, params: dict[str, object]) -> None:
         trial = self.store.add_trial(self.experiment_id, params)
+        trial_dir = self.folder / f"trial-{trial.number}"
         log_path = self.folder / f"trial-{trial.number}.log"
         threads = launch.thread_share(self.plan.concurrency)
         try:
@@ -117,9 +118,10 @@ class Scheduler:
             spec = launch.LaunchSpec(
                 tuple(argv),
                 launch.trial_env(self.plan, params, db_path=self.store.path, trial_id=trial.id,
-                                 threads=threads),
+                                 threads=threads, trial_dir=trial_dir),
                 self.plan.workdir, log_path,
             )
+            trial_dir.mkdir(parents=True, exist_ok=True)
             proc, log_file = launch.start(spec)
         except (OSError, ValueError) as exc:
             message = f"could not start: {exc}"

@@ -182,3 +182,22 @@ def test_files_on_disk(tmp_path: Path) -> None:
 def test_toml_and_json_errors() -> None:
     assert "TOML syntax error" in _problems("hpdesk = \n", "toml")[0]
     assert "JSON syntax error at line 1" in _problems("{hpdesk: 1}", "json")[0]
+
+
+def test_data_section_round_trips_and_is_checked_against_the_task(tmp_path: Path) -> None:
+    text = ("hpdesk: 1\ntask: classification\ndata: {source: folder, path: imgs, image_size: 16}\n"
+            "space: {epochs: 1}\n")
+    plan = loads_plan(text)
+    assert plan.data == {"source": "folder", "path": "imgs", "image_size": 16}
+    for fmt in ("yaml", "toml", "json"):
+        assert loads_plan(dumps_plan(plan, fmt), fmt) == plan
+    resolved = plan.resolved(tmp_path)
+    assert resolved.data is not None and resolved.data["path"] == str(tmp_path / "imgs")
+    assert loads_plan("hpdesk: 1\ntask: gan\ndata: ring\nspace: {epochs: 1}\n").data == {
+        "source": "ring"}
+    assert "data.source" in _problems(
+        "hpdesk: 1\ntask: detection\ndata: {source: coco}\nspace: {epochs: 1}\n")[0]
+    assert "data" in _problems("hpdesk: 1\ntask: script\ncommand: [x]\ndata: {source: a}\n"
+                               "space: {lr: 0.1}\n")[0]
+    assert "data.size" in _problems(
+        "hpdesk: 1\ntask: gan\ndata: {source: ring, size: {a: 1}}\nspace: {epochs: 1}\n")[0]
