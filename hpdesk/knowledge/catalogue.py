@@ -21,7 +21,7 @@ import yaml
 
 FAMILIES = ("network", "optimisation", "regularisation")
 TIERS = (1, 2, 3)
-TYPES = ("float", "int", "categorical", "bool")
+TYPES = ("float", "int", "categorical", "bool", "text")  # text: a path or name, never searched
 SCALES = ("log", "linear")
 LANGUAGES = ("en", "zh")
 #: Hyperparameters that are initial learning rates: the §5 fine-tuning note lowers all of them.
@@ -183,6 +183,8 @@ class Hyperparameter:
         """Whether ``value`` is a value this hyperparameter may take."""
         if self.type == "bool":
             return isinstance(value, bool)
+        if self.type == "text":
+            return isinstance(value, str)
         if self.choices is not None:
             return any(value == c and isinstance(value, bool) == isinstance(c, bool) for c in self.choices)
         number = as_number(value)
@@ -244,7 +246,13 @@ def _hyperparameter(file: str, name: Any, raw: Any) -> Hyperparameter:
         for field in ("scale", "low", "high"):
             if r.has(field):
                 r.fail(field, f"a {type_} entry has no {field}")
-        if type_ == "bool":
+        if type_ == "text":
+            if r.has("choices"):
+                r.fail("choices", "a text entry has no choices")
+            default = r.raw.get("default", "")
+            if not isinstance(default, str):
+                r.fail("default", f"must be text, not {default!r}")
+        elif type_ == "bool":
             if r.has("choices"):
                 r.fail("choices", "a bool entry has the choices false and true already")
             choices = (False, True)
@@ -258,7 +266,8 @@ def _hyperparameter(file: str, name: Any, raw: Any) -> Hyperparameter:
             if len({repr(c) for c in raw_choices}) != len(raw_choices):
                 r.fail("choices", "must not repeat a value")
             choices = tuple(raw_choices)
-        default = r.choice("default", choices)
+        if type_ != "text":
+            default = r.choice("default", choices)
     return Hyperparameter(
         name=name, family=family, tier=tier, type=type_, scale=scale, low=low, high=high,
         choices=choices, default=default,

@@ -23,21 +23,21 @@ _ENTRY_FIELDS = ("type", "low", "high", "log", "step", "choices", "value", "when
 
 # Values outside these make training meaningless or crash it; the recommended (narrower) ranges
 # are advice, not errors (hpdesk.knowledge.advice).
-HARD_LIMITS: dict[str, tuple[float | None, float | None, str]] = {
-    "lr": (0.0, None, "a learning rate above 0"),
-    "lr_g": (0.0, None, "a learning rate above 0"),
-    "lr_d": (0.0, None, "a learning rate above 0"),
-    "batch_size": (1, None, "a batch size of at least 1"),
-    "epochs": (1, None, "at least 1 epoch"),
-    "dropout": (0.0, 1.0, "a dropout rate in [0, 1)"),
-    "weight_decay": (0.0, None, "a weight decay of at least 0"),
-    "momentum": (0.0, 1.0, "a momentum in [0, 1)"),
-    "beta1": (0.0, 1.0, "a beta in [0, 1)"),
-    "beta2": (0.0, 1.0, "a beta in [0, 1)"),
-    "width": (1, None, "a width of at least 1"),
-    "depth": (0, None, "a depth of at least 0"),
-    "grad_accum_steps": (1, None, "at least 1 accumulation step"),
+_POSITIVE = (0.0, None, True)
+_FRACTION = (0.0, 1.0, False)  # [0, 1)
+# name: (low, high, low excluded, what is expected). high is always excluded.
+HARD_LIMITS: dict[str, tuple[float | None, float | None, bool, str]] = {
+    **{n: (*_POSITIVE, "a learning rate above 0") for n in ("lr", "lr_g", "lr_d")},
+    **{n: (*_POSITIVE, f"{n} above 0") for n in ("eps", "lars_eta", "lr_final_ratio", "lr_gamma")},
+    **{n: (*_FRACTION, f"{n} in [0, 1)") for n in (
+        "dropout", "momentum", "beta1", "beta2", "rho", "alpha", "label_smoothing")},
+    **{n: (1, None, False, f"{n} of at least 1") for n in (
+        "batch_size", "epochs", "width", "grad_accum_steps", "gn_groups", "d_steps",
+        "lr_step_epochs")},
+    **{n: (0.0, None, False, f"{n} of at least 0") for n in (
+        "weight_decay", "depth", "grad_clip", "warmup_epochs")},
 }
+
 
 def parse_space(r: Reader, value: Any, task: str | None) -> dict[str, Distribution] | None:
     if not isinstance(value, Mapping) or not value:
@@ -186,7 +186,7 @@ def _check_limits(r: Reader, path: str, name: str, dist: Distribution) -> None:
     limits = HARD_LIMITS.get(name)
     if limits is None:
         return
-    low, high, wanted = limits
+    low, high, strict, wanted = limits
     if isinstance(dist, (FloatRange, IntRange)):
         checks = [(f"{path}.low", dist.low), (f"{path}.high", dist.high)]
     else:
@@ -195,7 +195,7 @@ def _check_limits(r: Reader, path: str, name: str, dist: Distribution) -> None:
     for where, v in checks:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             r.fail(where, wanted, v)
-        elif low is not None and (v <= low if name.startswith("lr") else v < low):
+        elif low is not None and (v <= low if strict else v < low):
             r.fail(where, wanted, v)
         elif high is not None and v >= high:
             r.fail(where, wanted, v)

@@ -42,9 +42,11 @@ def test_every_required_name_is_catalogued() -> None:
     assert set(REQUIRED_NAMES) <= set(catalogue())
 
 
-def test_optimisers_are_exactly_the_eight_of_section5_with_their_ranges() -> None:
+def test_optimisers_are_the_eight_of_section5_plus_adamw_with_their_ranges() -> None:
     opts = optimizers()
-    assert list(opts) == list(SECTION5_LR)
+    assert [n for n in opts if n != "adamw"] == list(SECTION5_LR)
+    # AdamW (Loshchilov & Hutter 2019) differs from Adam only in how weight decay is applied.
+    assert (opts["adamw"].lr_low, opts["adamw"].lr_high) == SECTION5_LR["adam"]
     for name, (low, high) in SECTION5_LR.items():
         assert (opts[name].lr_low, opts[name].lr_high) == (low, high), name
         assert lr_range(name) == (low, high)
@@ -52,11 +54,13 @@ def test_optimisers_are_exactly_the_eight_of_section5_with_their_ranges() -> Non
 
 def test_optimiser_extra_hyperparameters() -> None:
     uses = {name: set(o.uses) for name, o in optimizers().items()}
-    assert uses["sgd_momentum"] == {"momentum"}
-    for adam in ("adam", "adamax", "nadam"):
-        assert uses[adam] == {"beta1", "beta2"}
-    for plain in ("sgd", "adagrad", "adadelta", "rmsprop"):
-        assert uses[plain] == set()
+    assert uses["sgd_momentum"] == {"momentum", "nesterov"}
+    for adam in ("adam", "adamw", "adamax", "nadam"):
+        assert uses[adam] == {"beta1", "beta2", "eps"}
+    assert uses["sgd"] == set()
+    assert uses["adagrad"] == {"eps"}
+    assert uses["adadelta"] == {"rho", "eps"}
+    assert uses["rmsprop"] == {"alpha", "eps"}
 
 
 def test_optimiser_labels_and_sources() -> None:
@@ -123,6 +127,8 @@ def test_every_entry_is_complete_and_bilingual() -> None:
             assert hp.scale in ("log", "linear") and hp.low is not None and hp.high is not None
             assert hp.low < hp.high and hp.choices is None
             assert hp.scale == "linear" or hp.low > 0
+        elif hp.type == "text":
+            assert hp.scale is None and hp.choices is None and isinstance(hp.default, str)
         else:
             assert hp.scale is None and hp.choices
 
