@@ -52,11 +52,14 @@ class Trial:
     objective: float | None
     log_path: str | None
     message: str | None
+    provenance: dict[str, Any] | None = None
+    retry_of: int | None = None  # the trial (id) this one retries with the same parameters
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Trial:
         data = dict(row)
         data["params"] = json.loads(data["params"])
+        data["provenance"] = json.loads(data["provenance"]) if data.get("provenance") else None
         return cls(**data)
 
     @property
@@ -78,6 +81,8 @@ class Trial:
             "ended_at": self.ended_at,
             "log_path": self.log_path,
             "message": self.message,
+            "retry_of": self.retry_of,
+            "provenance": self.provenance,
         }
 
 

@@ -14,7 +14,7 @@ from hpdesk.store.connection import StoreError, write_transaction
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _m001_initial(db: Database) -> None:
@@ -88,7 +88,13 @@ def _m001_initial(db: Database) -> None:
     db.execute("CREATE INDEX trials_experiment ON trials (experiment_id, number)")
 
 
-_MIGRATIONS = (_m001_initial,)
+def _m002_trial_provenance(db: Database) -> None:
+    """Provenance (command, git commit, versions, devices, seed) and retries of failed trials."""
+    db.execute("ALTER TABLE trials ADD COLUMN provenance TEXT")
+    db.execute("ALTER TABLE trials ADD COLUMN retry_of INTEGER")
+
+
+_MIGRATIONS = (_m001_initial, _m002_trial_provenance)
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 

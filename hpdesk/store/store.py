@@ -26,7 +26,7 @@ _EXPERIMENT_FIELDS = frozenset(
 )
 _TRIAL_FIELDS = frozenset(
     {"state", "requested_state", "device", "pid", "host", "started_at", "ended_at", "exit_code",
-     "objective", "log_path", "message", "params"}
+     "objective", "log_path", "message", "params", "provenance", "retry_of"}
 )
 INSERT_METRIC_SQL = (
     "INSERT OR REPLACE INTO metrics (trial_id, name, step, value, wall_time) VALUES (?, ?, ?, ?, ?)"
@@ -143,7 +143,8 @@ class Store:
         unknown = set(fields) - allowed
         if unknown:
             raise ValueError(f"cannot set {', '.join(sorted(unknown))} on {table}")
-        values = {k: _json(v) if k in ("params", "plan") else v for k, v in fields.items()}
+        values = {k: _json(v) if k in ("params", "plan", "provenance") else v
+                  for k, v in fields.items()}
         if stamp:
             values["updated_at"] = time.time()
         assignments = ", ".join(f"{k} = ?" for k in values)

@@ -156,3 +156,23 @@ def test_events_are_attached_to_trial_and_experiment(tmp_path: Path) -> None:
         (event,) = store.events(experiment_id=exp.id)
         assert (event.trial_id, event.kind, event.step, event.level) == (
             trial.id, "diverged", 5, "warning")
+
+
+def test_a_schema_1_file_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path) -> None:
+    """Old database files are kept as test assets and every release opens them (Optuna's habit)."""
+    import shutil
+
+    path = tmp_path / "old.db"
+    shutil.copy(Path(__file__).parent / "assets" / "schema-v1.db", path)
+    with Store(path) as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        (exp,) = store.experiments()
+        (trial,) = store.trials(exp.id)
+        assert (exp.name, trial.state, trial.objective) == ("digits-v1", "completed", 0.9)
+        assert trial.provenance is None and trial.retry_of is None
+        assert store.series(trial.id, "val_acc")[0] == list(range(1, 10))
+        store.update_trial(trial.id, provenance={"git": {"commit": "abc"}})
+        assert store.trial(trial.id).provenance == {"git": {"commit": "abc"}}
+        applied = [r[0] for r in store.conn.execute(
+            "SELECT name FROM _sqlite_migrations ORDER BY id")]
+        assert applied == ["m001_initial", "m002_trial_provenance"]
