@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -66,8 +67,13 @@ class Scheduler:
     def run(self) -> str:
         """Run to the end; returns the experiment's final state (completed or stopped)."""
         plan = self.plan
-        history = [Tried(t.params, t.state, t.objective)
-                   for t in self.store.trials(self.experiment_id)]
+        trials = self.store.trials(self.experiment_id)
+        history = [Tried(t.params, t.state, t.objective) for t in trials]
+        # Resuming: trials that were interrupted (or never started) run again first, as the same
+        # trial; built-in tasks continue from their last checkpoint.
+        again = [t for t in trials if t.state in ("interrupted", "queued")]
+        if again:
+            self.echo(f"resuming: {len(again)} interrupted trial(s) run again")
         try:
             strategy = make_strategy(plan, history)
         except GridTooLarge as exc:
@@ -75,6 +81,8 @@ class Scheduler:
             raise SchedulerError(str(exc)) from exc
         made = len(history)
         exhausted = False
+        if made >= plan.budget.trials and not again:
+            self.echo(f"the budget of {plan.budget.trials} trials is already spent")
         deadline = None if plan.budget.wall_time is None else self._t0 + plan.budget.wall_time
         self.store.update_experiment(self.experiment_id, state="running", requested_state=None)
         self._beat(force=True)
@@ -89,6 +97,8 @@ class Scheduler:
                 if deadline is not None and time.monotonic() >= deadline:
                     self.echo(f"wall-time budget of {plan.budget.wall_time:g}s reached")
                     break
+                while len(self._running) < plan.concurrency and again:
+                    self._launch(again.pop(0))
                 while (len(self._running) < plan.concurrency and made < plan.budget.trials
                        and not exhausted):
                     params = strategy.suggest()
@@ -96,9 +106,10 @@ class Scheduler:
                         exhausted = True
                         self.echo("the search space is exhausted: every configuration was tried")
                         break
-                    self._launch(params)
+                    self._launch(self.store.add_trial(self.experiment_id, params))
                     made += 1
-                if not self._running and (made >= plan.budget.trials or exhausted):
+                if not self._running and not again and (
+                        made >= plan.budget.trials or exhausted):
                     break
                 self._beat()
                 time.sleep(self.poll_interval)
@@ -108,8 +119,8 @@ class Scheduler:
         return final
 
     # ---------------------------------------------------------------------------------------
-    def _launch(self, params: dict[str, object]) -> None:
-        trial = self.store.add_trial(self.experiment_id, params)
+    def _launch(self, trial: Trial) -> None:
+        params = trial.params
         trial_dir = self.folder / f"trial-{trial.number}"
         log_path = self.folder / f"trial-{trial.number}.log"
         threads = launch.thread_share(self.plan.concurrency)
@@ -131,8 +142,10 @@ class Scheduler:
             self.store.add_event("failed", message, trial_id=trial.id, level="error")
             self.echo(f"trial {trial.number} failed: {message}")
             return
-        self.store.update_trial(trial.id, state="running", pid=proc.pid, host=os.uname().nodename,
-                                device="cpu", started_at=time.time(), log_path=str(log_path))
+        self.store.update_trial(trial.id, state="running", pid=proc.pid, host=socket.gethostname(),
+                                device="cpu", started_at=time.time(), ended_at=None,
+                                exit_code=None, message=None, requested_state=None,
+                                log_path=str(log_path))
         self._running[trial.id] = _Running(self.store.trial(trial.id), proc, log_file,
                                            time.monotonic())
         log.debug("trial %s started: %s", trial.number, argv)

@@ -1,0 +1,141 @@
+"""Looking at experiments: `trials`, `experiments`, `status`, `logs`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from hpdesk.cli.common import EXIT_OK, CliError, db_arg, open_store
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    trials = sub.add_parser("trials", help="list trials (--json for scripts)",
+                            description="List the trials of one or all experiments.")
+    db_arg(trials)
+    trials.add_argument("--experiment", type=int, metavar="ID", help="only this experiment")
+    trials.add_argument("--json", action="store_true", help="print a JSON list")
+    trials.set_defaults(handler=cmd_trials)
+
+    exps = sub.add_parser("experiments", help="list experiments (--json for scripts)",
+                          description="List the experiments in the database.")
+    db_arg(exps)
+    exps.add_argument("--json", action="store_true", help="print a JSON list")
+    exps.set_defaults(handler=cmd_experiments)
+
+    status = sub.add_parser("status", help="what is running, what was lost, how far each got",
+                            description="Show each experiment's state, whether its scheduler is "
+                                        "alive, its trials by state and its best objective.")
+    status.add_argument("experiment", type=int, nargs="?", metavar="ID")
+    db_arg(status)
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(handler=cmd_status)
+
+    logs = sub.add_parser("logs", help="print a trial's log (--follow to keep reading)",
+                          description="Print the stdout and stderr of a trial (its id, as "
+                                      "`hpdesk trials` shows); --follow waits for more until "
+                                      "the trial ends.")
+    logs.add_argument("trial", type=int, metavar="TRIAL_ID")
+    db_arg(logs)
+    logs.add_argument("--follow", "-f", action="store_true", help="keep printing new lines")
+    logs.set_defaults(handler=cmd_logs)
+
+
+def cmd_trials(args: argparse.Namespace) -> int:
+    from hpdesk.runner.outcome import format_params
+
+    with open_store(args.db, must_exist=True) as store:
+        if args.experiment is not None:
+            store.experiment(args.experiment)  # a clear error for an unknown id
+        trials = store.trials(args.experiment)
+        if args.json:
+            rows = [{**t.to_json(), "metrics": store.last_values(t.id)} for t in trials]
+            print(json.dumps(rows, indent=2))
+            return EXIT_OK
+        for t in trials:
+            value = "-" if t.objective is None else f"{t.objective:.4f}"
+            print(f"{t.id:>5} {t.experiment_id:>4} {t.number:>5}  {t.state:<11} {value:>10}  "
+                  f"{format_params(t.params)}")
+    return EXIT_OK
+
+
+def cmd_experiments(args: argparse.Namespace) -> int:
+    with open_store(args.db, must_exist=True) as store:
+        experiments = store.experiments()
+        if args.json:
+            print(json.dumps([{"id": e.id, "name": e.name, "task": e.task, "state": e.state,
+                               "created_at": e.created_at,
+                               "trials": len(store.trials(e.id))} for e in experiments],
+                             indent=2))
+            return EXIT_OK
+        for e in experiments:
+            print(f"{e.id:>4}  {e.state:<11} {e.task:<15} {e.name}")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from hpdesk.runner import summarize
+    from hpdesk.runner.recovery import scheduler_liveness
+
+    with open_store(args.db, must_exist=True) as store:
+        ids = [args.experiment] if args.experiment is not None else [
+            e.id for e in store.experiments()]
+        rows = []
+        for exp_id in ids:
+            summary = summarize(store, exp_id)
+            exp = summary.experiment
+            live = scheduler_liveness(exp) if exp.state == "running" else None
+            rows.append({
+                "id": exp.id, "name": exp.name, "task": exp.task, "state": exp.state,
+                "scheduler": None if live is None else live.reason,
+                "scheduler_pid": exp.scheduler_pid,
+                "heartbeat_age_s": None if exp.heartbeat_at is None else round(
+                    time.time() - exp.heartbeat_at, 1),
+                "trials": summary.counts(),
+                "budget": exp.plan.get("budget", {}).get("trials"),
+                "best": None if summary.best is None else {
+                    "trial_id": summary.best.id, "number": summary.best.number,
+                    "objective": summary.best.objective, "params": summary.best.params},
+            })
+    if args.json:
+        print(json.dumps(rows if args.experiment is None else rows[0], indent=2))
+        return EXIT_OK
+    for r in rows:
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(r["trials"].items())) or "no trials"
+        best = "" if r["best"] is None else (
+            f"; best trial {r['best']['number']}: {r['best']['objective']:.4f}")
+        alive = f" ({r['scheduler']})" if r["scheduler"] else ""
+        print(f"{r['id']:>4}  {r['name']}: {r['state']}{alive}; {counts} of {r['budget']}{best}")
+    return EXIT_OK
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    with open_store(args.db, must_exist=True) as store:
+        trial = store.trial(args.trial)
+        if not trial.log_path:
+            raise CliError(f"trial {trial.id} has no log yet (it is {trial.state})")
+        path = Path(trial.log_path)
+        if not path.exists():
+            raise CliError(f"the log of trial {trial.id} is missing: {path}")
+        out = sys.stdout.buffer
+        with open(path, "rb") as fh:
+            out.write(fh.read())
+            out.flush()
+            if not args.follow:
+                return EXIT_OK
+            try:
+                while True:
+                    chunk = fh.read()
+                    if chunk:
+                        out.write(chunk)
+                        out.flush()
+                        continue
+                    if store.trial(trial.id).state != "running":
+                        out.write(fh.read())
+                        out.flush()
+                        return EXIT_OK
+                    time.sleep(0.2)
+            except KeyboardInterrupt:
+                return EXIT_OK

@@ -1,0 +1,81 @@
+"""`hpdesk plan new` and `hpdesk plan validate`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from hpdesk.cli.common import EXIT_OK, EXIT_USAGE, CliError
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    plan = sub.add_parser("plan", help="create and check plan files",
+                          description="Create plan files from the task presets and check them.")
+    plan_sub = plan.add_subparsers(dest="plan_command", metavar="ACTION")
+    validate = plan_sub.add_parser("validate", help="check plan files; exit 2 if any is invalid",
+                                   description="Check plan files; print each problem on a line, "
+                                               "then the tuning advice for valid plans.")
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("--lang", choices=("en", "zh"), default="en",
+                          help="language of the advice")
+    new = plan_sub.add_parser("new", help="write a task preset as a plan file",
+                              description="Write the preset of a task as a plan file, with the "
+                                          "tuning order and advice as comments.")
+    new.add_argument("--task", required=True,
+                     choices=("classification", "detection", "gan", "script"))
+    new.add_argument("--optimizer", help="the optimiser whose learning-rate range to use")
+    new.add_argument("--fine-tune", action="store_true",
+                     help="lower the learning-rate range for fine-tuning a pre-trained model")
+    new.add_argument("-o", "--output", required=True, metavar="FILE",
+                     help="where to write (.yaml, .toml or .json)")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    plan.set_defaults(handler=cmd_plan)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    if args.plan_command == "validate":
+        return _validate(args)
+    if args.plan_command == "new":
+        return _new(args)
+    raise CliError("plan needs an action: new or validate (see hpdesk plan --help)", EXIT_USAGE)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from hpdesk.knowledge import advise
+    from hpdesk.plan import PlanError, load_plan
+
+    code = EXIT_OK
+    for file in args.files:
+        try:
+            plan = load_plan(file)
+        except PlanError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            code = EXIT_USAGE
+            continue
+        findings = advise(plan.to_dict())
+        print(f"{file}: valid ({plan.task}, {len(plan.searched())} searched parameters, "
+              f"{plan.budget.trials} trials)")
+        for f in findings:
+            print(f"{file}: {f.level}: {f.message(args.lang)} [{f.source}]")
+    return code
+
+
+def _new(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hpdesk.knowledge import KnowledgeError
+    from hpdesk.plan import dump_plan, plan_from_preset
+
+    output = Path(args.output)
+    if output.exists() and not args.force:
+        raise CliError(f"{output} exists; pass --force to overwrite it", EXIT_USAGE)
+    if output.suffix.lower() not in (".yaml", ".yml", ".toml", ".json"):
+        raise CliError(f"{output}: expected a .yaml, .toml or .json file name", EXIT_USAGE)
+    try:
+        plan = plan_from_preset(args.task, optimizer=args.optimizer, fine_tune=args.fine_tune)
+    except KnowledgeError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    dump_plan(plan, output)
+    print(f"wrote {output} ({args.task}, {len(plan.space)} hyperparameters)")
+    return EXIT_OK

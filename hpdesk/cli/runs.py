@@ -1,0 +1,208 @@
+"""Running experiments: in the foreground (`run`, `demo`), detached (`start`, `resume`), the
+scheduler process itself (`scheduler`), and stopping (`stop`)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import time
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from hpdesk.cli.common import (
+    EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, CliError, db_arg, open_store,
+)
+
+if TYPE_CHECKING:
+    from hpdesk.plan import Plan
+    from hpdesk.store import Store
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser("run", help="run a plan file in the foreground until it finishes",
+                         description="Run a plan: trials start as local processes, metrics go "
+                                     "to the database, a summary is printed at the end. Ctrl-C "
+                                     "stops the trials (they save their metrics first).")
+    run.add_argument("plan", type=Path, help="a plan file (YAML, TOML or JSON)")
+    _budget_args(run)
+    run.set_defaults(handler=cmd_run)
+
+    start = sub.add_parser("start", help="start a plan in the background and print its id",
+                           description="Start a plan with a detached scheduler: closing the "
+                                       "terminal does not stop it. Follow it with `hpdesk "
+                                       "status`, end it with `hpdesk stop`.")
+    start.add_argument("plan", type=Path, help="a plan file (YAML, TOML or JSON)")
+    _budget_args(start)
+    start.set_defaults(handler=cmd_start)
+
+    resume = sub.add_parser("resume", help="continue a stopped or interrupted experiment",
+                            description="Run an experiment's interrupted trials again (built-in "
+                                        "tasks continue from their checkpoint) and go on with "
+                                        "its search until the budget is spent.")
+    resume.add_argument("experiment", type=int, metavar="ID")
+    db_arg(resume)
+    resume.add_argument("--foreground", action="store_true",
+                        help="run in this terminal instead of detached")
+    resume.set_defaults(handler=cmd_resume)
+
+    stop = sub.add_parser("stop", help="stop a running experiment gracefully",
+                          description="Ask an experiment's scheduler to stop: its trials save "
+                                      "their metrics and exit; after a grace period they are "
+                                      "killed. Waits until it has stopped.")
+    stop.add_argument("experiment", type=int, metavar="ID")
+    db_arg(stop)
+    stop.add_argument("--wait", type=float, default=60.0, metavar="S",
+                      help="seconds to wait for it to stop (default 60)")
+    stop.set_defaults(handler=cmd_stop)
+
+    demo = sub.add_parser("demo", help="run the built-in digits classification demo (4 trials)",
+                          description="A small random search on scikit-learn's digits with the "
+                                      "classification preset; prints the summary.")
+    db_arg(demo)
+    demo.add_argument("--max-trials", type=int, default=4, metavar="N", help="trials (default 4)")
+    demo.set_defaults(handler=cmd_demo)
+
+    scheduler = sub.add_parser(
+        "scheduler", help="the scheduler process of one experiment (what start and resume run)",
+        description="Run the scheduler of an existing experiment in this process; `hpdesk "
+                    "start` and `hpdesk resume` launch it detached.")
+    scheduler.add_argument("--experiment", type=int, required=True, metavar="ID")
+    db_arg(scheduler)
+    scheduler.set_defaults(handler=cmd_scheduler)
+
+
+def _budget_args(parser: argparse.ArgumentParser) -> None:
+    db_arg(parser)
+    parser.add_argument("--max-trials", type=int, metavar="N", help="override budget.trials")
+    parser.add_argument("--concurrency", type=int, metavar="N", help="override concurrency")
+
+
+def _load(args: argparse.Namespace) -> Plan:
+    from hpdesk.plan import load_plan
+
+    plan = load_plan(args.plan).resolved(args.plan.resolve().parent)
+    return _override(plan, args.max_trials, args.concurrency)
+
+
+def _override(plan: Plan, max_trials: int | None, concurrency: int | None) -> Plan:
+    from hpdesk.plan import Budget
+
+    if max_trials is not None:
+        if max_trials < 1:
+            raise CliError("--max-trials must be at least 1", EXIT_USAGE)
+        plan = plan.with_changes(budget=Budget(max_trials, plan.budget.wall_time))
+    if concurrency is not None:
+        if concurrency < 1:
+            raise CliError("--concurrency must be at least 1", EXIT_USAGE)
+        plan = plan.with_changes(concurrency=concurrency)
+    return plan
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    return _run_new(_load(args), args.db)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hpdesk.plan import plan_from_preset
+
+    plan = plan_from_preset("classification", trials=args.max_trials, concurrency=2)
+    print("hpdesk demo: a random search over the classification preset on scikit-learn's digits")
+    return _run_new(_override(plan.with_changes(name="digits-demo"), args.max_trials, None),
+                    args.db)
+
+
+def _run_new(plan: Plan, db: Path | None) -> int:
+    from hpdesk.runner import create_experiment
+
+    with open_store(db) as store:
+        experiment = create_experiment(store, plan)
+        print(f"experiment {experiment.id} ({experiment.name}) in {store.path}: "
+              f"{plan.budget.trials} trials, {plan.concurrency} at a time")
+        return _run_scheduler(store, experiment.id, summary=True)
+
+
+def _run_scheduler(store: Store, experiment_id: int, *, summary: bool) -> int:
+    """The scheduler in this process; SIGINT/SIGTERM stop it gracefully, twice at once."""
+    from hpdesk.runner import Scheduler, SchedulerError, summarize
+    from hpdesk.runner.experiment import summary_table
+
+    scheduler = Scheduler(store, experiment_id, echo=lambda line: print(line, flush=True))
+    interrupts = 0
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        scheduler.request_stop()
+        if interrupts > 1:
+            scheduler.grace_s = 0.0  # asked twice: do not wait for the trials
+
+    old_int = signal.signal(signal.SIGINT, on_signal)
+    old_term = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        final = scheduler.run()
+    except SchedulerError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+    if summary:
+        print()
+        print(summary_table(summarize(store, experiment_id)))
+    return EXIT_INTERRUPTED if final == "stopped" else EXIT_OK
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    with open_store(args.db, must_exist=True) as store:
+        return _run_scheduler(store, args.experiment, summary=True)
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    from hpdesk.runner import create_experiment
+    from hpdesk.runner.detach import spawn_scheduler
+
+    plan = _load(args)
+    with open_store(args.db) as store:
+        experiment = create_experiment(store, plan)
+        pid = spawn_scheduler(store, experiment.id)
+        print(f"experiment {experiment.id} ({experiment.name}) started in {store.path} "
+              f"(scheduler pid {pid})")
+        print(experiment.id)
+    return EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from hpdesk.runner.detach import spawn_scheduler
+    from hpdesk.runner.recovery import scheduler_liveness
+
+    with open_store(args.db, must_exist=True) as store:
+        experiment = store.experiment(args.experiment)
+        if experiment.state == "running" and scheduler_liveness(experiment).alive:
+            raise CliError(f"experiment {experiment.id} is already running "
+                           f"(scheduler pid {experiment.scheduler_pid})")
+        if args.foreground:
+            return _run_scheduler(store, experiment.id, summary=True)
+        pid = spawn_scheduler(store, experiment.id)
+        print(f"experiment {experiment.id} ({experiment.name}) resumed (scheduler pid {pid})")
+    return EXIT_OK
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    from hpdesk.runner.recovery import recover_lost
+
+    with open_store(args.db, must_exist=True) as store:
+        experiment = store.experiment(args.experiment)
+        if experiment.state != "running":
+            print(f"experiment {experiment.id} is not running (it is {experiment.state})")
+            return EXIT_OK
+        store.update_experiment(experiment.id, requested_state="stopped")
+        deadline = time.monotonic() + args.wait
+        while time.monotonic() < deadline:
+            recover_lost(store)  # a scheduler that died meanwhile is stopped here instead
+            state = store.experiment(experiment.id).state
+            if state != "running":
+                print(f"experiment {experiment.id} {state}")
+                return EXIT_OK
+            time.sleep(0.2)
+    raise CliError(f"experiment {args.experiment} did not stop within {args.wait:g}s; "
+                   "its scheduler may be busy; run hpdesk stop again", EXIT_RUNTIME)
