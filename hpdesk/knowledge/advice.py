@@ -285,6 +285,9 @@ def small_batch_batchnorm(plan: Mapping[str, Any]) -> list[Finding]:
         return []
     norm = _entry(plan, "normalization")
     net = None if norm is not None else _preset_attr(plan, "net_normalization")
+    model = _entry(plan, "model")
+    if norm is None and model is not None and not _may_take(model, "cnn"):
+        net = "none"  # the classification MLP has no normalisation layers
     batchnorm = _may_take(norm, "batchnorm") if norm is not None else net == "batchnorm"
     params = ("batch_size", "normalization")
     if batchnorm:

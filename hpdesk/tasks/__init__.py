@@ -3,5 +3,6 @@
 Each task is a module run as ``python -m hpdesk.tasks.<name>``; it reads its hyperparameters and
 reports its metrics through :mod:`hpdesk.sdk`. This package itself imports nothing, so that code
 which only needs to name or locate a task (the GUI, the planner) never pays for importing torch;
-only the task modules (and :mod:`hpdesk.tasks.common`) import it.
+only the task modules and their shared machinery (common, optim, schedules, layers, training,
+image_data) import it.
 """

@@ -1,17 +1,32 @@
-"""Image classification on scikit-learn's digits: hpdesk's first built-in training program.
+"""Image classification: hpdesk's first built-in training program (digits by default).
 
-Run as ``python -m hpdesk.tasks.classification [--params FILE]``. It is small enough (1797 8x8
-images, a few seconds a trial on a CPU) to make a real multi-epoch trial cheap, yet every
-hyperparameter of the guide's three families visibly moves its curves.
+Run as ``python -m hpdesk.tasks.classification [--params FILE]``. On scikit-learn's digits
+(1797 8x8 images, a fixed stratified 1438 / 359 split) a trial takes seconds on a CPU, yet every
+hyperparameter of the guide's three families visibly moves its curves. Other data (a folder of
+class folders, an .npz file) come through the ``data`` parameter; see
+:mod:`hpdesk.tasks.image_data`. Whole tensors stay on the device and batches are slices of a
+shuffled index, far cheaper than a DataLoader at this size.
 
-Data: the 64 pixels scaled to [0, 1]; a fixed stratified 80/20 train/validation split
-(1438 / 359 images, split seed 0, independent of the trial seed; see
-:func:`hpdesk.tasks.common.digits_split`). Whole tensors stay on the device and batches are
-slices of a shuffled index, which is far cheaper than a DataLoader at this size.
+Models: ``cnn`` (default) is a :class:`~hpdesk.tasks.layers.ConvBackbone` (``depth`` stages from
+``width`` channels, ``kernel_size``, ``normalization``) then global average pooling, dropout and
+a linear layer; its weights sit under ``backbone.`` so the detector can start from them (see
+:func:`backbone_from_checkpoint`). ``mlp`` is ``depth`` hidden layers of ``width`` units; it
+ignores ``kernel_size``, ``normalization`` and ``gn_groups``.
+
+An update averages the loss over ``batch_size * grad_accum_steps`` samples: each of the
+``grad_accum_steps`` micro-batches of ``batch_size`` adds its loss weighted by its share of the
+update's samples, so 4 x 16 makes the same update as 1 x 64 (BatchNorm aside: it normalises
+each micro-batch on its own, KNOWLEDGE.md section 8).
 
 Metrics: ``train_loss`` after every optimiser update (step = update count, from 1); at each
-epoch's end, at that epoch's last step, ``val_loss``, ``val_acc``, ``train_acc`` (eval mode, whole
-training split), ``lr`` (read back from the optimiser) and ``epoch`` (from 1).
+epoch's end, at that epoch's last step, ``val_loss`` (with the same label smoothing as the
+training loss, so the two curves compare), ``val_acc``, ``train_acc`` (eval mode, whole training
+split), ``lr`` (the rate the epoch's last update used, after schedule and warm-up) and ``epoch``
+(from 1); when the run completes, ``val_acc_class_<name>`` for every class with validation
+images, at the last step.
+
+Checkpoints: with $HPDESK_TRIAL_DIR (or a ``checkpoint_dir`` parameter) set, one at every
+epoch's end; a restarted trial resumes after it (see :mod:`hpdesk.tasks.training`).
 
 Exit codes: 0 completed or stopped on request, 2 bad parameters, 3 diverged (NaN/inf loss).
 """
@@ -21,6 +36,7 @@ import logging
 import math
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -28,83 +44,132 @@ import torch.nn.functional as F
 from torch import nn
 
 from hpdesk.tasks.common import (
-    ACTIVATIONS,
-    EventSink,
-    Reporter,
-    Status,
-    StopCheck,
-    TrainResult,
-    coerce_params,
-    count_parameters,
-    current_lr,
-    digits_split,
-    make_activation,
-    make_optimizer,
-    require,
-    require_choice,
-    run_main,
-    seed_everything,
+    ACTIVATIONS, EventSink, ParamError, Reporter, Status, StopCheck, TrainResult, coerce_params,
+    count_parameters, make_activation, require, require_choice, run_main, seed_everything,
     select_device,
-    validate_optimizer_params,
+)
+from hpdesk.tasks.image_data import ImageData, load_data, metric_suffix, resolve_data_options
+from hpdesk.tasks.layers import KERNEL_SIZES, NORMALIZATIONS, ConvBackbone, check_groupnorm
+from hpdesk.tasks.optim import OPTIMIZER_DEFAULTS, make_optimizer, validate_optimizer_params
+from hpdesk.tasks.schedules import SCHEDULE_DEFAULTS, LRSchedule, validate_schedule_params
+from hpdesk.tasks.training import (
+    Checkpointer, Diverged, autocast, check_finite, clip_gradients, eval_mode, grad_scaler,
+    plain_values, restore_training_state, trial_dir, training_state,
 )
 
 LOGGER_NAME = "hpdesk.tasks.classification"
 log = logging.getLogger(LOGGER_NAME)
 
-N_FEATURES = 64                 # 8 x 8 pixels, flattened
-IMAGE_SHAPE = (1, 8, 8)         # for convolutional models: unflatten the same input
-N_CLASSES = 10
+EVAL_CHUNK = 2048               # evaluation batch: bounds memory on larger folder data sets
 
 #: Every parameter the task reads, with its default. Types here are the types params are
 #: coerced to (a YAML file may give ``lr: 1e-3`` as a string).
 DEFAULTS: dict[str, Any] = {
-    "model": "mlp",
-    "optimizer": "adam",
+    "model": "cnn",
+    **OPTIMIZER_DEFAULTS,       # optimizer adam, momentum, nesterov, beta1/2, eps, rho, ...
     "lr": 3e-3,
-    "momentum": 0.9,            # sgd_momentum only
-    "beta1": 0.9,               # adam, adamax, nadam
-    "beta2": 0.999,             # adam, adamax, nadam
+    **SCHEDULE_DEFAULTS,        # lr_schedule constant, lr_final_ratio, warmup_epochs, ...
     "batch_size": 64,
-    "epochs": 15,
-    "weight_decay": 0.0,
+    "grad_accum_steps": 1,
+    "epochs": 6,
     "dropout": 0.0,
-    "width": 128,
-    "depth": 2,                 # hidden layers
+    "width": 32,                # cnn: channels of the first stage; mlp: hidden units
+    "depth": 3,                 # cnn: stages (>= 1); mlp: hidden layers (>= 0)
+    "kernel_size": "3x3",       # cnn only
     "activation": "relu",
+    "normalization": "batchnorm",   # cnn only
+    "gn_groups": 8,             # groupnorm only
+    "grad_clip": 0.0,           # max global gradient norm; 0 = off
+    "label_smoothing": 0.0,
+    "amp": False,               # CUDA only; a no-op on CPU
     "seed": 0,
+    "data": {"source": "digits"},
 }
+
+#: A run of well under 2 s on a CPU that still trains: tests flip one parameter against it.
+SMOKE_PARAMS: dict[str, Any] = {"epochs": 1, "width": 8, "depth": 2}
 
 
 # --- models -------------------------------------------------------------------------------------
 
-def build_mlp(p: Mapping[str, Any]) -> nn.Module:
+class ConvClassifier(nn.Module):
+    """``backbone`` (a ConvBackbone), then ``head``: global average pool, dropout, linear."""
+
+    def __init__(self, backbone: ConvBackbone, n_classes: int, dropout: float) -> None:
+        super().__init__()
+        self.backbone = backbone
+        head: list[nn.Module] = [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+        if dropout > 0:
+            head.append(nn.Dropout(dropout))
+        head.append(nn.Linear(backbone.out_channels, n_classes))
+        self.head = nn.Sequential(*head)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(x))
+
+
+def backbone_kwargs(p: Mapping[str, Any], in_channels: int) -> dict[str, Any]:
+    """The :class:`ConvBackbone` arguments a (coerced) parameter set describes."""
+    return {"in_channels": in_channels, "width": p["width"], "depth": p["depth"],
+            "kernel_size": p["kernel_size"], "norm": p["normalization"],
+            "groups": p["gn_groups"], "activation": p["activation"]}
+
+
+def build_cnn(p: Mapping[str, Any], data: ImageData) -> nn.Module:
+    require(data.is_image, f"model 'cnn' needs images shaped (C, H, W); the data's samples "
+                           f"are {data.sample_shape}: use model 'mlp'")
+    backbone = ConvBackbone(**backbone_kwargs(p, data.sample_shape[0]))
+    return ConvClassifier(backbone, data.n_classes, p["dropout"])
+
+
+def build_mlp(p: Mapping[str, Any], data: ImageData) -> nn.Module:
     """``depth`` hidden layers of ``width`` units, each followed by the activation and dropout.
 
     ``depth`` 0 gives a linear (softmax-regression) classifier.
     """
-    layers: list[nn.Module] = []
-    fan_in = N_FEATURES
+    layers: list[nn.Module] = [nn.Flatten()]
+    fan_in = math.prod(data.sample_shape)
     for _ in range(p["depth"]):
         layers += [nn.Linear(fan_in, p["width"]), make_activation(p["activation"])]
         if p["dropout"] > 0:
             layers.append(nn.Dropout(p["dropout"]))
         fan_in = p["width"]
-    layers.append(nn.Linear(fan_in, N_CLASSES))
+    layers.append(nn.Linear(fan_in, data.n_classes))
     return nn.Sequential(*layers)
 
 
-#: Model builders by the ``model`` parameter. Each takes the coerced params and returns a
-#: module mapping a (batch, 64) float tensor to (batch, 10) logits; a convolutional model
-#: starts with ``nn.Unflatten(1, IMAGE_SHAPE)`` and registers here.
-MODELS: dict[str, Callable[[Mapping[str, Any]], nn.Module]] = {
+#: Model builders by the ``model`` parameter: (params, data) -> module giving logits.
+MODELS: dict[str, Callable[[Mapping[str, Any], ImageData], nn.Module]] = {
+    "cnn": build_cnn,
     "mlp": build_mlp,
 }
 
 
-def build_model(p: Mapping[str, Any]) -> nn.Module:
-    """The network the ``model`` parameter names."""
+def build_model(p: Mapping[str, Any], data: ImageData) -> nn.Module:
+    """The network the ``model`` parameter names, sized for ``data``."""
     require_choice("model", p["model"], MODELS)
-    return MODELS[p["model"]](p)
+    return MODELS[p["model"]](p, data)
+
+
+def backbone_from_checkpoint(path: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """A classification checkpoint's backbone: its ConvBackbone kwargs and its weights.
+
+    For the detector's ``pretrained``: ``kwargs, weights = backbone_from_checkpoint(path)``,
+    then ``ConvBackbone(**kwargs).load_state_dict(weights)``. Raises ParamError with one line
+    when the file is missing, unreadable or from an MLP.
+    """
+    file = Path(path)
+    require(file.is_file(), f"pretrained checkpoint {file} does not exist")
+    state = Checkpointer(file.parent, file.name).load()
+    assert state is not None
+    try:
+        p = coerce_params(state["params"], DEFAULTS)
+        weights = state["modules"]["model"]
+        in_channels = int(weights["backbone.stages.0.0.weight"].shape[1])
+    except (KeyError, TypeError, AttributeError, IndexError):
+        raise ParamError(f"{file} is not a checkpoint of a classification cnn") from None
+    backbone = {k[len("backbone."):]: v for k, v in weights.items() if k.startswith("backbone.")}
+    return backbone_kwargs(p, in_channels), backbone
 
 
 # --- parameters ---------------------------------------------------------------------------------
@@ -115,31 +180,172 @@ def resolve_params(params: Mapping[str, Any]) -> dict[str, Any]:
     require_choice("model", p["model"], MODELS)
     require_choice("activation", p["activation"], ACTIVATIONS)
     validate_optimizer_params(p)
+    validate_schedule_params(p)
     require(p["batch_size"] >= 1, f"batch_size must be >= 1, got {p['batch_size']}")
+    require(p["grad_accum_steps"] >= 1,
+            f"grad_accum_steps must be >= 1, got {p['grad_accum_steps']}")
     require(p["epochs"] >= 1, f"epochs must be >= 1, got {p['epochs']}")
     require(p["width"] >= 1, f"width must be >= 1, got {p['width']}")
-    require(p["depth"] >= 0, f"depth must be >= 0, got {p['depth']}")
+    require(p["depth"] >= (1 if p["model"] == "cnn" else 0),
+            f"depth must be >= {1 if p['model'] == 'cnn' else 0} for model {p['model']!r}, "
+            f"got {p['depth']}")
     require(0 <= p["dropout"] < 1, f"dropout must be in [0, 1), got {p['dropout']}")
+    require_choice("kernel_size", p["kernel_size"], KERNEL_SIZES)
+    require_choice("normalization", p["normalization"], NORMALIZATIONS)
+    require(p["gn_groups"] >= 1, f"gn_groups must be >= 1, got {p['gn_groups']}")
+    if p["model"] == "cnn":
+        check_groupnorm(p["normalization"],
+                        [p["width"] * 2 ** min(i, 2) for i in range(p["depth"])], p["gn_groups"])
+    require(p["grad_clip"] >= 0 and math.isfinite(p["grad_clip"]),
+            f"grad_clip must be >= 0 (0 = off), got {p['grad_clip']}")
+    require(0 <= p["label_smoothing"] < 1,
+            f"label_smoothing must be in [0, 1), got {p['label_smoothing']}")
     require(p["seed"] >= 0, f"seed must be >= 0, got {p['seed']}")
+    p["data"] = resolve_data_options(p["data"])
     return p
 
 
 # --- training -----------------------------------------------------------------------------------
 
-def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy over the whole of ``x`` in eval mode (no dropout)."""
-    model.eval()
-    with torch.no_grad():
-        logits = model(x)
-        loss = F.cross_entropy(logits, y).item()
-        acc = (logits.argmax(dim=1) == y).float().mean().item()
-    model.train()
-    return loss, acc
+def _predict(model: nn.Module, x: torch.Tensor, device: torch.device,
+             amp: bool) -> torch.Tensor:
+    """Logits (float32) for the whole of ``x`` in eval mode, in chunks of EVAL_CHUNK."""
+    with eval_mode(model), autocast(device, amp):
+        return torch.cat([model(x[i:i + EVAL_CHUNK]).float() for i in range(0, len(x), EVAL_CHUNK)])
 
 
 def _sdk_hooks() -> tuple[Reporter, StopCheck, EventSink]:
     from hpdesk import sdk
     return sdk.report, sdk.should_stop, sdk.event
+
+
+class _Run:
+    """One trial's state and loop; :func:`train` is its public face."""
+
+    def __init__(self, p: dict[str, Any], reporter: Reporter, should_stop: StopCheck,
+                 event: EventSink, device: torch.device) -> None:
+        self.p, self.report, self.should_stop, self.event = p, reporter, should_stop, event
+        self.device = device
+        self.generator = seed_everything(p["seed"])
+        data = load_data(p["data"])
+        self.class_names = data.class_names
+        self.x_tr, self.y_tr, self.x_va, self.y_va = (
+            torch.from_numpy(a).to(device)
+            for a in (data.x_train, data.y_train, data.x_val, data.y_val))
+        self.model = build_model(p, data).to(device)
+        self.optimizer = make_optimizer(
+            [w for w in self.model.parameters() if w.requires_grad], p)
+        self.scaler = grad_scaler(device, p["amp"])
+        self.per_update = p["batch_size"] * p["grad_accum_steps"]
+        self.steps_per_epoch = math.ceil(len(self.x_tr) / self.per_update)
+        self.schedule = LRSchedule(p, steps_per_epoch=self.steps_per_epoch, epochs=p["epochs"])
+        self.checkpointer = Checkpointer(trial_dir(p))
+        self.n_params = count_parameters(self.model)
+        self.step = 0
+        self.epoch = 0
+        self.lr = p["lr"]
+        self.last: dict[str, float] = {}
+
+    def finish(self, status: Status, message: str = "") -> TrainResult:
+        return TrainResult(status=status, steps=self.step, epochs=self.epoch,
+                           metrics=dict(self.last), n_params=self.n_params, message=message,
+                           model=self.model)
+
+    def resume(self) -> None:
+        state = self.checkpointer.load()
+        if state is not None:
+            self.epoch, self.step = restore_training_state(
+                state, modules={"model": self.model}, optimizers={"optimizer": self.optimizer},
+                generator=self.generator)
+            self.last = {k: float(v) for k, v in state.get("metrics", {}).items()}
+
+    def update(self, idx: torch.Tensor) -> float:
+        """One optimiser update over the samples ``idx``; returns their mean loss."""
+        p, model = self.p, self.model
+        self.lr = self.schedule.apply(self.optimizer, self.step)
+        self.optimizer.zero_grad(set_to_none=True)
+        total, loss_sum = len(idx), 0.0
+        for start in range(0, total, p["batch_size"]):
+            micro = idx[start:start + p["batch_size"]]
+            with autocast(self.device, p["amp"]):
+                logits = model(self.x_tr[micro])
+            loss = F.cross_entropy(logits.float(), self.y_tr[micro],
+                                   label_smoothing=p["label_smoothing"])
+            value = loss.item()
+            check_finite(value, self.step + 1)      # before the update spreads it
+            if len(micro) != total:
+                share = len(micro) / total
+                loss, value = loss * share, value * share
+            self.scaler.scale(loss).backward()
+            loss_sum += value
+        if p["grad_clip"] > 0:
+            self.scaler.unscale_(self.optimizer)
+            clip_gradients(model.parameters(), p["grad_clip"])
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        return loss_sum
+
+    def evaluate(self, epoch: int) -> dict[str, float]:
+        logits = _predict(self.model, self.x_va, self.device, self.p["amp"])
+        val_loss = F.cross_entropy(logits, self.y_va,
+                                   label_smoothing=self.p["label_smoothing"]).item()
+        check_finite(val_loss, self.step, "val_loss")
+        train_pred = _predict(self.model, self.x_tr, self.device, self.p["amp"]).argmax(dim=1)
+        return {"val_loss": val_loss,
+                "val_acc": (logits.argmax(dim=1) == self.y_va).float().mean().item(),
+                "train_acc": (train_pred == self.y_tr).float().mean().item(),
+                "lr": float(self.lr), "epoch": float(epoch)}
+
+    def per_class(self) -> dict[str, float]:
+        pred = _predict(self.model, self.x_va, self.device, self.p["amp"]).argmax(dim=1)
+        out: dict[str, float] = {}
+        for label, name in enumerate(self.class_names):
+            members = self.y_va == label
+            if bool(members.any()):
+                key = f"val_acc_class_{metric_suffix(name)}"
+                if key in out:                           # "a b" and "a_b": keep both
+                    key = f"{key}_{label}"
+                out[key] = (pred[members] == label).float().mean().item()
+        return out
+
+    def stopped(self) -> TrainResult:
+        message = f"stopped on request at step {self.step}"
+        self.event("stopped", message, step=self.step, level="info")
+        return self.finish("stopped", message)
+
+    def run(self) -> TrainResult:
+        p = self.p
+        self.resume()
+        self.model.train()
+        n_train = len(self.x_tr)
+        try:
+            while self.epoch < p["epochs"]:
+                order = torch.randperm(n_train, generator=self.generator).to(self.device)
+                for start in range(0, n_train, self.per_update):
+                    value = self.update(order[start:start + self.per_update])
+                    self.step += 1
+                    self.report(self.step, train_loss=value)
+                    self.last["train_loss"] = value
+                    if self.should_stop():
+                        return self.stopped()
+                metrics = self.evaluate(self.epoch + 1)
+                self.epoch += 1
+                self.report(self.step, **metrics)
+                self.last.update(metrics)
+                self.checkpointer.save(training_state(
+                    epoch=self.epoch, step=self.step, modules={"model": self.model},
+                    optimizers={"optimizer": self.optimizer}, generator=self.generator,
+                    metrics=dict(self.last), params=plain_values(p)))
+                if self.epoch < p["epochs"] and self.should_stop():
+                    return self.stopped()
+        except Diverged as exc:
+            self.event("diverged", str(exc), step=exc.step, level="error")
+            return self.finish("diverged", str(exc))
+        classes = self.per_class()
+        if classes:
+            self.report(self.step, **classes)
+            self.last.update(classes)
+        return self.finish("completed")
 
 
 def train(
@@ -153,9 +359,9 @@ def train(
     """Train one trial and report its curves; callable in-process with your own hooks.
 
     ``reporter``, ``should_stop`` and ``event`` default to :mod:`hpdesk.sdk`'s functions.
-    Raises :class:`~hpdesk.tasks.common.ParamError` (a ValueError) for unusable parameters,
-    before any training. A NaN/inf loss ends the run with status ``"diverged"`` and a
-    ``diverged`` event; a stop request ends it after the current step with ``"stopped"``.
+    Raises :class:`~hpdesk.tasks.common.ParamError` (a ValueError) for unusable parameters or
+    data, before any training. A NaN/inf loss ends the run with status ``"diverged"`` and a
+    ``diverged`` event; a stop request ends it after the current update with ``"stopped"``.
     """
     p = resolve_params(params)
     if reporter is None or should_stop is None or event is None:
@@ -163,66 +369,16 @@ def train(
         reporter = reporter or sdk_report
         should_stop = should_stop or sdk_stop
         event = event or sdk_event
-    device = device or select_device()
-    shuffle_gen = seed_everything(p["seed"])
-
-    x_tr, y_tr, x_va, y_va = (torch.from_numpy(a).to(device) for a in digits_split())
-    model = build_model(p).to(device)
-    optimizer = make_optimizer(
-        p["optimizer"], model.parameters(), lr=p["lr"], momentum=p["momentum"],
-        beta1=p["beta1"], beta2=p["beta2"], weight_decay=p["weight_decay"])
-    n_params = count_parameters(model)
-    log.info("%s with %d parameters, optimizer %s, lr %g", p["model"], n_params,
-             p["optimizer"], p["lr"])
-
-    last: dict[str, float] = {}
-    step = 0
-    batch = p["batch_size"]
-    n_train = len(x_tr)
-
-    def finish(status: Status, epochs: int, message: str = "") -> TrainResult:
-        return TrainResult(status=status, steps=step, epochs=epochs, metrics=dict(last),
-                           n_params=n_params, message=message, model=model)
-
-    def diverged(what: str, value: float, at_step: int, epochs: int) -> TrainResult:
-        message = f"{what} became {value} at step {at_step}"
-        event("diverged", message, step=at_step, level="error")
-        return finish("diverged", epochs, message)
-
-    def stopped(epochs: int) -> TrainResult:
-        message = f"stopped on request at step {step}"
-        event("stopped", message, step=step, level="info")
-        return finish("stopped", epochs, message)
-
-    model.train()
-    for epoch in range(1, p["epochs"] + 1):
-        order = torch.randperm(n_train, generator=shuffle_gen).to(device)
-        for start in range(0, n_train, batch):
-            idx = order[start:start + batch]
-            optimizer.zero_grad(set_to_none=True)
-            loss = F.cross_entropy(model(x_tr[idx]), y_tr[idx])
-            value = loss.item()
-            if not math.isfinite(value):           # the update would spread it: stop first
-                return diverged("train_loss", value, step + 1, epoch - 1)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            reporter(step, train_loss=value)
-            last["train_loss"] = value
-            if should_stop():
-                return stopped(epoch - 1)
-
-        val_loss, val_acc = _evaluate(model, x_va, y_va)
-        if not math.isfinite(val_loss):
-            return diverged("val_loss", val_loss, step, epoch - 1)
-        _, train_acc = _evaluate(model, x_tr, y_tr)
-        metrics = {"val_loss": val_loss, "val_acc": val_acc, "train_acc": train_acc,
-                   "lr": current_lr(optimizer), "epoch": float(epoch)}
-        reporter(step, **metrics)
-        last.update(metrics)
-        if epoch < p["epochs"] and should_stop():
-            return stopped(epoch)
-    return finish("completed", p["epochs"])
+    run = _Run(p, reporter, should_stop, event, device or select_device())
+    log.info("%s with %d parameters, optimizer %s, lr %g, %d updates an epoch", p["model"],
+             run.n_params, p["optimizer"], p["lr"], run.steps_per_epoch)
+    try:
+        return run.run()
+    except ValueError as exc:
+        if "Expected more than 1 value per channel" in str(exc):
+            raise ParamError("batchnorm saw a batch of one 1x1 feature map; use a larger "
+                             "batch_size, fewer stages or another normalization") from None
+        raise
 
 
 def main() -> int:

@@ -1,21 +1,25 @@
-"""Torch helpers shared by the built-in tasks (classification now; detection and GAN later).
+"""The base every built-in task stands on: parameters, errors, seeding, device, threads, ``main``.
 
-Why one module: every task must map the same optimiser names to ``torch.optim`` the same way,
-seed the same generators, pick a device and a thread count the same way, and turn bad
-parameters or a diverged run into the same exit codes, so that trials of different tasks can be
-compared and the runner can read their outcome without knowing which task ran.
+Why one module: every task must coerce and reject parameters the same way, seed the same
+generators, pick a device and a thread count the same way, and turn bad parameters or a
+diverged run into the same exit codes, so that trials of different tasks can be compared and
+the runner can read their outcome without knowing which task ran.
+
+Siblings hold the rest and import from here (never the other way round at import time):
+:mod:`~hpdesk.tasks.optim` (optimisers, LARS), :mod:`~hpdesk.tasks.schedules` (learning-rate
+schedules), :mod:`~hpdesk.tasks.layers` (conv blocks, normalisation), :mod:`~hpdesk.tasks.training`
+(divergence, checkpoints, AMP) and :mod:`~hpdesk.tasks.image_data` (data sets). The names that
+moved out (``OPTIMIZERS``, ``validate_optimizer_params``, ``digits_split``...) still resolve here,
+lazily, so older imports keep working.
 """
 from __future__ import annotations
 
-import functools
-import importlib.util
+import importlib
 import logging
-import math
 import os
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -26,11 +30,6 @@ from torch import nn
 EXIT_OK = 0
 EXIT_BAD_PARAMS = 2
 EXIT_DIVERGED = 3
-
-#: The eight optimisers of KNOWLEDGE.md section 5, in the order the guide lists them.
-OPTIMIZERS: tuple[str, ...] = (
-    "sgd", "sgd_momentum", "adagrad", "adadelta", "rmsprop", "adam", "adamax", "nadam",
-)
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -136,41 +135,13 @@ def make_optimizer(
     beta2: float = 0.999,
     weight_decay: float = 0.0,
 ) -> torch.optim.Optimizer:
-    """Map one of :data:`OPTIMIZERS` to ``torch.optim``.
+    """The first tasks' signature, kept for old callers; new code calls
+    :func:`hpdesk.tasks.optim.make_optimizer` (every optimiser key, LARS)."""
+    from hpdesk.tasks import optim
 
-    ``momentum`` is used by ``sgd_momentum`` only; ``beta1``/``beta2`` by the Adam family
-    (adam, adamax, nadam). ``weight_decay`` is the classic L2 term of each torch optimiser
-    (not AdamW's decoupled decay), as in the guide's regularisation family.
-    """
-    require_choice("optimizer", name, OPTIMIZERS)
-    params = list(parameters)
-    betas = (beta1, beta2)
-    wd = weight_decay
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, weight_decay=wd)
-    if name == "sgd_momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=wd)
-    if name == "adagrad":
-        return torch.optim.Adagrad(params, lr=lr, weight_decay=wd)
-    if name == "adadelta":
-        return torch.optim.Adadelta(params, lr=lr, weight_decay=wd)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, weight_decay=wd)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=wd)
-    if name == "adamax":
-        return torch.optim.Adamax(params, lr=lr, betas=betas, weight_decay=wd)
-    return torch.optim.NAdam(params, lr=lr, betas=betas, weight_decay=wd)
-
-
-def validate_optimizer_params(p: Mapping[str, Any]) -> None:
-    """Check the optimiser keys every task shares before any work starts."""
-    require_choice("optimizer", p["optimizer"], OPTIMIZERS)
-    require(p["lr"] > 0 and math.isfinite(p["lr"]), f"lr must be a positive number, got {p['lr']}")
-    require(0 <= p["momentum"] < 1, f"momentum must be in [0, 1), got {p['momentum']}")
-    require(0 <= p["beta1"] < 1, f"beta1 must be in [0, 1), got {p['beta1']}")
-    require(0 <= p["beta2"] < 1, f"beta2 must be in [0, 1), got {p['beta2']}")
-    require(p["weight_decay"] >= 0, f"weight_decay must be >= 0, got {p['weight_decay']}")
+    return optim.make_optimizer(parameters, {
+        "optimizer": name, "momentum": momentum, "beta1": beta1, "beta2": beta2,
+        "weight_decay": weight_decay}, lr=lr)
 
 
 def make_activation(name: str) -> nn.Module:
@@ -236,66 +207,6 @@ def seed_everything(seed: int) -> torch.Generator:
     return generator
 
 
-# --- data ---------------------------------------------------------------------------------------
-
-DIGITS_SPLIT_SEED = 0
-DIGITS_VAL_FRACTION = 0.2
-
-
-def _digits_csv() -> Path | None:
-    """scikit-learn's bundled digits file, found without importing sklearn (~0.8 s saved)."""
-    spec = importlib.util.find_spec("sklearn")
-    for root in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(root) / "datasets" / "data" / "digits.csv.gz"
-        if path.is_file():
-            return path
-    return None
-
-
-def load_digits_arrays() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's digits: (1797, 64) float32 pixels scaled to [0, 1] and int64 labels."""
-    path = _digits_csv()
-    if path is not None:
-        table = np.loadtxt(path, delimiter=",", dtype=np.float64)
-        images, labels = table[:, :-1], table[:, -1]
-    else:                                        # layout changed: the public loader
-        from sklearn.datasets import load_digits
-        bunch = load_digits()
-        images, labels = bunch.data, bunch.target
-    return (images / 16.0).astype(np.float32), labels.astype(np.int64)
-
-
-def stratified_split(
-    labels: np.ndarray, val_fraction: float, seed: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Train and validation indices holding out ``val_fraction`` of every class.
-
-    Written out here rather than borrowed from sklearn so the split cannot move with a library
-    version: each class's indices are permuted by ``default_rng(seed)`` in label order and the
-    first ``round(n * val_fraction)`` go to validation. Both index arrays come back sorted.
-    """
-    rng = np.random.default_rng(seed)
-    train_parts, val_parts = [], []
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))
-        n_val = int(round(len(members) * val_fraction))
-        val_parts.append(members[:n_val])
-        train_parts.append(members[n_val:])
-    return np.sort(np.concatenate(train_parts)), np.sort(np.concatenate(val_parts))
-
-
-@functools.lru_cache(maxsize=1)
-def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The fixed digits split every trial uses: x_train, y_train, x_val, y_val (1438 / 359).
-
-    Stratified 80/20 with split seed 0, independent of the trial's seed, so that trials differ
-    only by their hyperparameters. Cached: in-process callers (tests) load it once.
-    """
-    x, y = load_digits_arrays()
-    train_idx, val_idx = stratified_split(y, DIGITS_VAL_FRACTION, DIGITS_SPLIT_SEED)
-    return x[train_idx], y[train_idx], x[val_idx], y[val_idx]
-
-
 # --- the process entry point --------------------------------------------------------------------
 
 def run_main(
@@ -338,3 +249,28 @@ def run_main(
     log.info("%s after %d steps (%d epochs): %s",
              result.status, result.steps, result.epochs, shown)
     return EXIT_OK
+
+
+# --- names that moved to sibling modules --------------------------------------------------------
+
+_MOVED: dict[str, str] = {
+    "OPTIMIZERS": "hpdesk.tasks.optim",
+    "OPTIMIZER_DEFAULTS": "hpdesk.tasks.optim",
+    "validate_optimizer_params": "hpdesk.tasks.optim",
+    "DIGITS_SPLIT_SEED": "hpdesk.tasks.image_data",
+    "DIGITS_VAL_FRACTION": "hpdesk.tasks.image_data",
+    "load_digits_arrays": "hpdesk.tasks.image_data",
+    "stratified_split": "hpdesk.tasks.image_data",
+    "digits_split": "hpdesk.tasks.image_data",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve a name that moved to a sibling module (PEP 562), importing it on first use.
+
+    Lazy because the siblings import this module: a top-level import would be circular.
+    """
+    module = _MOVED.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -120,9 +120,13 @@ def test_advice_reads_the_task_default_optimiser_and_network() -> None:
     # No optimizer entry: the classification preset's Adam is assumed, so SGD's range does not apply.
     assert "lr_outside_range" not in rules_hit(plan("classification", lr=rng(1e-3, 1e-2)))
     assert "lr_outside_range" in rules_hit(plan("detection", lr=rng(1e-2, 1e-1)))  # SGD+momentum
-    # DCGAN-style nets normalise with BatchNorm; the classification MLP has no normalisation at all.
+    # DCGAN-style nets and the default classification CNN normalise with BatchNorm; the
+    # classification MLP has no normalisation at all.
     assert rules_hit(plan("gan", batch_size=fixed(2)))["small_batch_batchnorm"] == {"warning"}
-    assert "small_batch_batchnorm" not in rules_hit(plan("classification", batch_size=fixed(2)))
+    assert rules_hit(plan("classification", batch_size=fixed(2)))["small_batch_batchnorm"] == {
+        "warning"}
+    assert "small_batch_batchnorm" not in rules_hit(
+        plan("classification", batch_size=fixed(2), model=fixed("mlp")))
 
 
 def test_findings_come_errors_first() -> None:
