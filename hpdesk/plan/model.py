@@ -61,12 +61,46 @@ class Objective:
         return a > b if self.direction == "maximize" else a < b
 
 
+PARAMS_STYLES = ("template", "flags", "equals", "hydra", "json", "env")
+
+
 @dataclass(frozen=True)
 class Executor:
+    """Where and how trials run. devices: "auto" (every GPU found, else the CPU), "cpu", or GPU
+    indices; trials_per_gpu trials share one GPU; a trial over trial_timeout seconds is stopped
+    and failed; a failed trial is tried `retries` more times with the same parameters."""
+
     kind: str = "local"
+    devices: str | tuple[int, ...] = "auto"
+    trials_per_gpu: int = 1
+    trial_timeout: float | None = None
+    retries: int = 0
+    warm_start: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind}
+        out: dict[str, Any] = {"kind": self.kind}
+        out["devices"] = self.devices if isinstance(self.devices, str) else list(self.devices)
+        out["trials_per_gpu"] = self.trials_per_gpu
+        if self.trial_timeout is not None:
+            out["trial_timeout"] = self.trial_timeout
+        out["retries"] = self.retries
+        out["warm_start"] = self.warm_start
+        return out
+
+
+@dataclass(frozen=True)
+class StdoutMetrics:
+    """How metrics are read from an unmodified script's output: regular expressions with the
+    named groups `name` and `value` (and optionally `step`), tried on every line."""
+
+    patterns: tuple[str, ...] = ()
+    enabled: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"enabled": self.enabled}
+        if self.patterns:
+            out["patterns"] = list(self.patterns)
+        return out
 
 
 @dataclass(frozen=True)
@@ -84,6 +118,8 @@ class Plan:
     workdir: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     data: Mapping[str, Any] | None = None  # where a built-in task reads its data: {source: ...}
+    params_style: str = "template"  # how a script receives its parameters (PARAMS_STYLES)
+    stdout_metrics: StdoutMetrics = field(default_factory=StdoutMetrics)
 
     def __eq__(self, other: object) -> bool:
         # Mapping fields compare by content and order, so a round trip that reorders is caught.
@@ -108,6 +144,9 @@ class Plan:
             out["env"] = dict(self.env)
         if self.data is not None:
             out["data"] = dict(self.data)
+        if self.command is not None:
+            out["params_style"] = self.params_style
+            out["stdout_metrics"] = self.stdout_metrics.to_dict()
         out["objective"] = self.objective.to_dict()
         out["strategy"] = self.strategy.to_dict()
         out["budget"] = self.budget.to_dict()

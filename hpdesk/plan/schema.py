@@ -14,14 +14,15 @@ from typing import Any
 
 from hpdesk.knowledge import preset, tasks
 from hpdesk.plan.model import (
-    DIRECTIONS, EXECUTORS, FORMAT_VERSION, REDUCTIONS, STRATEGIES, Budget, Executor, Objective,
-    Plan, Strategy,
+    DIRECTIONS, EXECUTORS, FORMAT_VERSION, PARAMS_STYLES, REDUCTIONS, STRATEGIES, Budget,
+    Executor, Objective, Plan, StdoutMetrics, Strategy,
 )
 from hpdesk.plan.reader import PlanError, Problem, Reader
 from hpdesk.plan.space_schema import parse_space
 
 TOP_LEVEL = ("hpdesk", "name", "task", "fine_tune", "command", "workdir", "env", "data",
-             "objective", "strategy", "budget", "concurrency", "executor", "space")
+             "params_style", "stdout_metrics", "objective", "strategy", "budget", "concurrency",
+             "executor", "space")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -54,6 +55,7 @@ def parse_plan(data: Any, source: str = "<plan>") -> Plan:
     if concurrency is not None and concurrency < 1:
         r.fail("concurrency", "at least 1", concurrency)
     executor = _executor(r, top.get("executor", "local"))
+    params_style, stdout_metrics = _script_options(r, top, command)
     space = parse_space(r, top.get("space"), task)
     if r.problems or task is None or objective is None or space is None:
         if not r.problems:
@@ -63,7 +65,8 @@ def parse_plan(data: Any, source: str = "<plan>") -> Plan:
         task=task, space=space, objective=objective, name=name, fine_tune=bool(fine_tune),
         strategy=strategy or Strategy(), budget=budget or Budget(),
         concurrency=int(concurrency or 1), executor=executor or Executor(), command=command,
-        workdir=workdir, env=env or {}, data=data,
+        workdir=workdir, env=env or {}, data=data, params_style=params_style,
+        stdout_metrics=stdout_metrics,
     )
 
 
@@ -209,10 +212,80 @@ def _duration(r: Reader, path: str, value: Any) -> float | None:
 def _executor(r: Reader, value: Any) -> Executor | None:
     if isinstance(value, str):
         value = {"kind": value}
-    m = r.mapping("executor", value, ("kind",))
+    m = r.mapping("executor", value, ("kind", "devices", "trials_per_gpu", "trial_timeout",
+                                      "retries", "warm_start"))
     if m is None:
         return None
     kind = r.text("executor.kind", m.get("kind", "local"), choices=EXECUTORS)
-    return None if kind is None else Executor(kind)
+    devices = _devices(r, m.get("devices", "auto"))
+    per_gpu = r.number("executor.trials_per_gpu", m.get("trials_per_gpu", 1), integer=True)
+    if per_gpu is not None and not 1 <= per_gpu <= 64:
+        r.fail("executor.trials_per_gpu", "between 1 and 64 trials per GPU", per_gpu)
+        per_gpu = None
+    timeout = m.get("trial_timeout")
+    if timeout is not None:
+        timeout = _duration(r, "executor.trial_timeout", timeout)
+    retries = r.number("executor.retries", m.get("retries", 0), integer=True)
+    if retries is not None and not 0 <= retries <= 10:
+        r.fail("executor.retries", "between 0 and 10 retries", retries)
+        retries = None
+    warm = r.boolean("executor.warm_start", m.get("warm_start", True))
+    if None in (kind, devices, per_gpu, retries, warm):
+        return None
+    return Executor(str(kind), devices, int(per_gpu or 1),  # type: ignore[arg-type]
+                    timeout, int(retries or 0), bool(warm))
+
+
+def _devices(r: Reader, value: Any) -> str | tuple[int, ...] | None:
+    if value in ("auto", "cpu"):
+        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    if (isinstance(value, list) and value and all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+            and len(set(value)) == len(value)):
+        return tuple(value)
+    r.fail("executor.devices", "auto, cpu, or a list of GPU indices such as [0, 1]", value)
+    return None
+
+
+def _script_options(r: Reader, top: Mapping[str, Any], command: Any) -> tuple[str, StdoutMetrics]:
+    style = top.get("params_style", "template")
+    metrics = top.get("stdout_metrics", {})
+    if command is None:
+        for key in ("params_style", "stdout_metrics"):
+            if key in top:
+                r.fail(key, "a command: only your own scripts take this option", "a built-in task")
+        return "template", StdoutMetrics()
+    style = r.text("params_style", style, choices=PARAMS_STYLES) or "template"
+    if isinstance(metrics, bool):
+        metrics = {"enabled": metrics}
+    m = r.mapping("stdout_metrics", metrics, ("enabled", "patterns"))
+    if m is None:
+        return style, StdoutMetrics()
+    enabled = r.boolean("stdout_metrics.enabled", m.get("enabled", True))
+    patterns = m.get("patterns", [])
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    clean: list[str] = []
+    if not isinstance(patterns, list):
+        r.fail("stdout_metrics.patterns", "a list of regular expressions", patterns)
+        patterns = []
+    for i, pattern in enumerate(patterns):
+        where = f"stdout_metrics.patterns[{i}]"
+        if not isinstance(pattern, str):
+            r.fail(where, "a regular expression", pattern)
+            continue
+        try:
+            groups = re.compile(pattern).groupindex
+        except re.error as exc:
+            r.fail(where, f"a valid regular expression ({exc})", pattern)
+            continue
+        if "value" not in groups or ("name" not in groups and "metric" not in groups):
+            r.fail(where, "named groups (?P<name>...) and (?P<value>...)", pattern)
+            continue
+        clean.append(pattern)
+    return style, StdoutMetrics(tuple(clean), bool(enabled))
+
 
 __all__ = ["PlanError", "Problem", "parse_plan"]

@@ -30,9 +30,12 @@ class LaunchSpec:
     log_path: Path
 
 
-def trial_argv(plan: Plan, params: Mapping[str, Any], python: str | None = None) -> list[str]:
-    """Built-in tasks run as `python -m hpdesk.tasks.NAME`; a script's `{name}` placeholders take
-    the trial's values, each placeholder filling exactly one argument."""
+def trial_argv(plan: Plan, params: Mapping[str, Any], python: str | None = None,
+               params_file: Path | None = None) -> list[str]:
+    """Built-in tasks run as `python -m hpdesk.tasks.NAME`. A script's `{name}` placeholders take
+    the trial's values (each filling exactly one argument, whatever it contains), then the
+    plan's params_style appends the parameters: `--name value` (flags), `--name=value` (equals),
+    `name=value` (hydra), `--params FILE` (json), or nothing (template, env)."""
     if plan.command is None:
         module = preset(plan.task).module
         if module is None:
@@ -41,9 +44,23 @@ def trial_argv(plan: Plan, params: Mapping[str, Any], python: str | None = None)
 
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
+        if name == "params_file" and params_file is not None:
+            return str(params_file)
         return _format_value(params[name]) if name in params else match.group(0)
 
-    return [_PLACEHOLDER.sub(fill, arg) for arg in plan.command]
+    argv = [_PLACEHOLDER.sub(fill, arg) for arg in plan.command]
+    style = plan.params_style
+    for name, value in params.items():
+        shown = _format_value(value)
+        if style == "flags":
+            argv += [f"--{name}", shown]
+        elif style == "equals":
+            argv.append(f"--{name}={shown}")
+        elif style == "hydra":
+            argv.append(f"{name}={shown}")
+    if style == "json" and params_file is not None and "{params_file}" not in plan.command:
+        argv += ["--params", str(params_file)]
+    return argv
 
 
 def _format_value(value: Any) -> str:
@@ -52,17 +69,13 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
-def thread_share(concurrency: int) -> int:
-    """CPU threads per trial, so N concurrent trials do not oversubscribe the cores."""
-    return max(1, (os.cpu_count() or 1) // max(1, concurrency))
-
-
 def trial_env(
-    plan: Plan, params: Mapping[str, Any], *, db_path: Path, trial_id: int, threads: int,
-    trial_dir: Path,
+    plan: Plan, params: Mapping[str, Any], *, db_path: Path, trial_id: int,
+    slot_env: Mapping[str, str], trial_dir: Path,
 ) -> dict[str, str]:
     """The trial's environment: the SDK's database and id, its parameters (plus the plan's data
-    options under "data" for built-in tasks), its folder for checkpoints, its share of cores."""
+    options under "data" for built-in tasks), its folder for checkpoints, and its slot's device
+    and share of cores (CUDA_VISIBLE_DEVICES, thread counts)."""
     env = dict(os.environ)
     env.update(plan.env)
     given = dict(params)
@@ -73,12 +86,21 @@ def trial_env(
         "HPDESK_TRIAL_ID": str(trial_id),
         "HPDESK_PARAMS": json.dumps(given),
         "HPDESK_TRIAL_DIR": str(trial_dir.resolve()),
-        "HPDESK_NUM_THREADS": str(threads),
-        "OMP_NUM_THREADS": str(threads),
-        "MKL_NUM_THREADS": str(threads),
+        "HPDESK_PARAMS_FILE": str((trial_dir / "params.json").resolve()),
         "PYTHONUNBUFFERED": "1",
+        **slot_env,
     })
     return env
+
+
+def write_params_file(trial_dir: Path, params: Mapping[str, Any]) -> Path:
+    """The trial's parameters as JSON in its folder: for `params_style: json` and for re-runs."""
+    trial_dir.mkdir(parents=True, exist_ok=True)
+    path = trial_dir / "params.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(dict(params), indent=2))
+    os.replace(tmp, path)
+    return path
 
 
 def start(spec: LaunchSpec) -> tuple[subprocess.Popen[bytes], IO[bytes]]:

@@ -45,17 +45,39 @@ def describe_exit(code: int) -> str:
     return f"exited with code {code}"
 
 
+OOM_PATTERNS = (
+    ("CUDA out of memory", "out of GPU memory (CUDA)"),
+    ("OutOfMemoryError", "out of GPU memory (CUDA)"),
+    ("CUBLAS_STATUS_ALLOC_FAILED", "out of GPU memory (cuBLAS could not allocate)"),
+    ("MemoryError", "out of host memory (MemoryError)"),
+    ("Cannot allocate memory", "out of host memory"),
+)
+
+
+def diagnose(code: int, tail: str) -> str:
+    """The reason a trial failed, in words: out-of-memory is recognised and named."""
+    for needle, reason in OOM_PATTERNS:
+        if needle in tail:
+            return f"{reason}; {describe_exit(code)}"
+    if code == -signal.SIGKILL:
+        return "killed by SIGKILL (by a person, or by the system when memory ran out)"
+    return describe_exit(code)
+
+
 def decide_outcome(store: Store, trial: Trial, objective: Objective, code: int, *,
-                   interrupted: bool = False) -> Outcome:
+                   interrupted: bool = False, timed_out: float | None = None) -> Outcome:
     value = objective_value(store, trial.id, objective)
     kinds = {e.kind for e in store.events(trial_id=trial.id)}
     if interrupted:
         return Outcome("interrupted", value, "stopped before it finished")
+    if timed_out is not None:
+        reason = f"timed out after {timed_out:g}s (executor.trial_timeout)"
+        return Outcome("failed", value, reason, [("timeout", "error", reason)])
     if "diverged" in kinds:
         return Outcome("diverged", None, "the loss became NaN or infinite")
     if code != 0:
-        reason = describe_exit(code)
         tail = log_tail(trial.log_path)
+        reason = diagnose(code, tail)
         text = f"{reason}" + (f"; last lines of its log:\n{tail}" if tail else "")
         return Outcome("failed", value, reason, [("failed", "error", text)])
     if value is None:

@@ -1,8 +1,8 @@
 """The scheduler: asks the strategy for configurations, runs them as processes, records outcomes.
 
-The same loop serves `hpdesk run` in a terminal and (later) the GUI's detached experiments. Its
+The same loop serves `hpdesk run` in a terminal, `hpdesk start` (detached) and the GUI. Its
 state lives in the database: the experiment row (state, heartbeat, a requested stop) and the
-trial rows; the processes it starts report their own metrics.
+trial rows; the processes it starts report their own metrics, or print them (scripts).
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ from typing import IO
 
 from hpdesk.plan import Plan
 from hpdesk.runner import launch
+from hpdesk.runner.devices import Slot, SlotPool, discover_gpus, select_gpus
 from hpdesk.runner.outcome import Outcome, decide_outcome, format_params
 from hpdesk.runner.paths import experiment_dir
-from hpdesk.search import GridTooLarge, Tried, make_strategy
+from hpdesk.runner.provenance import provenance
+from hpdesk.runner.stdout_metrics import LogTail, StdoutParser
+from hpdesk.search import GridTooLarge, SearchStrategy, Tried, make_strategy
 from hpdesk.store import Store, Trial
 
 log = logging.getLogger(__name__)
@@ -34,7 +37,16 @@ class _Running:
     trial: Trial
     proc: subprocess.Popen[bytes]
     log_file: IO[bytes]
+    slot: Slot
     started: float
+    tail: LogTail | None = None
+    parser: StdoutParser | None = None
+    timed_out: bool = False
+    killed_at: float | None = None
+
+
+class SchedulerError(RuntimeError):
+    """The experiment cannot run as planned (said in one sentence)."""
 
 
 class Scheduler:
@@ -44,11 +56,11 @@ class Scheduler:
         self, store: Store, experiment_id: int, *, echo: Callable[[str], None] = print,
         poll_interval: float = 0.1, grace_s: float = 10.0, python: str | None = None,
     ) -> None:
+        from hpdesk.plan import parse_plan
+
         self.store = store
         self.experiment_id = experiment_id
         experiment = store.experiment(experiment_id)
-        from hpdesk.plan import parse_plan
-
         self.plan: Plan = parse_plan(experiment.plan, source=f"experiment {experiment_id}")
         self.echo = echo
         self.poll_interval = poll_interval
@@ -59,6 +71,7 @@ class Scheduler:
         self._running: dict[int, _Running] = {}
         self._last_beat = 0.0
         self._t0 = time.monotonic()
+        self._retry_queue: list[Trial] = []
 
     def request_stop(self) -> None:
         """Safe from a signal handler: the loop notices within one poll interval."""
@@ -71,17 +84,20 @@ class Scheduler:
         history = [Tried(t.params, t.state, t.objective) for t in trials]
         # Resuming: trials that were interrupted (or never started) run again first, as the same
         # trial; built-in tasks continue from their last checkpoint.
-        again = [t for t in trials if t.state in ("interrupted", "queued")]
-        if again:
-            self.echo(f"resuming: {len(again)} interrupted trial(s) run again")
+        self._retry_queue = [t for t in trials if t.state in ("interrupted", "queued")]
+        if self._retry_queue:
+            self.echo(f"resuming: {len(self._retry_queue)} interrupted trial(s) run again")
         try:
             strategy = make_strategy(plan, history)
-        except GridTooLarge as exc:
+            gpus = select_gpus(plan.executor.devices, discover_gpus())
+        except (GridTooLarge, ValueError) as exc:
             self.store.update_experiment(self.experiment_id, state="failed")
             raise SchedulerError(str(exc)) from exc
-        made = len(history)
+        pool = SlotPool(gpus, trials_per_gpu=plan.executor.trials_per_gpu,
+                        concurrency=plan.concurrency)
+        made = len([t for t in trials if t.retry_of is None])
         exhausted = False
-        if made >= plan.budget.trials and not again:
+        if made >= plan.budget.trials and not self._retry_queue:
             self.echo(f"the budget of {plan.budget.trials} trials is already spent")
         deadline = None if plan.budget.wall_time is None else self._t0 + plan.budget.wall_time
         self.store.update_experiment(self.experiment_id, state="running", requested_state=None)
@@ -89,7 +105,7 @@ class Scheduler:
         final = "completed"
         try:
             while True:
-                self._reap(strategy)
+                self._poll(strategy, pool)
                 if self._stop_requested():
                     final = "stopped"
                     self.echo("stopping: asking running trials to finish their step...")
@@ -97,44 +113,43 @@ class Scheduler:
                 if deadline is not None and time.monotonic() >= deadline:
                     self.echo(f"wall-time budget of {plan.budget.wall_time:g}s reached")
                     break
-                while len(self._running) < plan.concurrency and again:
-                    self._launch(again.pop(0))
-                while (len(self._running) < plan.concurrency and made < plan.budget.trials
-                       and not exhausted):
+                while pool.free and self._retry_queue:
+                    self._launch(self._retry_queue.pop(0), pool)
+                while pool.free and made < plan.budget.trials and not exhausted:
                     params = strategy.suggest()
                     if params is None:
                         exhausted = True
                         self.echo("the search space is exhausted: every configuration was tried")
                         break
-                    self._launch(self.store.add_trial(self.experiment_id, params))
+                    self._launch(self.store.add_trial(self.experiment_id, params), pool)
                     made += 1
-                if not self._running and not again and (
+                if not self._running and not self._retry_queue and (
                         made >= plan.budget.trials or exhausted):
                     break
                 self._beat()
                 time.sleep(self.poll_interval)
         finally:
-            self._stop_all()
+            self._stop_all(pool)
             self.store.update_experiment(self.experiment_id, state=final, requested_state=None)
         return final
 
     # ---------------------------------------------------------------------------------------
-    def _launch(self, trial: Trial) -> None:
+    def _launch(self, trial: Trial, pool: SlotPool) -> None:
+        slot = pool.take()
+        assert slot is not None
         params = trial.params
         trial_dir = self.folder / f"trial-{trial.number}"
         log_path = self.folder / f"trial-{trial.number}.log"
-        threads = launch.thread_share(self.plan.concurrency)
+        log_start = log_path.stat().st_size if log_path.exists() else 0
         try:
-            argv = launch.trial_argv(self.plan, params, self.python)
-            spec = launch.LaunchSpec(
-                tuple(argv),
-                launch.trial_env(self.plan, params, db_path=self.store.path, trial_id=trial.id,
-                                 threads=threads, trial_dir=trial_dir),
-                self.plan.workdir, log_path,
-            )
-            trial_dir.mkdir(parents=True, exist_ok=True)
+            params_file = launch.write_params_file(trial_dir, params)
+            argv = launch.trial_argv(self.plan, params, self.python, params_file)
+            env = launch.trial_env(self.plan, params, db_path=self.store.path, trial_id=trial.id,
+                                   slot_env=slot.env(), trial_dir=trial_dir)
+            spec = launch.LaunchSpec(tuple(argv), env, self.plan.workdir, log_path)
             proc, log_file = launch.start(spec)
         except (OSError, ValueError) as exc:
+            pool.give_back(slot)
             message = f"could not start: {exc}"
             now = time.time()
             self.store.update_trial(trial.id, state="failed", started_at=now, ended_at=now,
@@ -142,27 +157,77 @@ class Scheduler:
             self.store.add_event("failed", message, trial_id=trial.id, level="error")
             self.echo(f"trial {trial.number} failed: {message}")
             return
-        self.store.update_trial(trial.id, state="running", pid=proc.pid, host=socket.gethostname(),
-                                device="cpu", started_at=time.time(), ended_at=None,
-                                exit_code=None, message=None, requested_state=None,
-                                log_path=str(log_path))
-        self._running[trial.id] = _Running(self.store.trial(trial.id), proc, log_file,
-                                           time.monotonic())
-        log.debug("trial %s started: %s", trial.number, argv)
+        self.store.update_trial(
+            trial.id, state="running", pid=proc.pid, host=socket.gethostname(),
+            device=slot.label, started_at=time.time(), ended_at=None, exit_code=None,
+            message=None, requested_state=None, log_path=str(log_path),
+            provenance=provenance(argv, self.plan.workdir, env, device=slot.label,
+                                  params=params))
+        run = _Running(self.store.trial(trial.id), proc, log_file, slot, time.monotonic())
+        if self.plan.command is not None and self.plan.stdout_metrics.enabled:
+            # A re-run appends to the same log: read only what this run prints.
+            run.tail = LogTail(log_path, offset=log_start)
+            run.parser = StdoutParser(self.plan.stdout_metrics.patterns)
+        self._running[trial.id] = run
+        log.debug("trial %s started on %s: %s", trial.number, slot.label, argv)
 
-    def _reap(self, strategy: object) -> None:
+    def _poll(self, strategy: SearchStrategy, pool: SlotPool) -> None:
+        timeout = self.plan.executor.trial_timeout
         for trial_id, run in list(self._running.items()):
+            self._read_stdout(run)
             code = run.proc.poll()
-            if code is not None:
-                self._finish(run, code)
-                del self._running[trial_id]
-                trial = self.store.trial(trial_id)
-                strategy.tell(Tried(trial.params, trial.state, trial.objective))  # type: ignore[attr-defined]
+            if code is None:
+                if timeout is not None:
+                    self._enforce_timeout(run, timeout)
+                continue
+            self._read_stdout(run)
+            outcome = self._finish(run, code)
+            del self._running[trial_id]
+            pool.give_back(run.slot)
+            trial = self.store.trial(trial_id)
+            strategy.tell(Tried(trial.params, trial.state, trial.objective))
+            if outcome.state == "failed":
+                self._maybe_retry(trial)
+
+    def _read_stdout(self, run: _Running) -> None:
+        if run.tail is None or run.parser is None:
+            return
+        now = time.time()
+        rows = [(run.trial.id, name, step, value, now)
+                for line in run.tail.new_lines() for name, step, value in run.parser.parse_line(line)]
+        if rows:
+            self.store.write_metrics(rows)
+
+    def _enforce_timeout(self, run: _Running, timeout: float) -> None:
+        elapsed = time.monotonic() - run.started
+        if not run.timed_out and elapsed > timeout:
+            run.timed_out = True
+            run.killed_at = time.monotonic()
+            self.store.update_trial(run.trial.id, requested_state="stopped")
+            _signal_group(run.proc, signal.SIGTERM)
+        elif run.killed_at is not None and time.monotonic() - run.killed_at > self.grace_s:
+            _signal_group(run.proc, signal.SIGKILL)
+            run.killed_at = None
+
+    def _maybe_retry(self, trial: Trial) -> None:
+        root = trial.retry_of or trial.id
+        attempts = 1 + sum(1 for t in self.store.trials(self.experiment_id)
+                           if t.retry_of == root)
+        if attempts > self.plan.executor.retries:
+            return
+        retry = self.store.add_trial(self.experiment_id, trial.params)
+        self.store.update_trial(retry.id, retry_of=root)
+        self.store.add_event("retry", f"trial {retry.number} retries trial {trial.number} "
+                             f"(attempt {attempts + 1})", trial_id=retry.id)
+        self.echo(f"trial {trial.number} failed; retrying it as trial {retry.number}")
+        self._retry_queue.append(self.store.trial(retry.id))
 
     def _finish(self, run: _Running, code: int, *, interrupted: bool = False) -> Outcome:
         run.log_file.close()
         outcome = decide_outcome(self.store, run.trial, self.plan.objective, code,
-                                 interrupted=interrupted)
+                                 interrupted=interrupted,
+                                 timed_out=self.plan.executor.trial_timeout if run.timed_out
+                                 else None)
         self.store.update_trial(run.trial.id, state=outcome.state, exit_code=code,
                                 ended_at=time.time(), objective=outcome.objective,
                                 message=outcome.message)
@@ -179,8 +244,7 @@ class Scheduler:
     def _stop_requested(self) -> bool:
         if self._stop.is_set():
             return True
-        requested = self.store.experiment(self.experiment_id).requested_state
-        return requested == "stopped"
+        return self.store.experiment(self.experiment_id).requested_state == "stopped"
 
     def _beat(self, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -188,7 +252,7 @@ class Scheduler:
             self.store.beat(self.experiment_id)
             self._last_beat = now
 
-    def _stop_all(self) -> None:
+    def _stop_all(self, pool: SlotPool) -> None:
         """Polite stop: SIGTERM to each trial's group, a grace period, then SIGKILL."""
         if not self._running:
             return
@@ -203,12 +267,10 @@ class Scheduler:
             if run.proc.poll() is None:
                 _signal_group(run.proc, signal.SIGKILL)
             code = run.proc.wait()
+            self._read_stdout(run)
             self._finish(run, code, interrupted=True)
+            pool.give_back(run.slot)
         self._running.clear()
-
-
-class SchedulerError(RuntimeError):
-    """The experiment cannot run as planned (said in one sentence)."""
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
