@@ -400,6 +400,17 @@ def lr_linear_scale(plan: Mapping[str, Any]) -> list[Finding]:
     return out
 
 
+def pretrained_without_checkpoint(plan: Mapping[str, Any]) -> list[Finding]:
+    """§9: a pre-trained start needs the weights to start from; without them the trial fails."""
+    pretrained = _values(_entry(plan, "pretrained"))
+    if not pretrained or True not in pretrained:
+        return []
+    checkpoint = _values(_entry(plan, "init_checkpoint"))
+    if checkpoint and all(isinstance(c, str) and c.strip() for c in checkpoint):
+        return []
+    return [_say("pretrained_without_checkpoint", ("pretrained", "init_checkpoint"))]
+
+
 RULES: tuple[Rule, ...] = (
     impossible_values,
     batch_size_extreme,
@@ -416,6 +427,7 @@ RULES: tuple[Rule, ...] = (
     gn_groups_degenerate,
     unused_optimizer_param,
     lr_linear_scale,
+    pretrained_without_checkpoint,
 )
 
 _SEVERITY = {"error": 0, "warning": 1, "info": 2}

@@ -18,6 +18,7 @@ import importlib
 import logging
 import os
 import random
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -64,6 +65,9 @@ class TrainResult:
 
 # --- parameters ---------------------------------------------------------------------------------
 
+_PATH_LIKE = re.compile(r"(path|dir|checkpoint|file)$")
+
+
 def _coerce_one(name: str, value: Any, like: Any) -> Any:
     """Convert ``value`` to the type of the default ``like``; config files give '1e-3' strings."""
     try:
@@ -89,7 +93,8 @@ def _coerce_one(name: str, value: Any, like: Any) -> Any:
         if isinstance(like, str):
             if not isinstance(value, str):
                 raise ValueError
-            return value.strip().lower()
+            # Choices ("Adam", "ReLU") compare case-blind; paths keep their case.
+            return value.strip() if _PATH_LIKE.search(name) else value.strip().lower()
     except (TypeError, ValueError, OverflowError):
         kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
         raise ParamError(

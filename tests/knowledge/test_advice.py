@@ -74,6 +74,10 @@ TRIGGERS: list[tuple[str, str, dict[str, Any], str]] = [
     ("unused_optimizer_param", "info",
      plan(optimizer=cat("sgd", "adam"), beta1={**fixed(0.9), "when": {"optimizer": ["sgd"]}}), "SGD"),
     ("lr_linear_scale", "info", plan(optimizer=fixed("adam"), lr=rng(1e-3, 1e-2, log=False)), "log scale"),
+    ("pretrained_without_checkpoint", "warning",
+     plan("detection", pretrained=fixed(True), init_checkpoint=fixed("")), "init_checkpoint"),
+    ("pretrained_without_checkpoint", "warning",
+     plan("detection", pretrained=cat(False, True)), "checkpoint.pt"),
 ]
 
 
@@ -85,7 +89,8 @@ def test_rule_fires_with_numbers_and_both_languages(rule: str, level: str, p: di
     assert any(text in g.message_en for g in found), [g.message_en for g in found]
     assert has_cjk(f.message("zh")) and f.message() == f.message_en
     assert "{" not in f.message_en + f.message_zh  # every template field filled in
-    assert f.source and set(f.params) <= set(p["space"]) | {"optimizer", "normalization", "lr", "grad_accum_steps"}
+    assert f.source and set(f.params) <= set(p["space"]) | {
+        "optimizer", "normalization", "lr", "grad_accum_steps", "init_checkpoint"}
 
 
 def test_every_rule_has_a_trigger_in_this_file() -> None:
@@ -97,7 +102,13 @@ def test_every_rule_has_a_trigger_in_this_file() -> None:
 def test_shipped_presets_raise_nothing(task: str, optimizer: str, fine_tune: bool) -> None:
     p = plan(task, fine_tune, **preset_space(task, optimizer=optimizer, fine_tune=fine_tune))
     p["objective"] = {"metric": "val_loss", "direction": "minimize"}
-    assert advise(p) == []
+    findings = advise(p)
+    if task == "detection" and fine_tune:
+        # The preset cannot know which checkpoint the person will start from: it says so.
+        assert [f.rule for f in findings] == ["pretrained_without_checkpoint"]
+        p["space"]["init_checkpoint"] = fixed("/runs/trial-3/checkpoint.pt")
+        findings = advise(p)
+    assert findings == []
 
 
 def test_near_misses_stay_silent() -> None:
@@ -108,6 +119,7 @@ def test_near_misses_stay_silent() -> None:
         plan(dropout=rng(0.0, 0.5, log=False), weight_decay=rng(0.0, 1e-4, log=False)),
         plan(batch_size=fixed(4), normalization=fixed("frozen_batchnorm"), grad_accum_steps=fixed(8)),
         plan("detection", box_loss_weight=rng(0.1, 10.0), cls_loss_weight=fixed(1.0)),
+        plan("detection", pretrained=fixed(False), init_checkpoint=fixed("")),
         plan("gan", beta1=rng(0.0, 0.9, log=False), lr_g=fixed(1e-4), lr_d=rng(1e-4, 1e-3)),
         plan(gn_groups=cat(8, 16), width=rng(64, 256, "int")),
         plan(optimizer=cat("sgd_momentum", "adam"), momentum={**fixed(0.9), "when": {"optimizer": ["sgd_momentum"]}}),

@@ -141,10 +141,14 @@ def test_detection_scratch_versus_pretrained() -> None:
     scratch, fine = preset_space("detection"), preset_space("detection", fine_tune=True)
     assert scratch["pretrained"] == {"type": "fixed", "value": False}
     assert fine["pretrained"] == {"type": "fixed", "value": True}
-    assert scratch["normalization"]["value"] == "groupnorm"
+    # Batches of 16 suit BatchNorm from scratch here; a pre-trained backbone keeps its statistics.
+    assert scratch["normalization"]["value"] == "batchnorm"
     assert fine["normalization"]["value"] == "frozen_batchnorm"
-    assert "gn_groups" in scratch and "gn_groups" not in fine
-    assert 1 not in scratch["gn_groups"]["choices"]
+    assert "gn_groups" not in scratch and "gn_groups" not in fine  # only with GroupNorm
+    grouped = preset_space("detection", search={"normalization", "gn_groups"})
+    assert grouped["gn_groups"]["when"] == {"normalization": ["groupnorm"]}
+    assert 1 not in grouped["gn_groups"]["choices"]
+    assert all(16 % g == 0 for g in grouped["gn_groups"]["choices"])  # divide the first stage
     assert scratch["epochs"]["value"] > fine["epochs"]["value"]  # He et al. 2019: longer from scratch
 
 
