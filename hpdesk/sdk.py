@@ -177,7 +177,7 @@ class Reporter:
     def __init__(self, sink: _Sink) -> None:
         self._sink = sink
         self._buffer: list[tuple[str, int, float | None, float]] = []
-        self._next_flush = time.time() + FLUSH_INTERVAL_S
+        self._next_flush = 0.0  # the first point is written at once: a curve appears quickly
         self._lock = threading.RLock()  # re-entrant: a SIGTERM handler may flush mid-flush
         self._stop = False
         self._stop_checked = 0.0

@@ -17,7 +17,7 @@ START_TIMEOUT_S = 60.0
 def spawn_scheduler(store: Store, experiment_id: int, *, python: str | None = None) -> int:
     """Launch `hpdesk scheduler` in its own session; return its pid once it has taken over the
     experiment (its first heartbeat), or raise with the last lines of its log."""
-    folder = experiment_dir(store.path, experiment_id)
+    folder = experiment_dir(store, experiment_id)
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / "scheduler.log"
     before = store.experiment(experiment_id).heartbeat_at or 0.0

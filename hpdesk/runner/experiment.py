@@ -6,12 +6,18 @@ from dataclasses import dataclass
 
 from hpdesk.plan import Plan
 from hpdesk.runner.outcome import format_params
+from hpdesk.runner.paths import new_experiment_dir
 from hpdesk.store import Experiment, Store, Trial
 
 
 def create_experiment(store: Store, plan: Plan) -> Experiment:
-    """Store the plan exactly as it will run (overrides applied), so it can be exported again."""
-    return store.create_experiment(plan.name or plan.task, plan.task, plan.to_dict())
+    """Store the plan exactly as it will run (overrides applied), so it can be exported again,
+    with a fresh folder for its logs and checkpoints."""
+    experiment = store.create_experiment(plan.name or plan.task, plan.task, plan.to_dict())
+    folder = new_experiment_dir(store.path, experiment.id)
+    folder.mkdir(parents=True)
+    store.update_experiment(experiment.id, workdir=str(folder.resolve()))
+    return store.experiment(experiment.id)
 
 
 @dataclass(frozen=True)

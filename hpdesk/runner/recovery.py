@@ -47,15 +47,31 @@ def _process_env(pid: int) -> dict[str, str] | None:
     return {k.decode(errors="replace"): v.decode(errors="replace") for k, v in pairs}
 
 
-def is_trial_process(pid: int | None, trial_id: int) -> bool:
-    """True only for the process that runs `trial_id` (guards against a reused pid)."""
+def process_started_at(pid: int) -> float | None:
+    """When `pid` started, in epoch seconds (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError, StopIteration):
+        return None
+
+
+def is_trial_process(pid: int | None, trial_id: int, started_at: float | None = None) -> bool:
+    """True only for the process that runs `trial_id` (guards against a reused pid): its
+    environment names the trial, or (a trial forked by the warm launcher, whose /proc environ is
+    the template's) it started when the trial did."""
     if not pid_alive(pid):
         return False
     assert pid is not None
     env = _process_env(pid)
     if env is None:
         return True  # cannot check (no /proc): the pid is alive and was recorded for it
-    return env.get("HPDESK_TRIAL_ID") == str(trial_id)
+    if "HPDESK_TRIAL_ID" in env:
+        return env["HPDESK_TRIAL_ID"] == str(trial_id)
+    began = process_started_at(pid)
+    return began is not None and started_at is not None and abs(began - started_at) < 10.0
 
 
 @dataclass(frozen=True)
@@ -78,7 +94,8 @@ def scheduler_liveness(exp: Experiment, *, now: float | None = None) -> Liveness
 
 def stop_trial_process(trial: Trial, grace_s: float = TRIAL_GRACE_S) -> None:
     """SIGTERM the trial's process group (it flushes and exits), SIGKILL after the grace."""
-    if trial.host not in (None, socket.gethostname()) or not is_trial_process(trial.pid, trial.id):
+    if trial.host not in (None, socket.gethostname()) or not is_trial_process(
+            trial.pid, trial.id, trial.started_at):
         return
     assert trial.pid is not None
     for sig in (signal.SIGTERM, signal.SIGKILL):

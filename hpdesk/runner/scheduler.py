@@ -25,6 +25,7 @@ from hpdesk.runner.outcome import Outcome, decide_outcome, format_params
 from hpdesk.runner.paths import experiment_dir
 from hpdesk.runner.provenance import provenance
 from hpdesk.runner.stdout_metrics import LogTail, StdoutParser
+from hpdesk.runner.warm import WarmLauncher, WarmProcess
 from hpdesk.search import GridTooLarge, SearchStrategy, Tried, make_strategy
 from hpdesk.store import Store, Trial
 
@@ -35,8 +36,8 @@ HEARTBEAT_S = 2.0
 @dataclass
 class _Running:
     trial: Trial
-    proc: subprocess.Popen[bytes]
-    log_file: IO[bytes]
+    proc: subprocess.Popen[bytes] | WarmProcess
+    log_file: IO[bytes] | None  # None: the warm launcher's child writes its log itself
     slot: Slot
     started: float
     tail: LogTail | None = None
@@ -66,12 +67,14 @@ class Scheduler:
         self.poll_interval = poll_interval
         self.grace_s = grace_s
         self.python = python
-        self.folder = experiment_dir(store.path, experiment_id)
+        self.folder = experiment_dir(store, experiment_id)
         self._stop = threading.Event()
         self._running: dict[int, _Running] = {}
         self._last_beat = 0.0
         self._t0 = time.monotonic()
         self._retry_queue: list[Trial] = []
+        warm = self.plan.command is None and self.plan.executor.warm_start
+        self._warm = WarmLauncher(python) if warm else None
 
     def request_stop(self) -> None:
         """Safe from a signal handler: the loop notices within one poll interval."""
@@ -100,6 +103,8 @@ class Scheduler:
         if made >= plan.budget.trials and not self._retry_queue:
             self.echo(f"the budget of {plan.budget.trials} trials is already spent")
         deadline = None if plan.budget.wall_time is None else self._t0 + plan.budget.wall_time
+        if self._warm is not None:
+            self._warm.warm_up()  # loads torch in the background while the first trials start
         self.store.update_experiment(self.experiment_id, state="running", requested_state=None)
         self._beat(force=True)
         final = "completed"
@@ -130,6 +135,8 @@ class Scheduler:
                 time.sleep(self.poll_interval)
         finally:
             self._stop_all(pool)
+            if self._warm is not None:
+                self._warm.close()
             self.store.update_experiment(self.experiment_id, state=final, requested_state=None)
         return final
 
@@ -147,7 +154,7 @@ class Scheduler:
             env = launch.trial_env(self.plan, params, db_path=self.store.path, trial_id=trial.id,
                                    slot_env=slot.env(), trial_dir=trial_dir)
             spec = launch.LaunchSpec(tuple(argv), env, self.plan.workdir, log_path)
-            proc, log_file = launch.start(spec)
+            proc, log_file = self._start(spec)
         except (OSError, ValueError) as exc:
             pool.give_back(slot)
             message = f"could not start: {exc}"
@@ -161,8 +168,9 @@ class Scheduler:
             trial.id, state="running", pid=proc.pid, host=socket.gethostname(),
             device=slot.label, started_at=time.time(), ended_at=None, exit_code=None,
             message=None, requested_state=None, log_path=str(log_path),
-            provenance=provenance(argv, self.plan.workdir, env, device=slot.label,
-                                  params=params))
+            provenance={**provenance(argv, self.plan.workdir, env, device=slot.label,
+                                     params=params),
+                        "launcher": "warm" if isinstance(proc, WarmProcess) else "subprocess"})
         run = _Running(self.store.trial(trial.id), proc, log_file, slot, time.monotonic())
         if self.plan.command is not None and self.plan.stdout_metrics.enabled:
             # A re-run appends to the same log: read only what this run prints.
@@ -170,6 +178,17 @@ class Scheduler:
             run.parser = StdoutParser(self.plan.stdout_metrics.patterns)
         self._running[trial.id] = run
         log.debug("trial %s started on %s: %s", trial.number, slot.label, argv)
+
+    def _start(self, spec: launch.LaunchSpec
+               ) -> tuple[subprocess.Popen[bytes] | WarmProcess, IO[bytes] | None]:
+        """A built-in task forks from the warm template when it can; anything else (or a
+        template that failed) starts as a plain subprocess."""
+        if self._warm is not None and spec.argv[1:2] == ("-m",):
+            spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+            proc = self._warm.start(spec.argv[2], spec.env, spec.cwd, spec.log_path)
+            if proc is not None:
+                return proc, None
+        return launch.start(spec)
 
     def _poll(self, strategy: SearchStrategy, pool: SlotPool) -> None:
         timeout = self.plan.executor.trial_timeout
@@ -223,7 +242,8 @@ class Scheduler:
         self._retry_queue.append(self.store.trial(retry.id))
 
     def _finish(self, run: _Running, code: int, *, interrupted: bool = False) -> Outcome:
-        run.log_file.close()
+        if run.log_file is not None:
+            run.log_file.close()
         outcome = decide_outcome(self.store, run.trial, self.plan.objective, code,
                                  interrupted=interrupted,
                                  timed_out=self.plan.executor.trial_timeout if run.timed_out
@@ -273,7 +293,7 @@ class Scheduler:
         self._running.clear()
 
 
-def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+def _signal_group(proc: subprocess.Popen[bytes] | WarmProcess, sig: int) -> None:
     try:
         os.killpg(proc.pid, sig)
     except (ProcessLookupError, PermissionError):
