@@ -113,6 +113,11 @@ class WarmLauncher:
             self.pump(0.01)
         return WarmProcess(self, self._started.pop(request_id))
 
+    def ready(self) -> bool:
+        """Wait until the template has loaded torch; False if it cannot start."""
+        self.warm_up()
+        return self._wait_ready()
+
     def _wait_ready(self) -> bool:
         if self._failed or self._proc is None:
             return False
