@@ -33,6 +33,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(handler=cmd_status)
 
+    devices = sub.add_parser("devices", help="the GPUs trials can use, with memory and load",
+                             description="List the GPUs NVML finds (or HPDESK_FAKE_GPUS "
+                                         "declares) with their memory and live utilisation; "
+                                         "without any, trials run on the CPU.")
+    devices.add_argument("--json", action="store_true", help="print JSON")
+    devices.set_defaults(handler=cmd_devices)
+
     logs = sub.add_parser("logs", help="print a trial's log (--follow to keep reading)",
                           description="Print the stdout and stderr of a trial (its id, as "
                                       "`hpdesk trials` shows); --follow waits for more until "
@@ -108,6 +115,29 @@ def cmd_status(args: argparse.Namespace) -> int:
             f"; best trial {r['best']['number']}: {r['best']['objective']:.4f}")
         alive = f" ({r['scheduler']})" if r["scheduler"] else ""
         print(f"{r['id']:>4}  {r['name']}: {r['state']}{alive}; {counts} of {r['budget']}{best}")
+    return EXIT_OK
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    import os
+
+    from hpdesk.runner.devices import discover_gpus, utilisation
+
+    gpus = discover_gpus()
+    load = {u.index: u for u in utilisation()}
+    rows = [{"index": g.index, "name": g.name, "memory_mb": g.memory_mb, "uuid": g.uuid,
+             "utilisation_pct": load[g.index].gpu_pct if g.index in load else None,
+             "memory_used_mb": load[g.index].memory_used_mb if g.index in load else None}
+            for g in gpus]
+    if args.json:
+        print(json.dumps({"gpus": rows, "cpu_cores": os.cpu_count()}, indent=2))
+        return EXIT_OK
+    if not rows:
+        print(f"no GPU found: trials run on the CPU ({os.cpu_count()} cores)")
+    for r in rows:
+        used = "" if r["memory_used_mb"] is None else (
+            f", {r['memory_used_mb']} MiB used, {r['utilisation_pct']:.0f} % busy")
+        print(f"cuda:{r['index']}  {r['name']}  {r['memory_mb']} MiB{used}")
     return EXIT_OK
 
 

@@ -46,3 +46,19 @@ def test_select_gpus() -> None:
     assert select_gpus((1,), found) == [found[1]]
     with pytest.raises(ValueError, match="asks for GPU 2"):
         select_gpus((0, 2), found)
+
+
+def test_devices_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "HPDESK_FAKE_GPUS": "A10:24576"}
+    out = subprocess.run([sys.executable, "-m", "hpdesk.cli", "devices", "--json"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0
+    assert json.loads(out.stdout)["gpus"][0]["name"] == "A10"
+    env.pop("HPDESK_FAKE_GPUS")
+    out = subprocess.run([sys.executable, "-m", "hpdesk.cli", "devices"], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert out.returncode == 0 and "cuda:" not in out.stdout or "MiB" in out.stdout
