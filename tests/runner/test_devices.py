@@ -48,7 +48,7 @@ def test_select_gpus() -> None:
         select_gpus((0, 2), found)
 
 
-def test_devices_command(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_devices_command() -> None:
     import json
     import subprocess
     import sys
@@ -61,4 +61,5 @@ def test_devices_command(monkeypatch: pytest.MonkeyPatch) -> None:
     env.pop("HPDESK_FAKE_GPUS")
     out = subprocess.run([sys.executable, "-m", "hpdesk.cli", "devices"], capture_output=True,
                          text=True, env=env, timeout=60)
-    assert out.returncode == 0 and "cuda:" not in out.stdout or "MiB" in out.stdout
+    assert out.returncode == 0
+    assert "no GPU found: trials run on the CPU" in out.stdout or "MiB" in out.stdout
