@@ -57,7 +57,9 @@ PER_TASK: dict[str, dict[str, tuple[dict[str, Any], Any]]] = {
                   # decoding settings show once the detector finds something: train a bit longer
                   "score_threshold": ({"epochs": 6, "lr": 0.01, "width": 8}, 0.4),
                   "nms_iou": ({"epochs": 6, "lr": 0.01, "width": 8}, 0.3)},
-    "gan": {},
+    # the GAN's defaults are DCGAN's beta1 0.5, smoothing 0.2 and a cosine schedule
+    "gan": {"beta1": ({}, 0.9), "label_smoothing": ({}, 0.0), "lr_schedule": ({}, "constant"),
+            "lr_final_ratio": ({"lr_schedule": "cosine"}, 0.5)},
 }
 
 
