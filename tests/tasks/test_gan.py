@@ -27,18 +27,28 @@ DIGITS_EPOCH_KEYS = {"fid", "lr_g", "lr_d", "epoch"}
 RING_EPOCH_KEYS = {"modes_covered", "high_quality", "lr_g", "lr_d", "epoch"}
 
 
-@pytest.fixture(autouse=True)
-def shared_cache(_isolated_user_dirs: None, tmp_path_factory: pytest.TempPathFactory,
-                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """One feature-classifier cache for the session; no trial folder from the environment;
-    one torch thread (tiny nets: a second thread only adds waiting on a busy machine)."""
+@pytest.fixture(scope="module", autouse=True)
+def gan_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """For the module (its baseline fixtures too): one feature-classifier cache for the session,
+    no trial folder from the environment, one torch thread (tiny nets: a second thread only
+    adds waiting on a busy machine, and the thread count changes the last bits of results)."""
     folder = tmp_path_factory.getbasetemp() / "gan-shared-cache"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(folder))
-    monkeypatch.delenv("HPDESK_TRIAL_DIR", raising=False)
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield folder
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(folder))
+        mp.delenv("HPDESK_TRIAL_DIR", raising=False)
+        torch.set_num_threads(1)
+        yield folder
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def shared_cache(_isolated_user_dirs: None, gan_env: Path,
+                 monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test: the shared cache again, over the per-test folders of tests/conftest.py."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(gan_env))
+    monkeypatch.delenv("HPDESK_TRIAL_DIR", raising=False)
+    return gan_env
 
 
 class Recorder:
