@@ -45,8 +45,8 @@ from torch import nn
 
 from hpdesk.tasks.common import (
     ACTIVATIONS, EventSink, ParamError, Reporter, Status, StopCheck, TrainResult, coerce_params,
-    count_parameters, make_activation, require, require_choice, run_main, seed_everything,
-    select_device,
+    count_parameters, make_activation, require, require_choice, run_main, sdk_hooks,
+    seed_everything, select_device,
 )
 from hpdesk.tasks.image_data import ImageData, load_data, metric_suffix, resolve_data_options
 from hpdesk.tasks.layers import KERNEL_SIZES, NORMALIZATIONS, ConvBackbone, check_groupnorm
@@ -214,10 +214,6 @@ def _predict(model: nn.Module, x: torch.Tensor, device: torch.device,
         return torch.cat([model(x[i:i + EVAL_CHUNK]).float() for i in range(0, len(x), EVAL_CHUNK)])
 
 
-def _sdk_hooks() -> tuple[Reporter, StopCheck, EventSink]:
-    from hpdesk import sdk
-    return sdk.report, sdk.should_stop, sdk.event
-
 
 class _Run:
     """One trial's state and loop; :func:`train` is its public face."""
@@ -364,11 +360,7 @@ def train(
     ``diverged`` event; a stop request ends it after the current update with ``"stopped"``.
     """
     p = resolve_params(params)
-    if reporter is None or should_stop is None or event is None:
-        sdk_report, sdk_stop, sdk_event = _sdk_hooks()
-        reporter = reporter or sdk_report
-        should_stop = should_stop or sdk_stop
-        event = event or sdk_event
+    reporter, should_stop, event = sdk_hooks(reporter, should_stop, event)
     run = _Run(p, reporter, should_stop, event, device or select_device())
     log.info("%s with %d parameters, optimizer %s, lr %g, %d updates an epoch", p["model"],
              run.n_params, p["optimizer"], p["lr"], run.steps_per_epoch)

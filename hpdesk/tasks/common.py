@@ -212,6 +212,17 @@ def seed_everything(seed: int) -> torch.Generator:
     return generator
 
 
+def sdk_hooks(reporter: Reporter | None, should_stop: StopCheck | None,
+              event: EventSink | None) -> tuple[Reporter, StopCheck, EventSink]:
+    """The hooks a task's ``train`` was given, each missing one taken from :mod:`hpdesk.sdk`
+    (imported only then, so in-process callers with their own hooks never touch it)."""
+    if reporter is None or should_stop is None or event is None:
+        from hpdesk import sdk
+
+        return reporter or sdk.report, should_stop or sdk.should_stop, event or sdk.event
+    return reporter, should_stop, event
+
+
 # --- the process entry point --------------------------------------------------------------------
 
 def run_main(

@@ -26,7 +26,7 @@ import torch
 
 from hpdesk.tasks.common import (
     ACTIVATIONS, EventSink, Reporter, Status, StopCheck, TrainResult, coerce_params,
-    count_parameters, require, require_choice, run_main, seed_everything, select_device,
+    count_parameters, require, require_choice, run_main, sdk_hooks, seed_everything, select_device,
 )
 from hpdesk.tasks.detection_data import DetectionSet, load_data, resolve_data_options
 from hpdesk.tasks.detection_metrics import (
@@ -134,10 +134,6 @@ def metric_name(class_name: str) -> str:
     return re.sub(r"[^0-9A-Za-z_]+", "_", class_name).strip("_").lower() or "class"
 
 
-def _sdk_hooks() -> tuple[Reporter, StopCheck, EventSink]:
-    from hpdesk import sdk
-    return sdk.report, sdk.should_stop, sdk.event
-
 
 def _losses(model: Detector, cls_out: torch.Tensor, box_out: torch.Tensor, targets: Targets,
             p: Mapping[str, Any]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -185,10 +181,7 @@ def train(
     epoch and resumes from the last checkpoint, reporting from the saved step + 1.
     """
     p = resolve_params(params)
-    if reporter is None or should_stop is None or event is None:
-        sdk_report, sdk_stop, sdk_event = _sdk_hooks()
-        reporter, should_stop, event = (reporter or sdk_report, should_stop or sdk_stop,
-                                        event or sdk_event)
+    reporter, should_stop, event = sdk_hooks(reporter, should_stop, event)
     device = device or select_device()
     shuffle_gen = seed_everything(p["seed"])
     train_set, val_set = load_data(p["data"])

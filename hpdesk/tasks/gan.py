@@ -55,7 +55,7 @@ from torch import nn
 
 from hpdesk.tasks.common import (
     EventSink, ParamError, Reporter, Status, StopCheck, TrainResult, coerce_params,
-    count_parameters, require, require_choice, run_main, seed_everything, select_device,
+    count_parameters, require, require_choice, run_main, sdk_hooks, seed_everything, select_device,
 )
 from hpdesk.tasks.gan_metrics import DigitsFid, ring_centers, ring_metrics
 from hpdesk.tasks.image_data import digits_split
@@ -218,10 +218,6 @@ def resolve_params(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # --- training -----------------------------------------------------------------------------------
-
-def _sdk_hooks() -> tuple[Reporter, StopCheck, EventSink]:
-    from hpdesk import sdk
-    return sdk.report, sdk.should_stop, sdk.event
 
 
 class _Run:
@@ -404,11 +400,7 @@ def train(
     ``TrainResult.model`` is the generator; ``n_params`` counts both networks.
     """
     p = resolve_params(params)
-    if reporter is None or should_stop is None or event is None:
-        sdk_report, sdk_stop, sdk_event = _sdk_hooks()
-        reporter = reporter or sdk_report
-        should_stop = should_stop or sdk_stop
-        event = event or sdk_event
+    reporter, should_stop, event = sdk_hooks(reporter, should_stop, event)
     run = _Run(p, reporter, should_stop, event, device or select_device())
     log.info("gan on %s: %d parameters, optimizer %s, lr_g %g, lr_d %g, %d steps an epoch",
              p["data"]["source"], run.n_params, p["optimizer"], p["lr_g"], p["lr_d"],

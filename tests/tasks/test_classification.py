@@ -28,6 +28,7 @@ from hpdesk.tasks.common import ParamError, TrainResult
 from hpdesk.tasks.layers import ConvBackbone, FrozenBatchNorm2d
 from hpdesk.tasks.optim import OPTIMIZERS
 from hpdesk.tasks.training import ENV_TRIAL_DIR
+from tests.tasks.recorder import Recorder
 
 TASK = [sys.executable, "-m", "hpdesk.tasks.classification"]
 N_TRAIN, N_VAL = 1438, 359
@@ -48,29 +49,7 @@ def _no_trial_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV_TRIAL_DIR, raising=False)
 
 
-class Recorder:
-    """Stands in for hpdesk.sdk: keeps reports and events; can ask for a stop after N updates."""
 
-    def __init__(self, stop_after: int | None = None) -> None:
-        self.points: list[tuple[int, dict[str, float]]] = []
-        self.events: list[tuple[str, str, int | None]] = []
-        self.stop_after = stop_after
-
-    def report(self, step: int, **metrics: float) -> None:
-        self.points.append((step, metrics))
-
-    def event(self, kind: str, message: str, *, step: int | None = None,
-              level: str = "info") -> None:
-        self.events.append((kind, message, step))
-
-    def should_stop(self) -> bool:
-        return self.stop_after is not None and len(self.series("train_loss")) >= self.stop_after
-
-    def series(self, name: str) -> list[tuple[int, float]]:
-        return [(step, m[name]) for step, m in self.points if name in m]
-
-    def values(self, name: str) -> list[float]:
-        return [value for _, value in self.series(name)]
 
 
 def run(stop_after: int | None = None, **overrides: Any) -> tuple[TrainResult, Recorder]:

@@ -25,6 +25,7 @@ from hpdesk.tasks import detection_model as dm
 from hpdesk.tasks.common import ParamError, TrainResult
 from hpdesk.tasks.detection_metrics import box_iou
 from hpdesk.tasks.layers import ConvBackbone
+from tests.tasks.recorder import Recorder
 
 SMOKE = det.SMOKE_PARAMS
 
@@ -38,29 +39,7 @@ def _one_thread() -> Any:
     torch.set_num_threads(before)
 
 
-class Recorder:
-    """Stands in for hpdesk.sdk; can ask for a stop after N updates."""
 
-    def __init__(self, stop_after: int | None = None) -> None:
-        self.points: list[tuple[int, dict[str, float]]] = []
-        self.events: list[tuple[str, str, int | None]] = []
-        self.stop_after = stop_after
-
-    def report(self, step: int, **metrics: float) -> None:
-        self.points.append((step, metrics))
-
-    def event(self, kind: str, message: str, *, step: int | None = None,
-              level: str = "info") -> None:
-        self.events.append((kind, message, step))
-
-    def should_stop(self) -> bool:
-        return self.stop_after is not None and len(self.values("train_loss")) >= self.stop_after
-
-    def series(self, name: str) -> list[tuple[int, float]]:
-        return [(step, m[name]) for step, m in self.points if name in m]
-
-    def values(self, name: str) -> list[float]:
-        return [value for _, value in self.series(name)]
 
 
 def run(rec: Recorder | None = None, **overrides: Any) -> tuple[TrainResult, Recorder]:

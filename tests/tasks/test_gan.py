@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from hpdesk.tasks import gan
 from hpdesk.tasks.common import ParamError, TrainResult
 from hpdesk.tasks.optim import OPTIMIZERS
+from tests.tasks.recorder import Recorder
 
 STEP_KEYS = {"g_loss", "d_loss", "d_real", "d_fake"}
 DIGITS_EPOCH_KEYS = {"fid", "lr_g", "lr_d", "epoch"}
@@ -51,32 +52,7 @@ def shared_cache(_isolated_user_dirs: None, gan_env: Path,
     return gan_env
 
 
-class Recorder:
-    """Stands in for hpdesk.sdk: keeps reports and events; can ask for a stop after N steps."""
 
-    def __init__(self, stop_after: int | None = None) -> None:
-        self.points: list[tuple[int, dict[str, float]]] = []
-        self.events: list[tuple[str, str, int | None]] = []
-        self.stop_after = stop_after
-
-    def report(self, step: int, **metrics: float) -> None:
-        self.points.append((step, metrics))
-
-    def event(self, kind: str, message: str, *, step: int | None = None,
-              level: str = "info") -> None:
-        self.events.append((kind, message, step))
-
-    def should_stop(self) -> bool:
-        return self.stop_after is not None and len(self.values("g_loss")) >= self.stop_after
-
-    def series(self, name: str) -> list[tuple[int, float]]:
-        return [(step, m[name]) for step, m in self.points if name in m]
-
-    def values(self, name: str) -> list[float]:
-        return [value for _, value in self.series(name)]
-
-    def fingerprint(self) -> tuple[tuple[int, tuple[tuple[str, float], ...]], ...]:
-        return tuple((step, tuple(sorted(m.items()))) for step, m in self.points)
 
 
 def run(ring: bool = False, stop_after: int | None = None,
@@ -85,7 +61,7 @@ def run(ring: bool = False, stop_after: int | None = None,
     params = {**base, **overrides}
     if ring and isinstance(overrides.get("data"), dict):
         params["data"] = {**base["data"], **overrides["data"]}
-    rec = Recorder(stop_after)
+    rec = Recorder(stop_after, per_update="g_loss")
     result = gan.train(params, rec.report, should_stop=rec.should_stop, event=rec.event,
                        device=torch.device("cpu"))
     return result, rec
@@ -359,7 +335,7 @@ def test_subprocess_prints_json_lines(tmp_path: Path, shared_cache: Path) -> Non
 
 @pytest.mark.slow
 def test_ring_defaults_cover_at_least_six_modes() -> None:
-    rec = Recorder()
+    rec = Recorder(per_update="g_loss")
     gan.train({"data": {"source": "ring"}}, rec.report, should_stop=rec.should_stop,
               event=rec.event, device=torch.device("cpu"))
     assert rec.values("modes_covered")[-1] >= 6
