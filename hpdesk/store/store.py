@@ -166,6 +166,24 @@ class Store:
         ).fetchall()
         return [r[0] for r in rows], [r[1] for r in rows]
 
+    def series_envelope(
+        self, trial_id: int, name: str, buckets: int
+    ) -> list[tuple[int, float | None, float | None]]:
+        """(first step, min, max) of each of `buckets` equal step ranges, computed inside SQLite:
+        a long curve reaches the plot as at most 2 x buckets values with its peaks kept, instead
+        of every point crossing into Python (PLATFORM.md: decimate server-side)."""
+        if buckets < 1:
+            raise ValueError(f"buckets must be at least 1, not {buckets}")
+        rows = self.conn.execute(
+            "WITH b AS (SELECT MIN(step) AS lo, MAX(step) - MIN(step) + 1 AS span FROM metrics"
+            " WHERE trial_id = ?1 AND name = ?2)"
+            " SELECT MIN(step), MIN(value), MAX(value) FROM metrics, b"
+            " WHERE trial_id = ?1 AND name = ?2"
+            " GROUP BY ((step - b.lo) * ?3) / b.span ORDER BY 1",
+            (trial_id, name, buckets),
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
     def metric_names(self, trial_id: int) -> list[str]:
         rows = self.conn.execute(
             "SELECT DISTINCT name FROM metrics WHERE trial_id = ? ORDER BY name", (trial_id,)
