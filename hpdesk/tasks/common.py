@@ -212,6 +212,27 @@ def seed_everything(seed: int) -> torch.Generator:
     return generator
 
 
+def data_source(data: Any, options: Mapping[str, Mapping[str, Any]],
+                default: str = "digits") -> tuple[str, dict[str, Any]]:
+    """The ``data`` parameter's source and the options given for it (``source`` removed).
+
+    Accepts a bare source name. Unknown keys are errors, not ignored: a misspelt ``val_fration``
+    would silently train on other data than the person meant.
+    """
+    if isinstance(data, str):
+        data = {"source": data}
+    if not isinstance(data, Mapping):
+        raise ParamError(f"data must be a mapping with a 'source' key, got {data!r}")
+    source = str(data.get("source", default)).strip().lower()
+    require_choice("data source", source, options)
+    known = options[source]
+    unknown = sorted(set(data) - set(known) - {"source"})
+    if unknown:
+        raise ParamError(f"unknown data option {unknown[0]!r} for source {source!r}; known: "
+                         f"{', '.join(['source', *known])}")
+    return source, {k: v for k, v in data.items() if k != "source"}
+
+
 def sdk_hooks(reporter: Reporter | None, should_stop: StopCheck | None,
               event: EventSink | None) -> tuple[Reporter, StopCheck, EventSink]:
     """The hooks a task's ``train`` was given, each missing one taken from :mod:`hpdesk.sdk`

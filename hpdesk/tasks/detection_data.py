@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from hpdesk.tasks.common import ParamError, require, require_choice
+from hpdesk.tasks.image_data import read_image
 
 SHAPE_CLASSES: tuple[str, ...] = ("circle", "square", "triangle")
 SOURCES: tuple[str, ...] = ("shapes", "yolo")
@@ -300,27 +301,13 @@ def _read_labels(file: Path, n_names: int | None) -> tuple[np.ndarray, np.ndarra
             np.asarray(classes, np.int64))
 
 
-def _read_image(file: Path, size: int, channels: int) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(file) as opened:
-            image = opened.convert("L" if channels == 1 else "RGB")
-            image = image.resize((size, size), Image.Resampling.BILINEAR)
-            array = np.asarray(image, dtype=np.float32) / 255.0
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
-        reason = str(exc).replace(f" {str(file)!r}", "").replace(str(file), "").strip()
-        raise ParamError(f"{file}: cannot read image ({reason})") from None
-    return array[None] if channels == 1 else array.transpose(2, 0, 1)
-
-
 def _read_split(images_dir: Path, labels_dir: Path, files: Sequence[Path], o: Mapping[str, Any],
                 names: list[str] | None) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
     size, channels = o["image_size"], o["channels"]
     pixels = np.zeros((len(files), channels, size, size), np.float32)
     boxes, labels = [], []
     for i, file in enumerate(files):
-        pixels[i] = _read_image(file, size, channels)
+        pixels[i] = read_image(file, channels, size)
         label_file = labels_dir / file.relative_to(images_dir).with_suffix(".txt")
         b, c = _read_labels(label_file, len(names) if names else None)
         boxes.append(b)

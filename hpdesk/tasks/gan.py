@@ -54,8 +54,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from hpdesk.tasks.common import (
-    EventSink, ParamError, Reporter, Status, StopCheck, TrainResult, coerce_params,
-    count_parameters, require, require_choice, run_main, sdk_hooks, seed_everything, select_device,
+    EventSink, Reporter, Status, StopCheck, TrainResult, coerce_params, count_parameters,
+    data_source, require, run_main, sdk_hooks, seed_everything, select_device,
 )
 from hpdesk.tasks.gan_metrics import DigitsFid, ring_centers, ring_metrics
 from hpdesk.tasks.image_data import digits_split
@@ -174,17 +174,8 @@ def build_models(p: Mapping[str, Any]) -> tuple[nn.Module, nn.Module]:
 
 def resolve_data_options(data: Any) -> dict[str, Any]:
     """The ``data`` parameter checked and completed; unknown keys are rejected, not ignored."""
-    if isinstance(data, str):
-        data = {"source": data}
-    if not isinstance(data, Mapping):
-        raise ParamError(f"data must be a mapping with a 'source' key, got {data!r}")
-    source = str(data.get("source", "digits")).strip().lower()
-    require_choice("data source", source, DATA_OPTIONS)
+    source, data = data_source(data, DATA_OPTIONS)
     options = DATA_OPTIONS[source]
-    unknown = sorted(set(data) - set(options) - {"source"})
-    if unknown:
-        raise ParamError(f"unknown data option {unknown[0]!r} for source {source!r}; known: "
-                         f"{', '.join(['source', *options])}")
     q = coerce_params({k: v for k, v in data.items() if k in options}, options)
     q["source"] = source
     if source == "ring":

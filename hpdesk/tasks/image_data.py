@@ -25,16 +25,14 @@ import functools
 import importlib.util
 import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hpdesk.tasks.common import ParamError, coerce_params, require, require_choice
+from hpdesk.tasks.common import ParamError, coerce_params, data_source, require
 
-DATA_SOURCES: tuple[str, ...] = ("digits", "folder", "npz")
 SPLIT_SEED = 0
 DIGITS_SPLIT_SEED = SPLIT_SEED
 DIGITS_VAL_FRACTION = 0.2
@@ -144,17 +142,8 @@ def resolve_data_options(data: Any) -> dict[str, Any]:
     Accepts a bare source name (``"digits"``). Unknown keys are rejected: a misspelt
     ``val_fration`` must not silently fall back to the default.
     """
-    if isinstance(data, str):
-        data = {"source": data}
-    if not isinstance(data, Mapping):
-        raise ParamError(f"data must be a mapping with a 'source' key, got {data!r}")
-    source = str(data.get("source", "digits")).strip().lower()
-    require_choice("data source", source, DATA_SOURCES)
+    source, data = data_source(data, DATA_OPTIONS)
     options = DATA_OPTIONS[source]
-    unknown = sorted(set(data) - set(options) - {"source"})
-    if unknown:
-        raise ParamError(f"unknown data option {unknown[0]!r} for source {source!r}; known: "
-                         f"{', '.join(['source', *options])}")
     typed = {k: v for k, v in options.items() if k != "path"}     # a path keeps its case
     q = coerce_params({k: v for k, v in data.items() if k in typed}, typed)
     q["source"] = source
@@ -194,7 +183,9 @@ def _split(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], val_fraction: f
 
 # --- folder -------------------------------------------------------------------------------------
 
-def _read_image(path: Path, channels: int, size: int) -> np.ndarray:
+def read_image(path: Path, channels: int, size: int) -> np.ndarray:
+    """One image file as a (channels, size, size) float array in [0, 1] (Pillow, bilinear);
+    an unreadable file is a ParamError naming it. Shared by classification and detection."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -203,8 +194,8 @@ def _read_image(path: Path, channels: int, size: int) -> np.ndarray:
             image = image.resize((size, size), Image.Resampling.BILINEAR)
             array = np.asarray(image, dtype=np.float32) / 255.0
     except (OSError, UnidentifiedImageError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ParamError(f"cannot read image {path}: {reason}") from None
+        reason = str(exc).replace(f" {str(path)!r}", "").replace(str(path), "").strip()
+        raise ParamError(f"{path}: cannot read image ({reason or type(exc).__name__})") from None
     return array[None] if channels == 1 else array.transpose(2, 0, 1)
 
 
@@ -227,7 +218,7 @@ def load_folder(path: Path, *, channels: int = 1, image_size: int = 16,
                        and f.suffix.lower() in IMAGE_SUFFIXES)
         require(bool(files), f"class folder {path / name} holds no images")
         for file in files:
-            images.append(_read_image(file, channels, image_size))
+            images.append(read_image(file, channels, image_size))
             labels.append(label)
     x = np.stack(images).astype(np.float32)
     return _split(x, np.asarray(labels, dtype=np.int64), tuple(classes), val_fraction, path)
