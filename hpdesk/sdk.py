@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from hpdesk.store.connection import connect, write_transaction
+
 ENV_DB = "HPDESK_DB"
 ENV_TRIAL = "HPDESK_TRIAL_ID"
 ENV_PARAMS = "HPDESK_PARAMS"
@@ -107,7 +109,6 @@ class _WriterQueue:
 
 class _DatabaseSink(_Sink):
     def __init__(self, db_path: str, trial_id: int) -> None:
-        from hpdesk.store.connection import connect
         from hpdesk.store.store import INSERT_METRIC_SQL
 
         self._sql = INSERT_METRIC_SQL
@@ -118,15 +119,8 @@ class _DatabaseSink(_Sink):
     def write(self, points: list[tuple[str, int, float | None, float]]) -> None:
         tid = self._trial_id
         rows = [(tid, n, s, v, w) for n, s, v, w in points]  # built before the lock is taken
-        conn = self._conn
-        with self._queue:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.executemany(self._sql, rows)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._queue, write_transaction(self._conn) as conn:
+            conn.executemany(self._sql, rows)
 
     def event(self, kind: str, message: str, step: int | None, level: str) -> None:
         self._conn.execute(
