@@ -1,0 +1,41 @@
+"""Small conventions every widget shares: names for tests and screen readers, state colours,
+the language code handed to the knowledge data."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
+
+W = TypeVar("W", bound=QWidget)
+
+#: One colour per trial state, shared by the trials table and the curves.
+STATE_COLORS: dict[str, str] = {
+    "queued": "#8c8c8c",
+    "running": "#1f77b4",
+    "completed": "#2ca02c",
+    "pruned": "#ff7f0e",
+    "failed": "#d62728",
+    "diverged": "#9467bd",
+    "interrupted": "#bcbd22",
+}
+
+
+def state_color(state: str) -> QColor:
+    return QColor(STATE_COLORS.get(state, "#8c8c8c"))
+
+
+def named(widget: W, object_name: str, accessible_name: str, tooltip: str | None = None) -> W:
+    """Give an interactive widget the objectName tests find it by and the accessible name a
+    screen reader speaks (pass a translated text); returns the widget for inline use."""
+    widget.setObjectName(object_name)
+    widget.setAccessibleName(accessible_name)
+    if tooltip:
+        widget.setToolTip(tooltip)
+    return widget
+
+
+def knowledge_lang(ui_language: str) -> str:
+    """The knowledge data's language for a UI language code ("zh_CN" -> "zh", else "en")."""
+    return "zh" if ui_language.lower().startswith("zh") else "en"
