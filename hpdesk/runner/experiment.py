@@ -69,3 +69,34 @@ def summary_table(summary: Summary) -> str:
         lines.append("")
         lines.append("no trial completed with an objective value")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ExperimentRow:
+    """One line of the window's experiment list: cheap to compute for every experiment."""
+
+    experiment: Experiment
+    counts: dict[str, int]
+    best: float | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def experiment_rows(store: Store) -> list[ExperimentRow]:
+    """Every experiment with its trial counts per state and its best objective, newest first,
+    in two queries whatever the number of trials."""
+    counts: dict[int, dict[str, int]] = {}
+    for exp_id, state, n in store.conn.execute(
+            "SELECT experiment_id, state, COUNT(*) FROM trials GROUP BY experiment_id, state"):
+        counts.setdefault(exp_id, {})[state] = n
+    extremes = {row[0]: (row[1], row[2]) for row in store.conn.execute(
+        "SELECT experiment_id, MAX(objective), MIN(objective) FROM trials"
+        " WHERE state = 'completed' GROUP BY experiment_id")}
+    rows = []
+    for exp in reversed(store.experiments()):
+        high, low = extremes.get(exp.id, (None, None))
+        maximize = exp.plan.get("objective", {}).get("direction", "maximize") == "maximize"
+        rows.append(ExperimentRow(exp, counts.get(exp.id, {}), high if maximize else low))
+    return rows

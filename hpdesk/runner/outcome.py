@@ -65,7 +65,10 @@ def diagnose(code: int, tail: str) -> str:
 
 
 def decide_outcome(store: Store, trial: Trial, objective: Objective, code: int, *,
-                   interrupted: bool = False, timed_out: float | None = None) -> Outcome:
+                   interrupted: bool = False, timed_out: float | None = None,
+                   stopped: bool = False) -> Outcome:
+    """`interrupted`: the whole experiment stopped (the trial runs again on resume);
+    `stopped`: a person stopped this one trial, which ends it as pruned where it stood."""
     value = objective_value(store, trial.id, objective)
     kinds = {e.kind for e in store.events(trial_id=trial.id)}
     if interrupted:
@@ -73,6 +76,11 @@ def decide_outcome(store: Store, trial: Trial, objective: Objective, code: int, 
     if timed_out is not None:
         reason = f"timed out after {timed_out:g}s (executor.trial_timeout)"
         return Outcome("failed", value, reason, [("timeout", "error", reason)])
+    if stopped and "diverged" not in kinds:
+        step = store.last_step(trial.id)
+        where = "before its first report" if step is None else f"at step {step}"
+        reason = f"stopped on request {where}"
+        return Outcome("pruned", value, reason, [("stopped", "info", reason)])
     if "diverged" in kinds:
         return Outcome("diverged", None, "the loss became NaN or infinite")
     if code != 0:

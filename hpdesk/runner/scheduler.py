@@ -43,6 +43,7 @@ class _Running:
     tail: LogTail | None = None
     parser: StdoutParser | None = None
     timed_out: bool = False
+    stop_asked: bool = False  # a person asked this one trial to stop (the window, `hpdesk stop`)
     killed_at: float | None = None
 
 
@@ -118,8 +119,11 @@ class Scheduler:
                 if deadline is not None and time.monotonic() >= deadline:
                     self.echo(f"wall-time budget of {plan.budget.wall_time:g}s reached")
                     break
+                self._adopt_queued()
                 while pool.free and self._retry_queue:
-                    self._launch(self._retry_queue.pop(0), pool)
+                    queued = self.store.trial(self._retry_queue.pop(0).id)
+                    if queued.state in ("queued", "interrupted"):  # not cancelled meanwhile
+                        self._launch(queued, pool)
                 while pool.free and made < plan.budget.trials and not exhausted:
                     params = strategy.suggest()
                     if params is None:
@@ -130,7 +134,9 @@ class Scheduler:
                     made += 1
                 if not self._running and not self._retry_queue and (
                         made >= plan.budget.trials or exhausted):
-                    break
+                    self._adopt_queued()  # a re-run queued at the last moment still runs
+                    if not self._retry_queue:
+                        break
                 self._beat()
                 time.sleep(self.poll_interval)
         finally:
@@ -190,14 +196,27 @@ class Scheduler:
                 return proc, None
         return launch.start(spec)
 
+    def _adopt_queued(self) -> None:
+        """Trials queued from outside (the window's re-run) join the queue of this loop."""
+        known = set(self._running) | {t.id for t in self._retry_queue}
+        rows = self.store.conn.execute(
+            "SELECT id FROM trials WHERE experiment_id = ? AND state = 'queued' ORDER BY number",
+            (self.experiment_id,)).fetchall()
+        for (trial_id,) in rows:
+            if trial_id not in known:
+                self._retry_queue.append(self.store.trial(trial_id))
+
     def _poll(self, strategy: SearchStrategy, pool: SlotPool) -> None:
         timeout = self.plan.executor.trial_timeout
+        if self._running:
+            self._honour_stop_requests()
         for trial_id, run in list(self._running.items()):
             self._read_stdout(run)
             code = run.proc.poll()
             if code is None:
                 if timeout is not None:
                     self._enforce_timeout(run, timeout)
+                self._escalate(run)
                 continue
             self._read_stdout(run)
             outcome = self._finish(run, code)
@@ -217,6 +236,19 @@ class Scheduler:
         if rows:
             self.store.write_metrics(rows)
 
+    def _honour_stop_requests(self) -> None:
+        """A trial asked to stop (its row's requested_state) gets SIGTERM: an SDK trial has
+        usually stopped itself at its next step; a plain script is stopped here."""
+        rows = self.store.conn.execute(
+            "SELECT id FROM trials WHERE experiment_id = ? AND state = 'running'"
+            " AND requested_state = 'stopped'", (self.experiment_id,)).fetchall()
+        for (trial_id,) in rows:
+            run = self._running.get(trial_id)
+            if run is not None and not run.stop_asked and not run.timed_out:
+                run.stop_asked = True
+                run.killed_at = time.monotonic()
+                _signal_group(run.proc, signal.SIGTERM)
+
     def _enforce_timeout(self, run: _Running, timeout: float) -> None:
         elapsed = time.monotonic() - run.started
         if not run.timed_out and elapsed > timeout:
@@ -224,7 +256,10 @@ class Scheduler:
             run.killed_at = time.monotonic()
             self.store.update_trial(run.trial.id, requested_state="stopped")
             _signal_group(run.proc, signal.SIGTERM)
-        elif run.killed_at is not None and time.monotonic() - run.killed_at > self.grace_s:
+
+    def _escalate(self, run: _Running) -> None:
+        """Polite stop, then force: SIGKILL once the grace period after SIGTERM is over."""
+        if run.killed_at is not None and time.monotonic() - run.killed_at > self.grace_s:
             _signal_group(run.proc, signal.SIGKILL)
             run.killed_at = None
 
@@ -244,8 +279,9 @@ class Scheduler:
     def _finish(self, run: _Running, code: int, *, interrupted: bool = False) -> Outcome:
         if run.log_file is not None:
             run.log_file.close()
+        stopped = run.stop_asked or self.store.trial(run.trial.id).requested_state == "stopped"
         outcome = decide_outcome(self.store, run.trial, self.plan.objective, code,
-                                 interrupted=interrupted,
+                                 interrupted=interrupted, stopped=stopped and not run.timed_out,
                                  timed_out=self.plan.executor.trial_timeout if run.timed_out
                                  else None)
         self.store.update_trial(run.trial.id, state=outcome.state, exit_code=code,

@@ -1,0 +1,82 @@
+"""Stopping one trial and running one again while the experiment goes on (runner.control)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from hpdesk.plan import parse_plan
+from hpdesk.runner import control
+from hpdesk.runner.recovery import pid_alive
+from hpdesk.store import Store
+from tests.runner.test_detached import FAKE, ROOT, wait_for
+
+ENDLESS = ROOT / "tests" / "fixtures" / "endless_plain.py"
+
+
+def _plan(command: list[str], space: dict, trials: int, *, metric: str = "val_acc"):
+    return parse_plan({
+        "hpdesk": 1, "task": "script", "name": "control", "command": command,
+        "params_style": "flags", "objective": {"metric": metric, "direction": "maximize"},
+        "strategy": "grid", "budget": {"trials": trials}, "concurrency": 2,
+        "executor": {"warm_start": False}, "space": space,
+    })
+
+
+def _running(store: Store) -> list:
+    return [t for t in store.trials() if t.state == "running" and store.last_step(t.id)]
+
+
+def test_stop_one_sdk_trial_while_the_other_goes_on(tmp_path: Path) -> None:
+    plan = _plan([sys.executable, str(FAKE)], {"lr": [0.1, 0.2], "steps": 100_000,
+                                                "sleep": 0.02}, 2)
+    with Store(tmp_path / "x.db") as store:
+        exp = control.launch(store, plan)
+        wait_for(lambda: len(_running(store)) == 2)
+        first, second = sorted(store.trials(exp.id), key=lambda t: t.number)
+        control.stop_trial(store, first.id)
+        wait_for(lambda: store.trial(first.id).state != "running")
+        stopped = store.trial(first.id)
+        assert stopped.state == "pruned" and "stopped on request at step" in stopped.message
+        assert store.trial(second.id).state == "running"
+        assert store.series(first.id, "loss")[0], "its points survive"
+        assert control.request_stop(store, exp.id)
+        assert control.wait_stopped(store, exp.id, 60) == "stopped"
+        assert store.trial(second.id).state == "interrupted"
+
+
+def test_stop_a_plain_script_that_ignores_hpdesk(tmp_path: Path) -> None:
+    plan = _plan([sys.executable, str(ENDLESS)], {"lr": [0.1]}, 1, metric="loss")
+    with Store(tmp_path / "x.db") as store:
+        exp = control.launch(store, plan)
+        wait_for(lambda: len(_running(store)) == 1)
+        (trial,) = store.trials(exp.id)
+        control.stop_trial(store, trial.id)
+        wait_for(lambda: store.experiment(exp.id).state != "running")
+        done = store.trial(trial.id)
+        assert done.state == "pruned" and not pid_alive(done.pid)
+        assert store.experiment(exp.id).state == "completed"
+
+
+def test_rerun_uses_the_same_parameters_and_restarts_a_finished_experiment(
+        tmp_path: Path) -> None:
+    plan = _plan([sys.executable, str(FAKE)], {"lr": [0.3], "steps": 3}, 1)
+    with Store(tmp_path / "x.db") as store:
+        exp = control.launch(store, plan)
+        wait_for(lambda: store.experiment(exp.id).state == "completed")
+        (original,) = store.trials(exp.id)
+        again = control.rerun_trial(store, original.id)
+        assert again.params == original.params and again.number == 1
+        wait_for(lambda: store.trial(again.id).state == "completed")
+        assert store.trial(again.id).objective == original.objective
+        assert store.trial(again.id).retry_of == original.id
+        assert any(e.kind == "rerun" for e in store.events(trial_id=again.id))
+
+
+def test_a_queued_trial_is_cancelled_at_once(tmp_path: Path) -> None:
+    plan = _plan([sys.executable, str(FAKE)], {"lr": [0.3]}, 1)
+    with Store(tmp_path / "x.db") as store:
+        exp = store.create_experiment("x", "script", plan.to_dict())
+        trial = store.add_trial(exp.id, {"lr": 0.3})
+        assert control.stop_trial(store, trial.id).state == "pruned"
+        assert control.request_stop(store, exp.id) is False  # nothing runs
