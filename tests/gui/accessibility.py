@@ -34,6 +34,13 @@ def _is_internal(w: QWidget) -> bool:
         return True
     if isinstance(w, QLineEdit) and isinstance(parent, (QComboBox, QAbstractSpinBox)):
         return True
+    if isinstance(w, QAbstractButton) and isinstance(parent, QLineEdit):
+        return True  # the clear button of setClearButtonEnabled
+    p = parent
+    while p is not None:  # a combo box's pop-up list (the Python type shows only QFrame)
+        if p.metaObject().className() == "QComboBoxPrivateContainer":
+            return True
+        p = p.parentWidget()
     if isinstance(w, QAbstractSlider) and type(w).__name__ == "QScrollBar":
         return True
     if isinstance(w, QTabBar) and parent is not None and type(parent).__name__ == "QTabWidget":

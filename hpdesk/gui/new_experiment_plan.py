@@ -1,0 +1,116 @@
+"""What the new-experiment dialog turns into a plan: the person's choices as plain data and the
+one function that builds (and validates) the plan from them. No Qt here, so the rules are
+tested without a window and the dialog only reads widgets into `Choices`."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hpdesk.knowledge import preset
+from hpdesk.plan import Fixed, Objective, Plan, parse_plan, plan_from_preset
+from hpdesk.plan.model import StdoutMetrics
+
+#: Data sources that read a path, and whether it names a folder or a file.
+DATA_PATHS: dict[str, str] = {"folder": "folder", "yolo": "folder", "npz": "file"}
+
+
+@dataclass(frozen=True)
+class Choices:
+    """Everything the dialog asks; fields that do not apply to the task are ignored."""
+
+    task: str = "classification"
+    source: str | None = None          # a built-in task's data source (None: the first)
+    data_path: str = ""                # for the sources of DATA_PATHS
+    optimizer: str | None = None       # None: the preset's default
+    fine_tune: bool = False
+    trials: int = 10
+    checkpoint: str = ""               # pre-trained weights, where the plan has init_checkpoint
+    command: str = ""                  # "my own script": a command line, split with shlex
+    workdir: str = ""
+    params_style: str = "template"
+    metric: str = ""
+    direction: str = "minimize"
+    patterns: tuple[str, ...] = ()
+    name: str = ""
+
+
+def split_command(text: str) -> list[str]:
+    """The argument list of a typed command line (POSIX quoting, never a shell); ValueError for
+    an unclosed quote."""
+    return shlex.split(text)
+
+
+def pattern_problem(pattern: str) -> tuple[str, str] | None:
+    """Why a stdout pattern cannot be used: ("syntax", detail) for a bad regular expression,
+    ("value", "") without a value group, ("name", "") without a name group; None when fine."""
+    try:
+        groups = re.compile(pattern).groupindex
+    except re.error as exc:
+        return "syntax", str(exc)
+    if "value" not in groups:
+        return "value", ""
+    if "name" not in groups and "metric" not in groups:
+        return "name", ""
+    return None
+
+
+def path_problem(path: str, kind: str) -> str | None:
+    """"empty", "missing" or "kind" (a file where a folder is wanted, or the reverse); None
+    when `path` names an existing `kind` ("folder" or "file")."""
+    if not path.strip():
+        return "empty"
+    p = Path(path.strip()).expanduser()
+    if not p.exists():
+        return "missing"
+    if (kind == "folder") != p.is_dir():
+        return "kind"
+    return None
+
+
+def build_plan(c: Choices) -> Plan:
+    """The plan of `c`, validated like a plan file; raises `PlanError` (or ValueError for a
+    command line that does not split) naming what is wrong."""
+    script = preset(c.task).module is None
+    command = split_command(c.command) if script else None
+    if script and not command:
+        raise ValueError("the command is empty")
+    plan = plan_from_preset(c.task, optimizer=c.optimizer, fine_tune=c.fine_tune,
+                            command=command, trials=c.trials)
+    changes: dict[str, Any] = {}
+    if script:
+        changes.update(
+            workdir=c.workdir.strip() or None, params_style=c.params_style,
+            stdout_metrics=StdoutMetrics(tuple(p for p in c.patterns if p.strip())),
+            objective=Objective(c.metric.strip(), c.direction))
+    else:
+        sources = preset(c.task).data_sources
+        source = c.source or (sources[0] if sources else None)
+        if source is not None:
+            data: dict[str, Any] = {"source": source}
+            if source in DATA_PATHS:
+                data["path"] = str(Path(c.data_path.strip()).expanduser())
+            changes["data"] = data
+    if c.checkpoint.strip() and "init_checkpoint" in plan.space:
+        space = dict(plan.space)
+        space["init_checkpoint"] = Fixed(str(Path(c.checkpoint.strip()).expanduser()))
+        changes["space"] = space
+    if c.name.strip():
+        changes["name"] = c.name.strip()
+    plan = plan.with_changes(**changes)
+    return parse_plan(plan.to_dict(), source="new experiment")
+
+
+def needs_checkpoint(plan: Plan) -> bool:
+    """The plan starts from pre-trained weights (pretrained fixed true) and names a checkpoint."""
+    pretrained = plan.space.get("pretrained")
+    return ("init_checkpoint" in plan.space and isinstance(pretrained, Fixed)
+            and pretrained.value is True)
+
+
+def digits_default() -> Plan:
+    """The first experiment hpdesk offers: the classification preset on the built-in digits."""
+    return build_plan(Choices(task="classification", source="digits"))

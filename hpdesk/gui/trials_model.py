@@ -1,0 +1,387 @@
+"""The trials of one experiment as a table: number, state, the searched parameters, the
+objective, the best so far, progress, elapsed time and ETA.
+
+Polls update the rows in place (dataChanged for the cells that changed, inserted rows for new
+trials), never a reset, so the selection and the scroll position survive every poll. Sorting
+and filtering live in `TrialsProxy`, which sorts on `SORT_ROLE` (numbers as numbers, missing
+values last in either order) and filters by state and by a typed filter (`lr>0.01 running`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt,
+)
+from PySide6.QtGui import QColor, QFont
+
+from hpdesk.analysis.progress import (
+    elapsed_seconds, epoch_fraction, eta_seconds, format_duration, parse_filter, running_best,
+    total_epochs,
+)
+from hpdesk.gui.common import knowledge_lang, state_color
+from hpdesk.knowledge import catalogue
+from hpdesk.store import Trial
+from hpdesk.store.records import TRIAL_STATES
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1      # the value a column sorts by (number or text)
+TRIAL_ID_ROLE = Qt.ItemDataRole.UserRole + 2  # the trial's id, on every cell
+PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 3  # share done in [0, 1], on the progress cell
+STATE_ROLE = Qt.ItemDataRole.UserRole + 4     # the trial's state, on every cell
+
+Index = QModelIndex | QPersistentModelIndex
+FIXED_BEFORE = ("number", "state")
+FIXED_AFTER = ("objective", "best", "progress", "elapsed", "eta")
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str = ""
+    sort: Any = None
+    provisional: bool = False    # a running trial's latest value, not yet its objective
+    progress: float | None = None
+
+
+def format_value(value: Any) -> str:
+    """Parameters and metrics as a person reads them: 4 significant digits, true/false."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.4g}" if math.isfinite(value) else str(value)
+    return str(value)
+
+
+def sort_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class TrialsModel(QAbstractTableModel):
+    """One row per trial, in the order the trials arrived; `clock` gives "now" for the times
+    of running trials (call `refresh_times()` on a timer to advance them)."""
+
+    def __init__(self, language: str = "en", clock: Callable[[], float] = time.time,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.lang = knowledge_lang(language)
+        self.clock = clock
+        self._plan: dict[str, Any] = {}
+        self._params: list[str] = []
+        self._columns: list[str] = [*FIXED_BEFORE, *FIXED_AFTER]
+        self._trials: list[Trial] = []
+        self._row_of: dict[int, int] = {}
+        self._cells: list[list[Cell]] = []
+        self._latest: dict[int, dict[str, float]] = {}
+        self._direction = "maximize"
+        self._metric = ""
+        self.state_names = {
+            "queued": self.tr("queued"), "running": self.tr("running"),
+            "completed": self.tr("completed"), "pruned": self.tr("pruned"),
+            "failed": self.tr("failed"), "diverged": self.tr("diverged"),
+            "interrupted": self.tr("interrupted"),
+        }
+
+    # --- the API the window calls ---------------------------------------------------------------
+    def set_plan(self, plan: Mapping[str, Any]) -> None:
+        """The plan in its exported form: its searched parameters become columns, its objective
+        names the objective column and the direction of "best". Resets the table (once per
+        experiment); trials already set are kept."""
+        space = plan.get("space") or {}
+        params = [name for name, entry in space.items()
+                  if not (isinstance(entry, Mapping) and entry.get("type") == "fixed")
+                  and isinstance(entry, (Mapping, list))]
+        objective = plan.get("objective") or {}
+        self.beginResetModel()
+        self._plan = dict(plan)
+        self._params = params
+        self._columns = [*FIXED_BEFORE, *(f"param:{p}" for p in params), *FIXED_AFTER]
+        self._metric = str(objective.get("metric", ""))
+        self._direction = str(objective.get("direction", "maximize"))
+        self._cells = self._compute_all()
+        self.endResetModel()
+
+    def set_trials(self, trials: Sequence[Trial]) -> None:
+        """The experiment's trials now: known rows change in place, new ones are appended,
+        vanished ones removed."""
+        wanted = {t.id: t for t in trials}
+        for gone in sorted((r for tid, r in self._row_of.items() if tid not in wanted),
+                           reverse=True):
+            self.beginRemoveRows(QModelIndex(), gone, gone)
+            del self._trials[gone]
+            del self._cells[gone]
+            self.endRemoveRows()
+        self._row_of = {t.id: r for r, t in enumerate(self._trials)}
+        for trial in trials:
+            row = self._row_of.get(trial.id)
+            if row is not None:
+                self._trials[row] = trial
+        new = sorted((t for t in trials if t.id not in self._row_of), key=lambda t: t.number)
+        if new:
+            first = len(self._trials)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            self._trials.extend(new)
+            self._row_of = {t.id: r for r, t in enumerate(self._trials)}
+            self._cells.extend(self._compute_all()[first:])
+            self.endInsertRows()
+        self._update_cells()
+
+    def set_latest(self, latest: Mapping[int, Mapping[str, float | None]]) -> None:
+        """Latest value of each metric per trial id (merged into what is known)."""
+        for trial_id, values in latest.items():
+            self._latest.setdefault(trial_id, {}).update(
+                {k: v for k, v in values.items() if v is not None})
+        self._update_cells()
+
+    def refresh_times(self) -> None:
+        """Advance the elapsed time and ETA of running trials to `clock()`."""
+        self._update_cells()
+
+    # --- lookups --------------------------------------------------------------------------------
+    def trial(self, row: int) -> Trial:
+        return self._trials[row]
+
+    def trial_by_id(self, trial_id: int) -> Trial | None:
+        row = self._row_of.get(trial_id)
+        return None if row is None else self._trials[row]
+
+    def row_of(self, trial_id: int) -> int | None:
+        return self._row_of.get(trial_id)
+
+    def column_of(self, key: str) -> int:
+        """Column of "number", "state", "objective", "best", "progress", "elapsed", "eta" or
+        "param:NAME"; -1 when absent."""
+        return self._columns.index(key) if key in self._columns else -1
+
+    def searched(self) -> list[str]:
+        return list(self._params)
+
+    def filter_values(self, row: int) -> dict[str, Any]:
+        """What a typed condition (`lr>0.01`, `state=running`) compares against."""
+        t = self._trials[row]
+        cells = self._cells[row]
+        values: dict[str, Any] = {**t.params, "number": t.number, "#": t.number, "state": t.state,
+                                  "id": t.id}
+        for key in ("objective", "best", "progress"):
+            values[key] = cells[self.column_of(key)].sort
+        if self._metric:
+            values.setdefault(self._metric, values["objective"])
+        for name, value in self._latest.get(t.id, {}).items():
+            values.setdefault(name, value)
+        return values
+
+    def row_text(self, row: int) -> str:
+        return " ".join([c.text for c in self._cells[row]] + [self._trials[row].state])
+
+    # --- Qt's model interface -------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._trials)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        trial, cell, key = self._trials[row], self._cells[row][col], self._columns[col]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return cell.text
+        if role == SORT_ROLE:
+            return cell.sort
+        if role == TRIAL_ID_ROLE:
+            return trial.id
+        if role == STATE_ROLE:
+            return trial.state
+        if role == PROGRESS_ROLE:
+            return cell.progress if key == "progress" else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            left = key == "state" or isinstance(cell.sort, str)
+            return int((Qt.AlignmentFlag.AlignLeft if left else Qt.AlignmentFlag.AlignRight)
+                       | Qt.AlignmentFlag.AlignVCenter)
+        if key == "state" and role == Qt.ItemDataRole.BackgroundRole:
+            return state_color(trial.state)
+        if key == "state" and role == Qt.ItemDataRole.ForegroundRole:
+            return _readable_on(state_color(trial.state))
+        if role == Qt.ItemDataRole.FontRole and (cell.provisional or key == "state"):
+            font = QFont()
+            font.setItalic(cell.provisional)
+            font.setBold(key == "state")
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(trial, key, cell)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
+            return None
+        key = self._columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._header(key)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._header_tip(key)
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    # --- cells ----------------------------------------------------------------------------------
+    def _header(self, key: str) -> str:
+        if key.startswith("param:"):
+            return key[len("param:"):]
+        if key == "objective":
+            return self._metric or self.tr("Objective")
+        return {"number": self.tr("#"), "state": self.tr("State"), "best": self.tr("Best so far"),
+                "progress": self.tr("Progress"), "elapsed": self.tr("Elapsed"),
+                "eta": self.tr("ETA")}.get(key, key)
+
+    def _header_tip(self, key: str) -> str:
+        if key.startswith("param:"):
+            hp = catalogue().get(key[len("param:"):])
+            return hp.help(self.lang) if hp is not None else ""
+        if key == "objective":
+            text = (self.tr("The objective %1; higher is better.") if self._direction == "maximize"
+                    else self.tr("The objective %1; lower is better."))
+            return text.replace("%1", self._metric) + " " + self.tr(
+                "Running trials show their latest value in italics.")
+        if key == "best":
+            return self.tr("The best objective of the completed trials up to this one.")
+        if key == "progress":
+            return self.tr("Epochs done of the epochs planned.")
+        if key == "eta":
+            return self.tr("Time left, if the rest goes at the pace so far.")
+        return ""
+
+    def _tooltip(self, trial: Trial, key: str, cell: Cell) -> str | None:
+        if key == "state" and trial.message:
+            return trial.message
+        if cell.provisional:
+            return self.tr("Latest value; the trial is still running.")
+        return None
+
+    def _compute_all(self) -> list[list[Cell]]:
+        order = sorted(range(len(self._trials)), key=lambda r: self._trials[r].number)
+        values = [self._trials[r].objective if self._trials[r].state == "completed" else None
+                  for r in order]
+        best_of = dict(zip(order, running_best(values, self._direction)))
+        now = self.clock()
+        return [self._row_cells(t, best_of[r], now) for r, t in enumerate(self._trials)]
+
+    def _row_cells(self, t: Trial, best: float | None, now: float) -> list[Cell]:
+        latest = self._latest.get(t.id, {})
+        cells: list[Cell] = []
+        fraction = epoch_fraction(latest.get("epoch"), total_epochs(t.params, self._plan.get("space")),
+                                  completed=t.state == "completed")
+        elapsed = elapsed_seconds(t.started_at, t.ended_at, now)
+        for key in self._columns:
+            if key == "number":
+                cells.append(Cell(str(t.number), t.number))
+            elif key == "state":
+                cells.append(Cell(self.state_names.get(t.state, t.state),
+                                  TRIAL_STATES.index(t.state) if t.state in TRIAL_STATES else 99))
+            elif key.startswith("param:"):
+                value = t.params.get(key[len("param:"):])
+                cells.append(Cell(format_value(value), sort_value(value)))
+            elif key == "objective":
+                value, provisional = t.objective, False
+                if value is None and t.state == "running" and self._metric in latest:
+                    value, provisional = latest[self._metric], True
+                cells.append(Cell(format_value(value), sort_value(value), provisional))
+            elif key == "best":
+                cells.append(Cell(format_value(best), best))
+            elif key == "progress":
+                total = total_epochs(t.params, self._plan.get("space"))
+                done = latest.get("epoch")
+                text = ""
+                if total is not None and (done is not None or t.state == "completed"):
+                    shown = total if t.state == "completed" else min(int(done or 0), total)
+                    text = f"{shown}/{total}"
+                cells.append(Cell(text, fraction, progress=fraction))
+            elif key == "elapsed":
+                cells.append(Cell(format_duration(elapsed), elapsed))
+            elif key == "eta":
+                eta = eta_seconds(elapsed, fraction) if t.state == "running" else None
+                cells.append(Cell(format_duration(eta), eta))
+        return cells
+
+    def _update_cells(self) -> None:
+        fresh = self._compute_all()
+        for row, (old, new) in enumerate(zip(self._cells, fresh)):
+            changed = [c for c, (a, b) in enumerate(zip(old, new)) if a != b]
+            self._cells[row] = new
+            if changed:
+                self.dataChanged.emit(self.index(row, changed[0]), self.index(row, changed[-1]))
+
+
+def _readable_on(background: QColor) -> QColor:
+    """White text where it keeps a 3:1 contrast (WCAG's ratio for bold or large text; the
+    saturated state colours), else black (orange, olive)."""
+    def channel(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+    lum = (0.2126 * channel(background.red()) + 0.7152 * channel(background.green())
+           + 0.0722 * channel(background.blue()))
+    return QColor("#ffffff") if 1.05 / (lum + 0.05) >= 3.0 else QColor("#000000")
+
+
+class TrialsProxy(QSortFilterProxyModel):
+    """Sorts numbers as numbers and puts missing values last whichever the order; filters by
+    one state (None: all) and by a typed filter."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.setDynamicSortFilter(True)
+        self._state: str | None = None
+        self._filter = parse_filter("")
+
+    def set_state_filter(self, state: str | None) -> None:
+        self._refilter(lambda: setattr(self, "_state", state))
+
+    def set_text_filter(self, text: str) -> None:
+        self._refilter(lambda: setattr(self, "_filter", parse_filter(text)))
+
+    def _refilter(self, change: Callable[[], None]) -> None:
+        """Qt 6.9 brought begin/endFilterChange and deprecated invalidateFilter (we allow 6.8)."""
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            change()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            change()
+            self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        if not isinstance(model, TrialsModel):
+            return True
+        if self._state is not None and model.trial(source_row).state != self._state:
+            return False
+        if not self._filter:
+            return True
+        return self._filter.matches(model.filter_values(source_row), model.row_text(source_row))
+
+    def lessThan(self, left: Index, right: Index) -> bool:  # noqa: N802
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        if a is None or b is None:
+            if a is None and b is None:
+                return False
+            # Missing values last: "less" in a descending sort, "greater" in an ascending one.
+            return (a is None) == (self.sortOrder() == Qt.SortOrder.DescendingOrder)
+        return _key(a) < _key(b)
+
+
+def _key(value: Any) -> tuple[int, Any]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value)
+    return (1, str(value).lower())
