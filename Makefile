@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONSTRAINTS := constraints/constraints.txt
 
-.PHONY: venv run test lint benchmarks clean
+.PHONY: venv run test lint benchmarks clean system-deps install-desktop bundle
 
 venv: $(STAMP)
 
@@ -15,16 +15,33 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PY) -m pip install -q -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
 
-# Until the desktop window exists, `make run` runs the built-in demo experiment headless.
+# The window on the default database (~/.local/share/hpdesk/hpdesk.db); the first launch has the
+# built-in digits classification plan filled in, ready to launch.
 run: venv
-	$(VENV)/bin/hpdesk demo
+	$(VENV)/bin/hpdesk
 
-test: venv
+# system-deps installs xvfb, fonts and the desktop-file validators with apt when root; otherwise
+# it says what is missing and the tests that need them skip.
+test: system-deps venv
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 benchmarks: venv
 	$(PY) benchmarks/ingest.py
 
+system-deps:
+	sh scripts/system-deps.sh
+
+# The menu entry, AppStream metainfo and icons under ${XDG_DATA_HOME:-~/.local/share}, starting
+# this checkout's venv hpdesk by absolute path.
+install-desktop: venv
+	sh packaging/install-desktop.sh --exec "$(abspath $(VENV))/bin/hpdesk"
+
+# A one-folder PyInstaller build in dist/hpdesk/ (without torch: trials run in a Python the
+# person configures).
+bundle: venv
+	$(PY) -m pip install -q -c $(CONSTRAINTS) -e '.[bundle]'
+	$(PY) -m PyInstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/hpdesk.spec
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info
