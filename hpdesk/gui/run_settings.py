@@ -1,0 +1,308 @@
+"""How an experiment runs: search strategy, budget, concurrency, devices, timeouts and retries.
+
+`RunSettings` reads and writes the `strategy`, `budget`, `concurrency` and `executor` sections of
+a plan and checks them with `parse_plan`, like the plan editor. The GPUs it offers are plain dicts
+(`available_devices()` asks `hpdesk.runner.devices`, which reads NVML without torch).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QVBoxLayout,
+    QWidget,
+)
+
+from hpdesk.gui.common import named
+from hpdesk.gui.plan_rows import INVALID_STYLE, NOTE_STYLE, combo_box, fill
+from hpdesk.plan import Plan, PlanError, parse_plan
+
+SECTIONS = ("strategy", "budget", "concurrency", "executor")
+
+
+def available_devices() -> list[dict[str, Any]]:
+    """The GPUs of this machine as plain dicts (index, name, memory_mb); [] without one."""
+    from hpdesk.runner.devices import discover_gpus
+
+    return [{"index": g.index, "name": g.name, "memory_mb": g.memory_mb} for g in discover_gpus()]
+
+
+def format_duration(seconds: float | None) -> str:
+    """90 -> "90s", 1800 -> "30m", 7200 -> "2h": the text `parse_plan` reads back."""
+    if seconds is None:
+        return ""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g}h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g}m"
+    return f"{seconds:g}s"
+
+
+class RunSettings(QWidget):
+    """Edits the run sections of a plan; `apply(plan)` returns the plan with them."""
+
+    settingsChanged = Signal()
+    validityChanged = Signal(bool, list)
+
+    def __init__(self, language: str, devices: list[dict[str, Any]],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("runSettings")
+        self._language = language
+        self._devices = [dict(d) for d in devices]
+        self._base: Plan | None = None
+        self._valid = True
+        self._problems: list[str] = []
+        self._loading = False
+
+        self.strategy = combo_box("strategyName", self.tr("Search strategy"), self.tr(
+            "Random search draws each trial's values at random: the better default when several "
+            "hyperparameters are searched (Bergstra & Bengio 2012). Grid search tries every "
+            "combination of a few values per range."))
+        self.strategy.addItem(self.tr("Random search"), "random")
+        self.strategy.addItem(self.tr("Grid search"), "grid")
+        self.seed = named(QSpinBox(), "strategySeed", self.tr("Random seed of the search"),
+                          self.tr("The same seed draws the same trials again"))
+        self.seed.setRange(-1, 2_147_483_647)
+        self.seed.setSpecialValueText(self.tr("none (new draws each run)"))
+        self.grid_points = named(QSpinBox(), "gridPoints", self.tr("Grid values per range"),
+                                 self.tr("How many values of each searched range a grid tries"))
+        self.grid_points.setRange(1, 100)
+        self.trials = named(QSpinBox(), "budgetTrials", self.tr("Number of trials"))
+        self.trials.setRange(1, 1_000_000)
+        self.wall_time = named(QLineEdit(), "budgetWallTime", self.tr("Time limit of the experiment"),
+                               self.tr("Stop starting trials after this long: 90s, 30m, 2h, 1d"))
+        self.wall_time.setPlaceholderText(self.tr("no limit (e.g. 30m, 2h)"))
+        self.concurrency = named(QSpinBox(), "concurrency", self.tr("Trials at once"),
+                                 self.tr("How many trials run at the same time"))
+        self.concurrency.setRange(1, 1024)
+
+        self.device_mode = combo_box("deviceMode", self.tr("Devices"))
+        self.device_mode.addItem(self.tr("Automatic (all GPUs, else CPU)"), "auto")
+        self.device_mode.addItem(self.tr("CPU only"), "cpu")
+        self.device_mode.addItem(self.tr("Chosen GPUs"), "gpus")
+        self.gpu_box = QWidget()
+        self.gpu_box.setObjectName("gpuList")
+        self._gpu_layout = QVBoxLayout(self.gpu_box)
+        self._gpu_layout.setContentsMargins(0, 0, 0, 0)
+        self.gpu_checks: dict[int, QCheckBox] = {}
+        for d in self._devices:
+            self._add_gpu(int(d["index"]), self._gpu_label(d))
+        self.no_gpu = QLabel(self.tr("No GPU found on this machine: trials run on the CPU."))
+        self.no_gpu.setWordWrap(True)
+        self.no_gpu.setStyleSheet(NOTE_STYLE)
+        self.no_gpu.setVisible(not self._devices)
+        self.per_gpu = named(QSpinBox(), "trialsPerGpu", self.tr("Trials per GPU"),
+                             self.tr("Small models can share a GPU: up to this many trials each"))
+        self.per_gpu.setRange(1, 64)
+        self.capacity = QLabel()
+        self.capacity.setObjectName("deviceCapacity")
+        self.capacity.setWordWrap(True)
+        self.capacity.setStyleSheet(NOTE_STYLE)
+
+        self.timeout = named(QLineEdit(), "trialTimeout", self.tr("Time limit per trial"),
+                             self.tr("A trial running longer is stopped and counted as failed"))
+        self.timeout.setPlaceholderText(self.tr("no limit (e.g. 10m)"))
+        self.retries = named(QSpinBox(), "retries", self.tr("Retries of a failed trial"),
+                             self.tr("A failed trial is run again with the same values this "
+                                     "many times"))
+        self.retries.setRange(0, 10)
+        self.warm = named(QCheckBox(self.tr("Start built-in tasks from a warm process")),
+                          "warmStart", self.tr("Start built-in tasks from a warm process"),
+                          self.tr("Trials of built-in tasks start in milliseconds from a process "
+                                  "that has already loaded PyTorch"))
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("runSettingsProblems")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet("color: #d62728;")
+        self.problem_label.hide()
+
+        search = QFormLayout()
+        search.addRow(self.tr("Strategy"), self.strategy)
+        search.addRow(self.tr("Seed"), self.seed)
+        search.addRow(self.tr("Values per range"), self.grid_points)
+        budget = QFormLayout()
+        budget.addRow(self.tr("Trials"), self.trials)
+        budget.addRow(self.tr("Time limit"), self.wall_time)
+        budget.addRow(self.tr("Trials at once"), self.concurrency)
+        devices_form = QFormLayout()
+        devices_form.addRow(self.tr("Run on"), self.device_mode)
+        devices_form.addRow("", self.gpu_box)
+        devices_form.addRow("", self.no_gpu)
+        devices_form.addRow(self.tr("Trials per GPU"), self.per_gpu)
+        devices_form.addRow("", self.capacity)
+        trial = QFormLayout()
+        trial.addRow(self.tr("Time limit"), self.timeout)
+        trial.addRow(self.tr("Retries"), self.retries)
+        trial.addRow("", self.warm)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for title, form in ((self.tr("Search"), search), (self.tr("Budget"), budget),
+                            (self.tr("Devices"), devices_form), (self.tr("Each trial"), trial)):
+            box = QGroupBox(title)
+            box.setLayout(form)
+            layout.addWidget(box)
+        layout.addWidget(self.problem_label)
+        layout.addStretch(1)
+
+        for spin in (self.seed, self.grid_points, self.trials, self.concurrency, self.per_gpu,
+                     self.retries):
+            spin.valueChanged.connect(self._changed)
+        for edit in (self.wall_time, self.timeout):
+            edit.textChanged.connect(self._changed)
+        for combo in (self.strategy, self.device_mode):
+            combo.currentIndexChanged.connect(self._changed)
+        self.warm.toggled.connect(self._changed)
+        self._sync_enabled()
+
+    # ---- public ----------------------------------------------------------------------------
+
+    def set_plan(self, plan: Plan) -> None:
+        """Show `plan`'s run sections (emitting nothing)."""
+        self._base = plan
+        s, b, e = plan.strategy, plan.budget, plan.executor
+        self._loading = True
+        try:
+            self.strategy.setCurrentIndex(max(0, self.strategy.findData(s.name)))
+            self.seed.setValue(-1 if s.seed is None else s.seed)
+            self.grid_points.setValue(s.grid_points)
+            self.trials.setValue(b.trials)
+            self.wall_time.setText(format_duration(b.wall_time))
+            self.concurrency.setValue(plan.concurrency)
+            mode = e.devices if isinstance(e.devices, str) else "gpus"
+            self.device_mode.setCurrentIndex(max(0, self.device_mode.findData(mode)))
+            chosen = set(e.devices) if not isinstance(e.devices, str) else set()
+            for index in sorted(chosen - set(self.gpu_checks)):
+                self._add_gpu(index, fill(self.tr("cuda:%1 (not on this machine)"), str(index)))
+            for index, check in self.gpu_checks.items():
+                check.setChecked(index in chosen)
+            self.per_gpu.setValue(e.trials_per_gpu)
+            self.timeout.setText(format_duration(e.trial_timeout))
+            self.retries.setValue(e.retries)
+            self.warm.setChecked(e.warm_start)
+            self.warm.setVisible(plan.command is None)  # only built-in tasks start warm
+        finally:
+            self._loading = False
+        self._sync_enabled()
+        self._check()
+
+    def sections(self) -> dict[str, Any]:
+        """The run sections as typed, in the exported form (durations as written)."""
+        base = self._base.executor.kind if self._base is not None else "local"
+        mode = self.device_mode.currentData()
+        devices: Any = mode
+        if mode == "gpus":
+            devices = [i for i, c in sorted(self.gpu_checks.items()) if c.isChecked()]
+        strategy: dict[str, Any] = {"name": self.strategy.currentData(),
+                                    "grid_points": self.grid_points.value()}
+        if self.seed.value() >= 0:
+            strategy["seed"] = self.seed.value()
+        budget: dict[str, Any] = {"trials": self.trials.value()}
+        if self.wall_time.text().strip():
+            budget["wall_time"] = self.wall_time.text().strip()
+        executor: dict[str, Any] = {"kind": base, "devices": devices,
+                                    "trials_per_gpu": self.per_gpu.value(),
+                                    "retries": self.retries.value(),
+                                    "warm_start": self.warm.isChecked()}
+        if self.timeout.text().strip():
+            executor["trial_timeout"] = self.timeout.text().strip()
+        return {"strategy": strategy, "budget": budget, "concurrency": self.concurrency.value(),
+                "executor": executor}
+
+    def apply(self, plan: Plan) -> Plan | None:
+        """`plan` with these run settings, or None while they have problems."""
+        data = plan.to_dict()
+        data.update(self.sections())
+        try:
+            return parse_plan(data, source="run settings")
+        except PlanError:
+            return None
+
+    def is_valid(self) -> bool:
+        return self._valid
+
+    def problems(self) -> list[str]:
+        return list(self._problems)
+
+    # ---- internals -------------------------------------------------------------------------
+
+    def _gpu_label(self, d: dict[str, Any]) -> str:
+        text = f"cuda:{d['index']} \u00b7 {d.get('name') or self.tr('GPU')}"
+        if d.get("memory_mb"):
+            text += " \u00b7 " + fill(self.tr("%1 GiB"), f"{float(d['memory_mb']) / 1024:.0f}")
+        return text
+
+    def _add_gpu(self, index: int, label: str) -> None:
+        check = named(QCheckBox(label), f"gpu{index}", fill(self.tr("Use GPU %1"), str(index)))
+        check.toggled.connect(self._changed)
+        self._gpu_layout.addWidget(check)
+        self.gpu_checks[index] = check
+
+    def _sync_enabled(self) -> None:
+        grid = self.strategy.currentData() == "grid"
+        self.grid_points.setEnabled(grid)
+        self.trials.setToolTip(self.tr("A grid stops after this many trials even when it has "
+                                       "more combinations") if grid else
+                               self.tr("How many trials the search runs"))
+        mode = self.device_mode.currentData()
+        for check in self.gpu_checks.values():
+            check.setEnabled(mode == "gpus")
+        self.gpu_box.setVisible(bool(self.gpu_checks))
+        self.per_gpu.setEnabled(mode != "cpu" and bool(self.gpu_checks))
+        gpus = {"auto": len(self._devices), "cpu": 0,
+                "gpus": sum(c.isChecked() for c in self.gpu_checks.values())}[mode]
+        if gpus:
+            slots = gpus * self.per_gpu.value()
+            if self.concurrency.value() < slots:
+                text = fill(self.tr("%1 trial(s) at a time: %2 GPU(s) × %3 trial(s) each "
+                                    "could run %4; raise “Trials at once” to use "
+                                    "them all."), str(self.concurrency.value()), str(gpus),
+                            str(self.per_gpu.value()), str(slots))
+            else:
+                text = fill(self.tr("%1 trial(s) at a time: %2 GPU(s) × %3 trial(s) each."),
+                            str(slots), str(gpus), str(self.per_gpu.value()))
+            self.capacity.setText(text)
+        else:
+            self.capacity.setText(fill(self.tr("%1 trial(s) at a time on the CPU, sharing its "
+                                               "cores."), str(self.concurrency.value())))
+
+    def _changed(self, *_args: Any) -> None:
+        if self._loading:
+            return
+        self._sync_enabled()
+        self._check()
+        self.settingsChanged.emit()
+
+    def _check(self) -> None:
+        problems: dict[str, str] = {}
+        if self._base is not None:
+            data = self._base.to_dict()
+            data.update(self.sections())
+            try:
+                parse_plan(data, source="run settings")
+            except PlanError as exc:
+                for p in exc.problems:
+                    if p.path.split(".")[0] in SECTIONS:
+                        problems.setdefault(p.path, fill(self.tr("%1: expected %2, found %3."),
+                                                         p.path, p.expected, p.found))
+        if "executor.devices" in problems:
+            problems["executor.devices"] = self.tr(
+                "Pick at least one GPU, or run on every GPU (automatic) or on the CPU.")
+        fields = {"budget.wall_time": self.wall_time, "executor.trial_timeout": self.timeout,
+                  "executor.devices": self.device_mode}
+        for path, widget in fields.items():
+            widget.setStyleSheet(INVALID_STYLE if path in problems else "")
+            widget.setAccessibleDescription(problems.get(path, ""))
+        sentences = list(problems.values())
+        self.problem_label.setText("\n".join(sentences))
+        self.problem_label.setVisible(bool(sentences))
+        valid = not sentences
+        changed = (valid, sentences) != (self._valid, self._problems)
+        self._valid, self._problems = valid, sentences
+        if changed:  # a state: reported after set_plan too
+            self.validityChanged.emit(valid, list(sentences))
+
+
+__all__ = ["RunSettings", "available_devices", "format_duration"]
