@@ -1,0 +1,87 @@
+"""What leaves the window as files: trials and metrics as CSV, the best trial as a plan."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hpdesk.plan import Budget, Fixed, Plan, Strategy, parse_plan
+from hpdesk.store import Store, Trial
+
+TRIAL_COLUMNS = ("number", "state", "objective", "started_at", "ended_at", "device", "message")
+
+
+def best_trial(plan: Mapping[str, Any], trials: Sequence[Trial]) -> Trial | None:
+    """The completed trial with the best objective, in the plan's direction."""
+    scored = [t for t in trials if t.state == "completed" and t.objective is not None]
+    if not scored:
+        return None
+    maximize = plan.get("objective", {}).get("direction", "maximize") == "maximize"
+    pick = max if maximize else min
+    return pick(scored, key=lambda t: float(t.objective or 0.0))
+
+
+def write_trials_csv(path: str | os.PathLike[str], plan: Mapping[str, Any],
+                     trials: Sequence[Trial]) -> int:
+    """One row per trial: its number, state, objective and one column per parameter (values of
+    parameters a trial did not have are left empty). Returns the number of rows."""
+    names: list[str] = list(plan.get("space", {}))
+    for t in trials:
+        names.extend(n for n in t.params if n not in names)
+    metric = plan.get("objective", {}).get("metric", "objective")
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow([*TRIAL_COLUMNS[:2], metric, *TRIAL_COLUMNS[3:], *names])
+        for t in sorted(trials, key=lambda t: t.number):
+            row = [getattr(t, c) for c in TRIAL_COLUMNS]
+            out.writerow([_cell(v) for v in row] + [_cell(t.params.get(n)) for n in names])
+    return len(trials)
+
+
+def write_metrics_csv(path: str | os.PathLike[str], store: Store, trials: Sequence[Trial]) -> int:
+    """Every metric point of `trials` (long format: trial, metric, step, value, wall time),
+    streamed from SQLite so a large experiment never sits in memory. Returns the row count."""
+    numbers = {t.id: t.number for t in trials}
+    count = 0
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["trial", "metric", "step", "value", "wall_time"])
+        for trial_id in sorted(numbers, key=numbers.__getitem__):
+            cursor = store.conn.execute(
+                "SELECT name, step, value, wall_time FROM metrics WHERE trial_id = ?"
+                " ORDER BY name, step", (trial_id,))
+            for name, step, value, wall in cursor:
+                out.writerow([numbers[trial_id], name, step, _cell(value), repr(wall)])
+                count += 1
+    return count
+
+
+def plan_of_trial(plan: Mapping[str, Any], trial: Trial) -> Plan:
+    """The plan that runs exactly `trial` again: every parameter fixed to its value, one trial.
+    Parameters the trial did not have (conditional ones) keep their fixed value or leave."""
+    base = parse_plan(dict(plan), source=f"experiment {trial.experiment_id}")
+    space: dict[str, Any] = {}
+    for name, dist in base.space.items():
+        if name in trial.params:
+            space[name] = Fixed(trial.params[name])
+        elif dist.kind == "fixed":
+            space[name] = dist
+    for name, value in trial.params.items():
+        space.setdefault(name, Fixed(value))
+    name = f"{base.name or base.task}-trial-{trial.number}"
+    fixed = base.with_changes(space=space, name=name, budget=Budget(1), concurrency=1,
+                              strategy=Strategy("grid", seed=base.strategy.seed))
+    return parse_plan(fixed.to_dict(), source=name)  # proves the result is a valid plan
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return value

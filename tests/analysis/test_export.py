@@ -1,0 +1,60 @@
+"""CSV exports and the best trial's plan, read back and compared."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from hpdesk.analysis.export import (
+    best_trial, plan_of_trial, write_metrics_csv, write_trials_csv,
+)
+from hpdesk.plan import Fixed, dump_plan, load_plan, plan_from_preset
+from hpdesk.store import Store
+
+
+def _experiment(tmp_path: Path):
+    plan = plan_from_preset("classification").to_dict()
+    store = Store(tmp_path / "x.db")
+    exp = store.create_experiment("e", "classification", plan)
+    lrs = [0.01, 0.003, 0.05]
+    for i, (lr, obj) in enumerate(zip(lrs, [0.91, 0.97, None])):
+        t = store.add_trial(exp.id, {"lr": lr, "batch_size": 32})
+        state = "completed" if obj is not None else "failed"
+        store.update_trial(t.id, state=state, objective=obj)
+        store.write_metrics([(t.id, "val_acc", s, 0.5 + s / 10, 100.0 + s) for s in range(3)])
+        if i == 2:
+            store.write_metrics([(t.id, "train_loss", 0, float("nan"), 1.0)])
+    return store, plan, store.trials(exp.id)
+
+
+def test_trials_csv_has_one_row_per_trial_with_params(tmp_path: Path) -> None:
+    store, plan, trials = _experiment(tmp_path)
+    assert write_trials_csv(tmp_path / "t.csv", plan, trials) == 3
+    rows = list(csv.DictReader(open(tmp_path / "t.csv", encoding="utf-8")))
+    assert [r["state"] for r in rows] == ["completed", "completed", "failed"]
+    assert rows[1]["val_acc"] == "0.97" and float(rows[1]["lr"]) == 0.003
+    assert rows[2]["val_acc"] == ""
+    store.close()
+
+
+def test_metrics_csv_streams_every_point(tmp_path: Path) -> None:
+    store, _, trials = _experiment(tmp_path)
+    assert write_metrics_csv(tmp_path / "m.csv", store, trials) == 10
+    rows = list(csv.DictReader(open(tmp_path / "m.csv", encoding="utf-8")))
+    assert {r["trial"] for r in rows} == {"0", "1", "2"}
+    assert float(rows[0]["value"]) == 0.5 and rows[0]["metric"] == "val_acc"
+    store.close()
+
+
+def test_best_trial_becomes_a_plan_that_runs_it_again(tmp_path: Path) -> None:
+    store, plan, trials = _experiment(tmp_path)
+    best = best_trial(plan, trials)
+    assert best is not None and best.number == 1
+    again = plan_of_trial(plan, best)
+    assert again.budget.trials == 1 and not again.searched()
+    assert again.space["lr"] == Fixed(0.003)
+    dump_plan(again, tmp_path / "best.yaml")
+    assert load_plan(tmp_path / "best.yaml") == again
+    minimize = {**plan, "objective": {**plan["objective"], "direction": "minimize"}}
+    assert best_trial(minimize, trials).number == 0
+    store.close()
