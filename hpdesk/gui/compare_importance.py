@@ -45,7 +45,6 @@ class ImportancePanel(QWidget):
                                self.tr("PED-ANOVA: what set the best trials apart. fANOVA: how "
                                        "much of the objective's variance each parameter "
                                        "explains (a random forest)."))
-        named(self.evaluator.view(), "importanceEvaluatorList", self.tr("Importance methods"))
         for key in EVALUATORS:
             self.evaluator.addItem(EVALUATOR_NAMES[key], key)
         self.evaluator.currentIndexChanged.connect(lambda _: self.refresh())

@@ -80,7 +80,6 @@ class TrialsView(QWidget):
             "Words must appear in the row; name<value, name>=value, name=value compare a "
             "parameter, objective, best, progress, number or state."))
         self.state_combo = named(QComboBox(), "trialStateFilter", self.tr("Show trials in state"))
-        named(self.state_combo.view(), "trialStateFilterList", self.tr("Show trials in state"))
         self.state_combo.addItem(self.tr("All states"), None)
         for state in TRIAL_STATES:
             self.state_combo.addItem(_swatch(state), self.model.state_names[state], state)
