@@ -28,9 +28,11 @@ from hpdesk.runner.stdout_metrics import LogTail, StdoutParser
 from hpdesk.runner.warm import WarmLauncher, WarmProcess
 from hpdesk.search import GridTooLarge, SearchStrategy, Tried, make_strategy
 from hpdesk.store import Store, Trial
+from hpdesk.store.curves import compact_curves
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 2.0
+COMPACT_S = 10.0  # how often running trials' curves are packed for fast reading (store.curves)
 
 
 @dataclass
@@ -72,6 +74,7 @@ class Scheduler:
         self._stop = threading.Event()
         self._running: dict[int, _Running] = {}
         self._last_beat = 0.0
+        self._last_compact = time.monotonic()
         self._t0 = time.monotonic()
         self._retry_queue: list[Trial] = []
         warm = self.plan.command is None and self.plan.executor.warm_start
@@ -138,6 +141,7 @@ class Scheduler:
                     if not self._retry_queue:
                         break
                 self._beat()
+                self._compact_running()
                 time.sleep(self.poll_interval)
         finally:
             self._stop_all(pool)
@@ -287,6 +291,7 @@ class Scheduler:
         self.store.update_trial(run.trial.id, state=outcome.state, exit_code=code,
                                 ended_at=time.time(), objective=outcome.objective,
                                 message=outcome.message)
+        self._compact(run.trial.id, final=True)
         for kind, level, text in outcome.events:
             self.store.add_event(kind, text, trial_id=run.trial.id, level=level)
         elapsed = time.monotonic() - run.started
@@ -296,6 +301,21 @@ class Scheduler:
         self.echo(f"trial {run.trial.number} {outcome.state} in {elapsed:.1f}s{value}"
                   f"  [{format_params(run.trial.params)}]{note}")
         return outcome
+
+    def _compact(self, trial_id: int, *, final: bool = False) -> None:
+        """Pack a trial's points into chunks so a window opens long curves in one read. A cache
+        only: the rows stay, so a failure here is logged and the experiment goes on."""
+        try:
+            compact_curves(self.store, trial_id, final=final)
+        except Exception:
+            log.warning("could not pack the curves of trial %s", trial_id, exc_info=True)
+
+    def _compact_running(self) -> None:
+        now = time.monotonic()
+        if now - self._last_compact >= COMPACT_S:
+            self._last_compact = now
+            for trial_id in list(self._running):
+                self._compact(trial_id)
 
     def _stop_requested(self) -> bool:
         if self._stop.is_set():

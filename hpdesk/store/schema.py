@@ -14,7 +14,7 @@ from hpdesk.store.connection import StoreError, write_transaction
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _m001_initial(db: Database) -> None:
@@ -94,7 +94,48 @@ def _m002_trial_provenance(db: Database) -> None:
     db.execute("ALTER TABLE trials ADD COLUMN retry_of INTEGER")
 
 
-_MIGRATIONS = (_m001_initial, _m002_trial_provenance)
+def _m003_curve_chunks(db: Database) -> None:
+    """Curves packed into chunks of little-endian arrays, so the window reads a 100,000-point
+    curve as a few BLOBs instead of 100,000 rows. A cache: the `metrics` rows stay the truth,
+    and `hpdesk.store.curves` rebuilds a curve's chunks whenever they disagree.
+
+    `curves` has one row per packed (trial, metric): every row of that curve with a rowid up to
+    `packed_rowid` is in its chunks (rowids only grow, a re-reported step gets a new one);
+    `final` marks the packing done when the trial ended, at `compacted_at`."""
+    db.execute(
+        """
+        CREATE TABLE curves (
+            trial_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            last_step INTEGER NOT NULL,
+            packed_rowid INTEGER NOT NULL,
+            final INTEGER NOT NULL DEFAULT 0,
+            compacted_at REAL NOT NULL,
+            vmin REAL,
+            vmax REAL,
+            PRIMARY KEY (trial_id, name)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE curve_chunks (
+            trial_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            first_step INTEGER NOT NULL,
+            last_step INTEGER NOT NULL,
+            n INTEGER NOT NULL,
+            steps BLOB NOT NULL,
+            vals BLOB NOT NULL,
+            walls BLOB NOT NULL
+        )"""
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX curve_chunks_curve ON curve_chunks (trial_id, name, first_step)"
+    )
+
+
+_MIGRATIONS = (_m001_initial, _m002_trial_provenance, _m003_curve_chunks)
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 

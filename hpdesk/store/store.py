@@ -7,6 +7,7 @@ metric points and events, and anyone may set a `requested_state` that the owner 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from hpdesk.store import curves
 from hpdesk.store.connection import StoreError, connect, write_transaction
 from hpdesk.store.records import Event, Experiment, MetricPoint, Trial
 from hpdesk.store.schema import migrate
@@ -166,29 +168,9 @@ class Store:
         ).fetchall()
         return [r[0] for r in rows], [r[1] for r in rows]
 
-    def series_envelope(
-        self, trial_id: int, name: str, buckets: int
-    ) -> list[tuple[int, float | None, float | None]]:
-        """(first step, min, max) of each of `buckets` equal step ranges, computed inside SQLite:
-        a long curve reaches the plot as at most 2 x buckets values with its peaks kept, instead
-        of every point crossing into Python (PLATFORM.md: decimate server-side)."""
-        if buckets < 1:
-            raise ValueError(f"buckets must be at least 1, not {buckets}")
-        rows = self.conn.execute(
-            "WITH b AS (SELECT MIN(step) AS lo, MAX(step) - MIN(step) + 1 AS span FROM metrics"
-            " WHERE trial_id = ?1 AND name = ?2)"
-            " SELECT MIN(step), MIN(value), MAX(value) FROM metrics, b"
-            " WHERE trial_id = ?1 AND name = ?2"
-            " GROUP BY ((step - b.lo) * ?3) / b.span ORDER BY 1",
-            (trial_id, name, buckets),
-        ).fetchall()
-        return [(r[0], r[1], r[2]) for r in rows]
-
     def metric_names(self, trial_id: int) -> list[str]:
-        rows = self.conn.execute(
-            "SELECT DISTINCT name FROM metrics WHERE trial_id = ? ORDER BY name", (trial_id,)
-        )
-        return [r[0] for r in rows]
+        """The trial's metric names, sorted (an index seek per name, not a scan of its points)."""
+        return curves.trial_metric_names(self.conn, trial_id)
 
     def points_after(
         self, rowid: int, *, trial_ids: Sequence[int] | None = None, limit: int | None = None
@@ -197,7 +179,9 @@ class Store:
         sql = "SELECT rowid, trial_id, name, step, value, wall_time FROM metrics WHERE rowid > ?"
         args: list[Any] = [rowid]
         if trial_ids is not None:
-            sql += f" AND trial_id IN ({', '.join('?' * len(trial_ids))})"
+            # "+trial_id": without it SQLite walks every point of those trials through the
+            # (trial, name, step) index (1 s at 6.4 M rows) instead of the rowid range (2 ms).
+            sql += f" AND +trial_id IN ({', '.join('?' * len(trial_ids))})"
             args.extend(trial_ids)
         sql += " ORDER BY rowid"
         if limit is not None:
@@ -206,20 +190,33 @@ class Store:
         return [MetricPoint(*r) for r in self.conn.execute(sql, args)]
 
     def last_values(self, trial_id: int) -> dict[str, float | None]:
-        """Each metric's value at its latest step: what a summary shows."""
-        rows = self.conn.execute(
-            "SELECT name, value FROM metrics AS m WHERE trial_id = ? AND step = ("
-            " SELECT MAX(step) FROM metrics WHERE trial_id = m.trial_id AND name = m.name)"
-            " ORDER BY name",
-            (trial_id,),
-        )
-        return {r[0]: r[1] for r in rows}
+        """Each metric's value at its latest step: what a summary shows (index seeks only)."""
+        latest = curves.last_points(self, [trial_id]).get(trial_id, {})
+        return {name: point.value for name, point in latest.items()}
 
     def last_step(self, trial_id: int) -> int | None:
         row = self.conn.execute(
             "SELECT MAX(step) FROM metrics WHERE trial_id = ?", (trial_id,)
         ).fetchone()
         return row[0]
+
+    # packed curves (hpdesk.store.curves) ----------------------------------------------------
+    def snapshot(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A read transaction: the queries inside see one committed state."""
+        return curves.snapshot(self.conn)
+
+    def compact_curves(self, trial_id: int, *, final: bool = False) -> int:
+        """Pack the trial's new points into chunks (see `curves.compact_curves`)."""
+        return curves.compact_curves(self, trial_id, final=final)
+
+    def read_curves(self, name: str, trial_ids: Sequence[int]) -> curves.CurveRead:
+        """Whole curves of metric `name` as arrays, and the rowid watermark they reach."""
+        return curves.read_curves(self, name, trial_ids)
+
+    def experiment_metric_names(self, experiment_id: int) -> list[str]:
+        """Every metric name any trial of the experiment reported (an index seek per name)."""
+        names = curves.metric_names(self, experiment_id)
+        return sorted({n for per_trial in names.values() for n in per_trial})
 
     # events --------------------------------------------------------------------------------
     def add_event(

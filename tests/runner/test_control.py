@@ -80,3 +80,19 @@ def test_a_queued_trial_is_cancelled_at_once(tmp_path: Path) -> None:
         trial = store.add_trial(exp.id, {"lr": 0.3})
         assert control.stop_trial(store, trial.id).state == "pruned"
         assert control.request_stop(store, exp.id) is False  # nothing runs
+
+
+def test_a_finished_trial_has_its_curves_packed_for_the_window(tmp_path: Path) -> None:
+    from hpdesk.store.curves import read_curves
+
+    plan = _plan([sys.executable, str(FAKE)], {"lr": [0.3], "steps": 50}, 1)
+    with Store(tmp_path / "x.db") as store:
+        exp = control.launch(store, plan)
+        wait_for(lambda: store.experiment(exp.id).state == "completed")
+        (trial,) = store.trials(exp.id)
+        packed = store.conn.execute("SELECT SUM(n) FROM curve_chunks WHERE trial_id = ?",
+                                    (trial.id,)).fetchone()[0]
+        assert packed == 100  # loss and val_acc, 50 steps each
+        curve = read_curves(store, "loss", [trial.id]).curves[trial.id]
+        steps, values = store.series(trial.id, "loss")
+        assert list(curve.steps) == steps and list(curve.values) == values

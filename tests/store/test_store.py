@@ -175,26 +175,4 @@ def test_a_schema_1_file_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path)
         assert store.trial(trial.id).provenance == {"git": {"commit": "abc"}}
         applied = [r[0] for r in store.conn.execute(
             "SELECT name FROM _sqlite_migrations ORDER BY id")]
-        assert applied == ["m001_initial", "m002_trial_provenance"]
-
-
-def test_series_envelope_keeps_the_peaks_of_each_bucket(tmp_path: Path) -> None:
-    import random
-
-    rng = random.Random(3)
-    with Store(tmp_path / "a.db") as store:
-        exp = store.create_experiment("a", "classification", {})
-        tid = store.add_trial(exp.id, {}).id
-        values = [rng.gauss(0, 1) for _ in range(10_000)]
-        values[4321] = 50.0  # a spike the plot must not lose
-        store.write_metrics([(tid, "loss", s, v, 0.0) for s, v in enumerate(values, start=1)])
-        envelope = store.series_envelope(tid, "loss", 100)
-        assert len(envelope) == 100
-        for i, (first, low, high) in enumerate(envelope):
-            chunk = values[i * 100:(i + 1) * 100]
-            assert first == i * 100 + 1 and low == min(chunk) and high == max(chunk)
-        assert max(h for _, _, h in envelope) == 50.0
-        short = store.series_envelope(tid, "missing", 10)
-        assert short == []
-        with pytest.raises(ValueError, match="at least 1"):
-            store.series_envelope(tid, "loss", 0)
+        assert applied == ["m001_initial", "m002_trial_provenance", "m003_curve_chunks"]
