@@ -1,0 +1,274 @@
+"""One trial's line in the curves plot: its points, their x in steps, epochs or seconds, and the
+decimated copy pyqtgraph draws (about 2 points per pixel, peaks kept), redrawn only when needed.
+
+The whole curve is decimated (not only the visible part) at the zoom of the view, so panning
+needs no work, the decimated copy keeps the curve's true extremes (follow-latest ranges from it)
+and `setClipToView` leaves pyqtgraph only the visible slice to draw.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPen
+
+from hpdesk.analysis.series import SeriesBuffer, SmoothedSeries, decimate, epochs_at
+
+X_STEP, X_EPOCH, X_WALL = "step", "epoch", "wall"
+
+#: Line colours by trial number (Tableau 20 order: neighbours differ).
+PALETTE = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+    "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+)
+
+#: How far the zoom may drift from the one a curve was decimated for before it is redone.
+REDECIMATE_RATIO = 1.5
+
+
+def trial_color(number: int) -> QColor:
+    return QColor(PALETTE[number % len(PALETTE)])
+
+
+class TrialCurve:
+    """A trial's curve of the current metric: data (`series`), and a `PlotDataItem`."""
+
+    def __init__(self, plot: pg.PlotItem, trial_id: int, number: int) -> None:
+        self.trial_id = trial_id
+        self.number = number
+        self.series = SmoothedSeries()
+        self.item = pg.PlotDataItem()
+        plot.addItem(self.item)
+        self.item.setClipToView(True)  # after addItem: it needs the view box
+        self.color = trial_color(number)
+        self.style = ""  # "", "strong", "dim", "best": set by set_style
+        self.set_style("normal")
+        self._drawn: tuple[np.ndarray, np.ndarray] | None = None
+        self._buckets_per_x = 0.0  # the zoom the drawn copy was decimated for
+        self._x_cache: tuple[tuple[str, int, int], np.ndarray | None] | None = None
+        self.dirty = True
+
+    def remove(self, plot: pg.PlotItem) -> None:
+        plot.removeItem(self.item)
+
+    def set_style(self, style: str) -> None:
+        """normal (thin), strong (selected: thick), dim (others when some are selected),
+        best (the best trial: thick, on top). Thick pens cost more to draw: few curves get them."""
+        if style == self.style:
+            return
+        self.style = style
+        color = QColor(self.color)
+        width = 2.0 if style in ("strong", "best") else 1.0
+        if style == "dim":
+            color.setAlpha(60)
+        pen = QPen(color)
+        pen.setWidthF(width)
+        pen.setCosmetic(True)
+        if style == "best":
+            pen.setStyle(Qt.PenStyle.SolidLine)
+        self.item.setPen(pen)
+        self.item.setZValue({"best": 3, "strong": 2, "normal": 1, "dim": 0}[style])
+
+    def set_visible(self, visible: bool) -> None:
+        self.item.setVisible(visible)
+
+    @property
+    def visible(self) -> bool:
+        return bool(self.item.isVisible())
+
+    def x(self, mode: str, epochs: SeriesBuffer | None) -> np.ndarray | None:
+        """The x of every point in the unit of `mode` (None: no epoch reports to go by);
+        cached until the points, the unit or the epoch reports change."""
+        raw = self.series.raw
+        key = (mode, raw.version, epochs.version if (epochs is not None and mode == X_EPOCH)
+               else -1)
+        if self._x_cache is not None and self._x_cache[0] == key:
+            return self._x_cache[1]
+        x: np.ndarray | None
+        if mode == X_EPOCH:
+            x = None if epochs is None or len(epochs) == 0 else epochs_at(
+                raw.steps, epochs.steps, epochs.values)
+        elif mode == X_WALL:
+            walls = raw.walls
+            x = walls - walls[0] if walls.size else walls.copy()
+        else:
+            x = raw.steps  # int64: decimation takes it as it is
+        self._x_cache = (key, x)
+        return x
+
+    def redraw(self, mode: str, epochs: SeriesBuffer | None, px_per_x: float,
+               force: bool) -> bool:
+        """Decimate and hand the curve to pyqtgraph when its data changed (`dirty`), `force`,
+        or the zoom (`px_per_x`, pixels per x unit) drifted; returns whether it did."""
+        if not (self.dirty or force or self._zoom_drifted(px_per_x)):
+            return False
+        self.dirty = False
+        x = self.x(mode, epochs) if len(self.series) else None
+        if x is None or x.size == 0:
+            self._drawn = None
+            self.item.setData([], [])
+            return True
+        y = self.series.y()
+        if mode == X_WALL and x.size > 1 and np.any(np.diff(x) < 0):  # a resumed trial
+            order = np.argsort(x, kind="stable")
+            x, y = x[order], y[order]
+        span = float(x[-1] - x[0])
+        buckets = max(1, math.ceil(span * px_per_x)) if px_per_x > 0 else 1000
+        dx, dy = decimate(x, y, None, buckets)
+        self._buckets_per_x = px_per_x
+        self._drawn = (dx, dy)
+        self.item.setData(dx, dy)
+        return True
+
+    def _zoom_drifted(self, px_per_x: float) -> bool:
+        if self._drawn is None or px_per_x <= 0 or self._buckets_per_x <= 0:
+            return False
+        ratio = px_per_x / self._buckets_per_x
+        return not (1 / REDECIMATE_RATIO <= ratio <= REDECIMATE_RATIO)
+
+    def last_point(self) -> tuple[float, float] | None:
+        if self._drawn is None or self._drawn[0].size == 0:
+            return None
+        return float(self._drawn[0][-1]), float(self._drawn[1][-1])
+
+    def bounds(self, mode: str, epochs: SeriesBuffer | None, log_y: bool
+               ) -> tuple[float, float, float, float] | None:
+        """(x min, x max, y min, y max) of the curve, y in log10 when the axis is logarithmic
+        (non-positive values left out). From the drawn copy, which keeps the extremes, once it
+        is up to date; from every point before the first draw (so that draw has the zoom)."""
+        if not self.dirty and self._drawn is not None:
+            x, y = self._drawn
+        else:
+            every = self.x(mode, epochs) if len(self.series) else None
+            if every is None:
+                return None
+            x, y = every, self.series.y()
+        if x.size == 0:
+            return None
+        if log_y:
+            y = y[y > 0]  # NaN compares false: left out too
+            y = np.log10(y) if y.size else y
+        with np.errstate(invalid="ignore"):
+            low, high = np.fmin.reduce(y, initial=np.inf), np.fmax.reduce(y, initial=-np.inf)
+        if not (np.isfinite(low) and np.isfinite(high)):
+            finite = y[np.isfinite(y)]
+            if finite.size == 0:
+                return None
+            low, high = finite.min(), finite.max()
+        x0, x1 = (x[0], x[-1]) if mode != X_WALL else (np.nanmin(x), np.nanmax(x))
+        return float(x0), float(x1), float(low), float(high)
+
+    def drawn(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return self._drawn
+
+    def shown_points(self, mode: str, epochs: SeriesBuffer | None
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Every point as shown (x in the current unit, y smoothed if smoothing is on)."""
+        x = self.x(mode, epochs) if len(self.series) else None
+        if x is None:
+            return None
+        return x, self.series.y()
+
+
+def nearest_curve(curves: Iterable[TrialCurve], x: float, y: float, px_y: float, *,
+                  log_y: bool, within_px: float = 8.0) -> int | None:
+    """The trial whose drawn line passes closest above or below (x, y), in view coordinates,
+    within `within_px` pixels (`px_y`: view units per pixel); None when none is that close."""
+    best, best_d = None, within_px
+    for curve in curves:
+        data = curve.drawn()
+        if not curve.visible or data is None or data[0].size == 0 or px_y <= 0:
+            continue
+        dx, dy = data
+        if not dx[0] <= x <= dx[-1]:
+            continue
+        if log_y:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dy = np.log10(dy)
+        at = float(np.interp(x, dx, dy))
+        d = abs(at - y) / px_y
+        if d < best_d:
+            best, best_d = curve.trial_id, d
+    return best
+
+
+def write_csv(path: Path, curves: Iterable[TrialCurve], metric: str, mode: str,
+              epochs: dict[int, SeriesBuffer]) -> None:
+    """Every point of the shown curves as shown (x unit, smoothing), one row per point."""
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["trial_id", "number", "metric", mode, "value"])
+        for curve in sorted(curves, key=lambda c: c.number):
+            points = curve.shown_points(mode, epochs.get(curve.trial_id)) if curve.visible \
+                else None
+            if points is None:
+                continue
+            lead = [curve.trial_id, curve.number, metric]
+            writer.writerows(lead + [repr(x), repr(y)]
+                             for x, y in zip(points[0].tolist(), points[1].tolist()))
+
+
+Box = tuple[float, float, float, float]  # x min, x max, y min, y max
+
+
+def follow_range(boxes: list[Box], view: Box, fitted: Box | None, *, grow_only: bool,
+                 headroom: float) -> tuple[Box, Box, float] | None:
+    """What "follow latest" does: None to keep the view, or (the curves' box, the range to
+    set, its padding). `fitted` is the curves' box of the last fit (None: never fitted).
+
+    Every range change makes each curve clip and paint again, so the view stays while the
+    curves fill most of it; a new range leaves `headroom` of its width free on the right to
+    stream into. `grow_only` (curves still loading) only ever widens the last fit."""
+    if not boxes:
+        return None
+    arr = np.array(boxes)
+    data = (float(arr[:, 0].min()), float(arr[:, 1].max()), float(arr[:, 2].min()),
+            float(arr[:, 3].max()))
+    x0, x1, y0, y1 = data
+    vx0, vx1, vy0, vy1 = view
+    fits = vx0 <= x0 and x1 <= vx1 and vy0 <= y0 and y1 <= vy1
+    if grow_only and fitted is not None:
+        if fits:
+            return None
+        data = (min(x0, fitted[0]), max(x1, fitted[1]), min(y0, fitted[2]), max(y1, fitted[3]))
+        return data, data, 0.05  # room for the next few curves
+    tight = x1 - x0 >= 0.9 * (vx1 - vx0) and y1 - y0 >= 0.8 * (vy1 - vy0)
+    if fitted is not None and fits and tight:
+        return None
+    x1 += headroom * (x1 - x0)
+    return data, (x0, x1 if x1 > x0 else x0 + 1, y0, y1 if y1 > y0 else y0 + 1), 0.02
+
+
+def export_plot(widget: pg.PlotWidget, path: Path, title: str) -> Path:
+    """The plot as SVG (vector; by the suffix) or PNG (anything else becomes .png).
+
+    SVG goes through Qt's QSvgGenerator: pyqtgraph 0.14's SVGExporter fails on the paths
+    Qt 6.11 writes (pyqtgraph issue 3485)."""
+    if path.suffix.lower() == ".svg":
+        from PySide6.QtCore import QRect
+        from PySide6.QtGui import QPainter
+        from PySide6.QtSvg import QSvgGenerator
+
+        size = widget.size()
+        generator = QSvgGenerator()
+        generator.setFileName(str(path))
+        generator.setSize(size)
+        generator.setViewBox(QRect(0, 0, size.width(), size.height()))
+        generator.setTitle(title)
+        painter = QPainter(generator)
+        widget.render(painter)
+        painter.end()
+        return path
+    from pyqtgraph import exporters
+
+    if path.suffix.lower() != ".png":
+        path = path.with_suffix(".png")
+    exporters.ImageExporter(widget.getPlotItem()).export(str(path))
+    return path

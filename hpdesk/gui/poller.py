@@ -1,0 +1,347 @@
+"""Reading one experiment's SQLite file off the GUI thread, a few times a second.
+
+`ExperimentPoller` (GUI thread) owns a `QThread` in which a `_PollWorker` opens its own `Store`
+and, on a timer, reads what changed: the experiment's trial rows (a small table), the metric
+points written since the last look (a rowid watermark: never a whole-table aggregate), and, on
+request, whole curves from the packed store (`hpdesk.store.curves`). Results travel back as
+frozen dataclasses of plain data and numpy arrays, one signal per tick, never one per point.
+
+Ordering contract: `CurvesResult`s (a request is answered in batches of a few trials) are read
+in the same snapshot as the `PollResult` emitted just before them and carry its watermark, so a receiver that replaces a curve with the
+`CurvesResult` and appends later `PollResult.new_points` sees every point exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import (
+    QCoreApplication, QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot,
+)
+
+from hpdesk.store import Experiment, Store, StoreError, Trial
+from hpdesk.store.curves import Curve, last_points, metric_names, read_curves, snapshot
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INTERVAL_MS = 250  # 4 Hz: live enough, cheap enough
+MAX_POINTS_PER_TICK = 200_000  # a backlog is read over several ticks, the window stays fluid
+READER_BUSY_TIMEOUT_MS = 2_000
+CURVES_PER_RESULT = 8  # whole curves per curvesLoaded signal  # a reader waits little: a locked file is reported, then retried
+
+
+@dataclass(frozen=True)
+class Points:
+    """Points of one curve as arrays: int64 steps, float64 values (NaN: no value) and wall
+    times (seconds since the epoch)."""
+
+    steps: np.ndarray
+    values: np.ndarray
+    walls: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.steps.size)
+
+    @classmethod
+    def from_curve(cls, curve: Curve) -> Points:
+        """Zero-copy views of the store's packed arrays."""
+        return cls(np.frombuffer(curve.steps, dtype=np.int64),
+                   np.frombuffer(curve.values, dtype=np.float64),
+                   np.frombuffer(curve.walls, dtype=np.float64))
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What one tick found. Emitted only when something changed.
+
+    - `trials`: every trial of the experiment, in number order (`trials_changed` says whether
+      they differ from the previous result's).
+    - `experiment`: the experiment row, or None when unchanged since the previous result.
+    - `new_points`: (trial id, metric) -> points written since the previous result, in the order
+      they were written (a resumed trial may repeat steps; the newest value wins).
+    - `latest`: trial id -> {metric: value at its latest step}, for the trials that changed
+      (all of them in the first result): merge it into what you have.
+    - `metrics`: every metric name the experiment's trials reported, sorted.
+    - `watermark`: the newest metric rowid this result covers."""
+
+    experiment_id: int
+    watermark: int
+    trials: tuple[Trial, ...]
+    trials_changed: bool
+    experiment: Experiment | None
+    new_points: dict[tuple[int, str], Points] = field(default_factory=dict)
+    latest: dict[int, dict[str, float | None]] = field(default_factory=dict)
+    metrics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CurvesResult:
+    """Whole curves of one metric (trial id -> points, one per step in step order), read in the
+    snapshot of the `PollResult` with the same watermark. Trials without points are absent."""
+
+    metric: str
+    watermark: int
+    curves: dict[int, Points]
+    trial_ids: tuple[int, ...]  # what was asked for (absent ones have no points yet)
+
+
+class _PollWorker(QObject):
+    """Lives in the poller's thread; every slot runs there. Never raises into Qt."""
+
+    polled = Signal(object)
+    curvesLoaded = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, db_path: Path, experiment_id: int, interval_ms: int) -> None:
+        super().__init__()
+        self._path = db_path
+        self._experiment_id = experiment_id
+        self._interval_ms = interval_ms
+        self._store: Store | None = None
+        self._timer: QTimer | None = None
+        self._watermark = 0
+        self._trial_rows: list[tuple[Any, ...]] | None = None
+        self._trials: tuple[Trial, ...] = ()
+        self._experiment_row: tuple[Any, ...] | None = None
+        self._metrics: set[str] = set()
+        self._latest_steps: dict[tuple[int, str], int] = {}
+        self._pending: dict[str, set[int]] = {}
+        self._last_error = ""
+        self._primed = False
+
+    @Slot()
+    def begin(self) -> None:
+        try:
+            self._store = Store(self._path, must_exist=True)
+            self._store.conn.execute(f"PRAGMA busy_timeout = {READER_BUSY_TIMEOUT_MS}")
+        except Exception as exc:  # StoreError says what is wrong in a sentence
+            log.debug("cannot open %s", self._path, exc_info=True)
+            self._fail(self.tr("Cannot open %1: %2").replace("%1", str(self._path))
+                       .replace("%2", str(exc)))
+            return
+        self._timer = QTimer(self)
+        self._timer.setInterval(self._interval_ms)
+        self._timer.timeout.connect(self.tick)
+        self._timer.start()
+        self.tick()
+
+    @Slot(str, object)
+    def request(self, metric: str, trial_ids: object) -> None:
+        """Queue a whole-curves read; requests that pile up are answered in one tick."""
+        ids = {int(t) for t in trial_ids} if trial_ids is not None else set()  # type: ignore[attr-defined]
+        first = not self._pending
+        self._pending.setdefault(metric, set()).update(ids)
+        if first and self._store is not None:
+            QTimer.singleShot(0, self, self.tick)
+
+    @Slot()
+    def tick(self) -> None:
+        store = self._store
+        if store is None:
+            return
+        if not self._path.exists():
+            self._fail(self.tr("The database %1 was removed; the curves stop updating.")
+                       .replace("%1", str(self._path)))
+            self.finish()
+            return
+        requests, self._pending = self._pending, {}
+        try:
+            with snapshot(store.conn):
+                result = self._poll(store)
+                if result is not None:
+                    self.polled.emit(result)
+                # Whole curves come in batches, so the window draws the first while the next
+                # are read (the read is SQLite's C code: the GUI thread runs meanwhile).
+                while requests:
+                    metric, ids = next(iter(requests.items()))
+                    batch = sorted(ids)[:CURVES_PER_RESULT]
+                    self.curvesLoaded.emit(self._curves(store, metric, batch))
+                    ids.difference_update(batch)
+                    if not ids:
+                        del requests[metric]
+        except (sqlite3.Error, StoreError, OSError) as exc:
+            log.debug("poll failed", exc_info=True)
+            for metric, ids in requests.items():  # asked again at the next tick
+                self._pending.setdefault(metric, set()).update(ids)
+            self._fail(self.tr("Cannot read the database (%1); trying again.")
+                       .replace("%1", str(exc)))
+            return
+        except Exception as exc:  # a bug: logged with its traceback, said, never raised into Qt
+            log.exception("poll failed")
+            self._fail(self.tr("The curves stopped updating after an error: %1")
+                       .replace("%1", f"{type(exc).__name__}: {exc}"))
+            return
+        self._last_error = ""
+
+    @Slot()
+    def finish(self) -> None:
+        """Stop the timer and close the connection (no checkpoint: writers do that)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self._store is not None:
+            try:
+                self._store.conn.close()
+            except sqlite3.Error:
+                pass
+            self._store = None
+
+    # one tick ----------------------------------------------------------------------------------
+    def _poll(self, store: Store) -> PollResult | None:
+        conn = store.conn
+        cur = conn.cursor()
+        cur.row_factory = None
+        exp_row = cur.execute("SELECT * FROM experiments WHERE id = ?",
+                              (self._experiment_id,)).fetchone()
+        if exp_row is None:
+            raise StoreError(f"experiment {self._experiment_id} is gone")
+        trial_rows = cur.execute("SELECT * FROM trials WHERE experiment_id = ? ORDER BY number",
+                                 (self._experiment_id,)).fetchall()
+        trials_changed = trial_rows != self._trial_rows
+        if trials_changed:
+            self._trial_rows = trial_rows
+            self._trials = tuple(store.trials(self._experiment_id))
+        experiment = None
+        if exp_row != self._experiment_row:
+            self._experiment_row = exp_row
+            experiment = store.experiment(self._experiment_id)
+        ids = [t.id for t in self._trials]
+        latest: dict[int, dict[str, float | None]] = {}
+        new_points: dict[tuple[int, str], Points] = {}
+        if not self._primed:
+            self._primed = True
+            self._watermark = int(cur.execute(
+                "SELECT COALESCE(MAX(rowid), 0) FROM metrics").fetchone()[0])
+            for tid, names in metric_names(store, self._experiment_id).items():
+                self._metrics.update(names)
+            for tid, points in last_points(store, ids).items():
+                latest[tid] = {name: p.value for name, p in points.items()}
+                self._latest_steps.update({(tid, name): p.step for name, p in points.items()})
+        elif ids:
+            new_points = self._new_points(cur, ids, latest)
+        if not (trials_changed or experiment is not None or new_points or latest):
+            return None
+        return PollResult(self._experiment_id, self._watermark, self._trials, trials_changed,
+                          experiment, new_points, latest, tuple(sorted(self._metrics)))
+
+    def _new_points(self, cur: sqlite3.Cursor, ids: list[int],
+                    latest: dict[int, dict[str, float | None]]) -> dict[tuple[int, str], Points]:
+        # "+trial_id" keeps SQLite on the rowid range (see Store.points_after).
+        rows = cur.execute(
+            "SELECT rowid, trial_id, name, step, value, wall_time FROM metrics"
+            f" WHERE rowid > ? AND +trial_id IN ({', '.join('?' * len(ids))})"
+            " ORDER BY rowid LIMIT ?", (self._watermark, *ids, MAX_POINTS_PER_TICK)).fetchall()
+        if not rows:
+            return {}
+        if len(rows) == MAX_POINTS_PER_TICK:
+            QTimer.singleShot(0, self, self.tick)  # more is waiting: read on at once
+        self._watermark = rows[-1][0]
+        groups: dict[tuple[int, str], list[tuple[Any, ...]]] = {}
+        for row in rows:
+            groups.setdefault((row[1], row[2]), []).append(row)
+        out = {}
+        for key, group in groups.items():
+            steps = np.fromiter((r[3] for r in group), np.int64, len(group))
+            values = np.fromiter((np.nan if r[4] is None else r[4] for r in group),
+                                 np.float64, len(group))
+            walls = np.fromiter((r[5] for r in group), np.float64, len(group))
+            out[key] = Points(steps, values, walls)
+            self._metrics.add(key[1])
+            top = int(steps.argmax())
+            if int(steps[top]) >= self._latest_steps.get(key, -(2**63)):
+                self._latest_steps[key] = int(steps[top])
+                value = values[top]
+                latest.setdefault(key[0], {})[key[1]] = None if np.isnan(value) else float(value)
+        return out
+
+    def _curves(self, store: Store, metric: str, trial_ids: list[int]) -> CurvesResult:
+        read = read_curves(store, metric, trial_ids)
+        # The snapshot is the poll's: its watermark is the one the PollResult carried.
+        return CurvesResult(metric, self._watermark,
+                            {tid: Points.from_curve(c) for tid, c in read.curves.items()},
+                            tuple(trial_ids))
+
+    def _fail(self, message: str) -> None:
+        if message != self._last_error:  # a lasting problem is said once, not 4 times a second
+            self._last_error = message
+            self.failed.emit(message)
+
+
+class ExperimentPoller(QObject):
+    """Polls one experiment of one database file from its own thread (see the module doc).
+
+    Signals (delivered on the GUI thread):
+    - `polled(PollResult)`: after a tick that found something new (trials, points, metrics).
+    - `trialsChanged(tuple[Trial, ...])`: the experiment's trials, when any row changed.
+    - `curvesLoaded(CurvesResult)`: the answer to `request_curves`.
+    - `failed(str)`: one sentence when the file cannot be read (locked, removed, damaged);
+      polling goes on where it can. Never raises into Qt.
+    Slots: `request_curves(metric, trial_ids)`, `start()`, `stop()`.
+    Call `stop()` before dropping the poller: it ends the thread cleanly (it blocks until the
+    tick in progress, if any, ends)."""
+
+    polled = Signal(object)
+    trialsChanged = Signal(object)
+    curvesLoaded = Signal(object)
+    failed = Signal(str)
+    _requested = Signal(str, object)
+
+    def __init__(self, db_path: str | os.PathLike[str], experiment_id: int, *,
+                 interval_ms: int = DEFAULT_INTERVAL_MS, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        if interval_ms < 1:
+            raise ValueError(f"the poll interval must be at least 1 ms, not {interval_ms}")
+        self.experiment_id = experiment_id
+        self._thread = QThread()
+        self._thread.setObjectName(f"hpdesk-poller-{experiment_id}")
+        self._worker = _PollWorker(Path(db_path), experiment_id, interval_ms)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.begin)
+        self._worker.polled.connect(self._relay_poll)
+        self._worker.curvesLoaded.connect(self._relay_curves)
+        self._worker.failed.connect(self.failed)
+        self._requested.connect(self._worker.request)
+        self._running = False
+        app = QCoreApplication.instance()
+        if app is not None:  # a window closed without stop(): still end the thread cleanly
+            app.aboutToQuit.connect(self.stop)
+
+    def start(self) -> None:
+        if not self._running:
+            self._running = True
+            self._thread.start()
+
+    @Slot(str, object)
+    def request_curves(self, metric: str, trial_ids: object) -> None:
+        """Ask for whole curves of `metric` for these trials; answered by `curvesLoaded`."""
+        self._requested.emit(metric, list(trial_ids))  # type: ignore[call-overload]
+
+    def stop(self) -> None:
+        """Stop polling, close the connection and end the thread; safe to call twice."""
+        if not self._running:
+            return
+        self._running = False
+        QMetaObject.invokeMethod(self._worker, "finish",
+                                 Qt.ConnectionType.BlockingQueuedConnection)
+        self._thread.quit()
+        self._thread.wait()
+
+    def is_running(self) -> bool:
+        return self._running
+
+    def _relay_curves(self, result: CurvesResult) -> None:
+        if self._running:  # nothing from a stopped poller reaches the next experiment's view
+            self.curvesLoaded.emit(result)
+
+    def _relay_poll(self, result: PollResult) -> None:
+        if not self._running:
+            return
+        if result.trials_changed:
+            self.trialsChanged.emit(result.trials)
+        self.polled.emit(result)
