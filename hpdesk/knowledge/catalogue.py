@@ -266,7 +266,7 @@ def _hyperparameter(file: str, name: Any, raw: Any) -> Hyperparameter:
             if len({repr(c) for c in raw_choices}) != len(raw_choices):
                 r.fail("choices", "must not repeat a value")
             choices = tuple(raw_choices)
-        if type_ != "text":
+        if type_ != "text" and choices is not None:
             default = r.choice("default", choices)
     return Hyperparameter(
         name=name, family=family, tier=tier, type=type_, scale=scale, low=low, high=high,

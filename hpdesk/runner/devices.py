@@ -152,7 +152,7 @@ def select_gpus(devices: str | Sequence[int], found: Sequence[Gpu]) -> list[Gpu]
     """The GPUs a plan asks for: "auto" (all found), "cpu" (none), or indices."""
     if devices == "cpu":
         return []
-    if devices == "auto":
+    if isinstance(devices, str):  # "auto"; the plan's schema allows no other word
         return list(found)
     by_index = {g.index: g for g in found}
     missing = [i for i in devices if i not in by_index]

@@ -41,7 +41,8 @@ class SampledSearch(SearchStrategy):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self._optuna = optuna
         self._study = optuna.create_study(
-            direction=plan.objective.direction, sampler=self._sampler(len(self.history))
+            direction="maximize" if plan.objective.direction == "maximize" else "minimize",
+            sampler=self._sampler(len(self.history))
         )
         self._open: dict[tuple[tuple[str, str], ...], Any] = {}
         for tried in self.history:
