@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from hpdesk import __version__
-from hpdesk.cli import inspect, plans, runs
+from hpdesk.cli import inspect, plans, runs, window
 from hpdesk.cli.common import (
     EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, CliError,
 )
@@ -33,17 +33,17 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_parsers(sub)
     inspect.add_parsers(sub)
     plans.add_parsers(sub)
+    window.add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="hpdesk: %(message)s")
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or _is_file_argument(argv[0], parser):
+        argv = ["gui", *argv]  # `hpdesk` and `hpdesk plan.yaml` (the desktop entry) open the window
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        print("\nThe desktop window is not built yet; `hpdesk demo` runs the built-in example.")
-        return EXIT_OK
     try:
         return int(args.handler(args))
     except BrokenPipeError:  # `hpdesk trials --json | head`: the reader left, nothing is wrong
@@ -56,6 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("HPDESK_DEBUG"):
             raise
         return _report(exc)
+
+
+def _is_file_argument(first: str, parser: argparse.ArgumentParser) -> bool:
+    """A first argument that is not a command but an existing file: a plan opened from a file
+    manager (`Exec=hpdesk %f`)."""
+    commands = {name for action in parser._actions
+                if isinstance(action, argparse._SubParsersAction) for name in action.choices}
+    return first not in commands and not first.startswith("-") and os.path.isfile(first)
 
 
 def _report(exc: Exception) -> int:

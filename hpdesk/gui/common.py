@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
@@ -39,3 +40,19 @@ def named(widget: W, object_name: str, accessible_name: str, tooltip: str | None
 def knowledge_lang(ui_language: str) -> str:
     """The knowledge data's language for a UI language code ("zh_CN" -> "zh", else "en")."""
     return "zh" if ui_language.lower().startswith("zh") else "en"
+
+
+def state_label(state: str) -> str:
+    """A trial's or an experiment's state in the window's language."""
+    labels = {
+        "queued": QCoreApplication.translate("States", "queued"),
+        "running": QCoreApplication.translate("States", "running"),
+        "completed": QCoreApplication.translate("States", "completed"),
+        "pruned": QCoreApplication.translate("States", "pruned"),
+        "failed": QCoreApplication.translate("States", "failed"),
+        "diverged": QCoreApplication.translate("States", "diverged"),
+        "interrupted": QCoreApplication.translate("States", "interrupted"),
+        "stopped": QCoreApplication.translate("States", "stopped"),
+        "created": QCoreApplication.translate("States", "created"),
+    }
+    return labels.get(state, state)

@@ -14,7 +14,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from hpdesk.analysis.trials_table import Axis, TrialsTable, format_value
-from hpdesk.gui.common import named
+from hpdesk.gui.common import named, state_label
 from hpdesk.gui.compare_style import (
     BACKGROUND, BEST, FAINT, HOVER, INK, goodness, objective_colormap, small_font, style_plot,
 )
@@ -257,7 +257,7 @@ class ParallelCoordinates(QWidget):
         objective = table.objective[row]
         value = "—" if np.isnan(objective) else format_value(float(objective))
         parts = [self.tr("Trial %1 (%2)").replace("%1", str(table.numbers[row]))
-                 .replace("%2", table.states[row]), f"{table.metric} {value}"]
+                 .replace("%2", state_label(table.states[row])), f"{table.metric} {value}"]
         for j, axis in enumerate(table.axes):
             v = table.param_value(row, j)
             shown = "—" if v is None else (axis.labels[int(table.values[row, j])]

@@ -24,7 +24,7 @@ from hpdesk.analysis.progress import (
     elapsed_seconds, epoch_fraction, eta_seconds, format_duration, parse_filter, running_best,
     total_epochs,
 )
-from hpdesk.gui.common import knowledge_lang, state_color
+from hpdesk.gui.common import knowledge_lang, state_color, state_label
 from hpdesk.knowledge import catalogue
 from hpdesk.store import Trial
 from hpdesk.store.records import TRIAL_STATES
@@ -84,12 +84,7 @@ class TrialsModel(QAbstractTableModel):
         self._latest: dict[int, dict[str, float]] = {}
         self._direction = "maximize"
         self._metric = ""
-        self.state_names = {
-            "queued": self.tr("queued"), "running": self.tr("running"),
-            "completed": self.tr("completed"), "pruned": self.tr("pruned"),
-            "failed": self.tr("failed"), "diverged": self.tr("diverged"),
-            "interrupted": self.tr("interrupted"),
-        }
+        self.state_names = {state: state_label(state) for state in TRIAL_STATES}
 
     # --- the API the window calls ---------------------------------------------------------------
     def set_plan(self, plan: Mapping[str, Any]) -> None:

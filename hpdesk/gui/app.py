@@ -1,0 +1,109 @@
+"""Starting the window: the QApplication, its identity, language, and the main window.
+
+Two environment variables serve tests and benchmarks, never people:
+HPDESK_QUIT_AFTER_MS quits the application that many milliseconds after the window shows;
+HPDESK_STARTUP_PROBE names a file that receives, at the first paint of the window, one JSON line
+with the time, the peak memory and whether torch was imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QLocale, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import QApplication, QWidget
+
+from hpdesk import __version__
+
+if TYPE_CHECKING:
+    from hpdesk.gui.main_window import MainWindow
+    from hpdesk.gui.settings import Settings
+
+
+_windows: list[QWidget] = []  # the open main window(s), kept alive across a replacement
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication, with the identity the desktop entry and settings expect."""
+    from hpdesk.gui.resources import APP_ID, icon_path
+
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv or sys.argv[:1])
+    app.setOrganizationName("hpdesk")
+    app.setApplicationName("hpdesk")
+    app.setApplicationDisplayName("hpdesk")
+    app.setApplicationVersion(__version__)
+    QGuiApplication.setDesktopFileName(APP_ID)
+    icon = icon_path()
+    if icon is not None and icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    return app
+
+
+def _write_probe(path: str) -> None:
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    record = {"painted_at": time.time(), "peak_rss_mb": peak_kb / 1024,
+              "torch_imported": "torch" in sys.modules}
+    Path(path).write_text(json.dumps(record) + "\n")
+
+
+def run(*, db: str | os.PathLike[str] | None = None, plan_file: str | os.PathLike[str] | None = None,
+        language: str | None = None, settings_path: str | None = None) -> int:
+    """Open the main window on `db` (default: the user's database) and run until it closes."""
+    from hpdesk.gui import i18n
+    from hpdesk.gui.settings import Settings
+    from hpdesk.runner.paths import default_db_path
+
+    app = make_application()
+    settings = Settings(settings_path)
+    chosen = language or settings.language(QLocale.system().name())
+    i18n.install(app, chosen)
+    window = _open_window(settings, Path(db) if db else default_db_path(), chosen)
+    if plan_file is not None:
+        window.open_plan_file(Path(plan_file))
+    quit_after = os.environ.get("HPDESK_QUIT_AFTER_MS")
+    if quit_after:
+        QTimer.singleShot(int(quit_after), app.closeAllWindows)
+    return app.exec()
+
+
+def _open_window(settings: Settings, db_path: Path, language: str) -> MainWindow:
+    from hpdesk.gui.first_paint import FirstPaint
+    from hpdesk.gui.main_window import MainWindow
+
+    window = MainWindow(settings, db_path, language)
+    window.languageChosen.connect(lambda code: replace_window(window, language=code))
+    _windows.append(window)
+    probe = os.environ.get("HPDESK_STARTUP_PROBE")
+    if probe:
+        FirstPaint(lambda: _write_probe(probe), window)
+    window.show()
+    return window
+
+
+def replace_window(old: MainWindow, *, db_path: Path | None = None,
+                   language: str | None = None) -> MainWindow:
+    """A new main window in place of `old` (another database, another language); the old one
+    closes, saving its layout first, so the new one opens where it was."""
+    from hpdesk.gui import i18n
+
+    old.save_layout()
+    language = language or old.language
+    if language != old.language:
+        old.settings.set("language", language)
+        app = QApplication.instance()
+        assert app is not None
+        i18n.install(app, language)
+    window = _open_window(old.settings, db_path or old.db_path, language)
+    old.close()
+    if old in _windows:
+        _windows.remove(old)
+    return window

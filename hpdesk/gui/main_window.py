@@ -1,0 +1,440 @@
+"""The main window: experiments on the left; the plan, the trials with their curves, and the
+comparison on the right. It only wires widgets together; what happens lives in the runner, the
+analysis and the widgets themselves."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton, QSplitter, QTabWidget,
+    QVBoxLayout, QWidget,
+)
+
+from hpdesk.gui.background import Background
+from hpdesk.gui.common import named, state_label
+from hpdesk.gui.experiments_view import ExperimentsView
+from hpdesk.gui.first_paint import FirstPaint
+from hpdesk.gui.settings import Settings
+from hpdesk.gui.new_experiment_plan import digits_default
+from hpdesk.plan import Plan, load_plan, parse_plan
+from hpdesk.runner.experiment import experiment_rows
+from hpdesk.runner.recovery import open_store, scheduler_liveness
+from hpdesk.store import Experiment, Store
+
+log = logging.getLogger(__name__)
+PLAN_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
+DB_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+REFRESH_MS = 1500
+
+
+def digits_plan() -> Plan:
+    """What a newcomer gets: the classification preset on the built-in digits, two at a time."""
+    return digits_default().with_changes(concurrency=2)
+
+
+class MainWindow(QMainWindow):
+    """Signals: `languageChosen(str)` (the application rebuilds the window in that language)."""
+
+    languageChosen = Signal(str)
+    databaseOpened = Signal()
+
+    def __init__(self, settings: Settings, db_path: Path, language: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings, self.language = settings, language
+        self.background = Background(self)
+        self.db_path = db_path.expanduser().resolve()
+        self.store: Store | None = None  # opened after the first paint (_open_database)
+        self.experiment: Experiment | None = None
+        self.poller: Any = None
+        self.setObjectName("mainWindow")
+        self.setAcceptDrops(True)
+        self._build()
+        from hpdesk.gui.main_menus import build_menus
+
+        self.actions_ = build_menus(self)
+        self._restore_layout()
+        self._timer = QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self.tabs.setCurrentWidget(self.plan_tab)
+        self._update_title()
+        FirstPaint(self._open_database, self)
+
+    def _open_database(self) -> None:
+        """Open (or create) the database, then show its experiments; a newcomer's empty one
+        gets the welcome and the digits plan."""
+        try:
+            self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            self.store = open_store(self.db_path)
+        except Exception as exc:  # not an hpdesk file, a newer schema, no permission
+            self.statusBar().showMessage(str(exc))
+            QMessageBox.critical(self, self.tr("Cannot open the database"),
+                                 self.tr("%1: %2").replace("%1", str(self.db_path))
+                                 .replace("%2", str(exc)))
+            return
+        self.settings.add_recent_database(self.db_path)
+        self._timer.start()
+        self.refresh()
+        rows = experiment_rows(self.store)
+        if rows:
+            self.tabs.setCurrentWidget(self.run_tab)
+            self.experiments.select_experiment(rows[0].experiment.id)
+        else:
+            self.welcome.show()
+            QTimer.singleShot(50, self.build_views)
+        self.databaseOpened.emit()
+
+    # layout ----------------------------------------------------------------------------------
+    def _build(self) -> None:
+        from hpdesk.gui.plan_workbench import PlanWorkbench
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(4, 4, 4, 4)
+        new_button = named(QPushButton(self.tr("New experiment…")), "newExperimentButton",
+                           self.tr("New experiment"))
+        new_button.clicked.connect(self.new_experiment)
+        left_layout.addWidget(new_button)
+        self.experiments = ExperimentsView()
+        self.experiments.experimentSelected.connect(self.show_experiment)
+        left_layout.addWidget(self.experiments)
+
+        # Plan: the draft being edited, launched as a new experiment.
+        self.plan_tab = QWidget()
+        plan_layout = QVBoxLayout(self.plan_tab)
+        self.welcome = QLabel(self.tr(
+            "<b>New here?</b> The built-in digits classification plan is filled in below, with "
+            "the ranges and the tuning order of the guide. Press <b>Launch</b> to run it, or "
+            "choose <b>New experiment…</b> for another task or your own script."))
+        self.welcome.setObjectName("welcomeBanner")
+        self.welcome.setWordWrap(True)
+        self.welcome.setStyleSheet("background:#eef5ff;border:1px solid #9cc3f5;padding:8px;")
+        self.welcome.hide()
+        plan_layout.addWidget(self.welcome)
+        self.workbench = PlanWorkbench(self.language, devices=self._devices())
+        self.workbench.set_plan(digits_plan())
+        self.workbench.validityChanged.connect(self._on_validity)
+        plan_layout.addWidget(self.workbench, 1)
+        bottom = QHBoxLayout()
+        self.plan_status = QLabel()
+        self.plan_status.setObjectName("planStatus")
+        self.plan_status.setWordWrap(True)
+        bottom.addWidget(self.plan_status, 1)
+        self.launch_button = named(QPushButton(self.tr("Launch")), "launchButton",
+                                   self.tr("Launch the plan as a new experiment"))
+        self.launch_button.setDefault(True)
+        self.launch_button.clicked.connect(self.launch)
+        bottom.addWidget(self.launch_button)
+        plan_layout.addLayout(bottom)
+
+        # Trials and curves of the selected experiment.
+        self.run_tab = QWidget()
+        run_layout = QVBoxLayout(self.run_tab)
+        header = QHBoxLayout()
+        self.run_title = QLabel(self.tr("No experiment selected"))
+        self.run_title.setObjectName("experimentTitle")
+        self.run_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        header.addWidget(self.run_title, 1)
+        self.stop_button = named(QPushButton(self.tr("Stop")), "stopExperimentButton",
+                                 self.tr("Stop the experiment"))
+        self.stop_button.clicked.connect(self.stop_experiment)
+        self.resume_button = named(QPushButton(self.tr("Resume")), "resumeExperimentButton",
+                                   self.tr("Resume the experiment"))
+        self.resume_button.clicked.connect(self.resume_experiment)
+        self.copy_button = named(QPushButton(self.tr("Edit a copy")), "editCopyButton",
+                                 self.tr("Edit a copy of this experiment's plan"))
+        self.copy_button.clicked.connect(self.edit_copy)
+        for button in (self.stop_button, self.resume_button, self.copy_button):
+            header.addWidget(button)
+        run_layout.addLayout(header)
+        self.run_body = QVBoxLayout()
+        run_layout.addLayout(self.run_body, 1)
+        self.compare_tab = QWidget()
+        self.compare_body = QVBoxLayout(self.compare_tab)
+        self.compare_body.setContentsMargins(0, 0, 0, 0)
+        self.run_splitter: QSplitter | None = None
+
+        self.tabs = named(QTabWidget(), "mainTabs", self.tr("Views"))
+        self.tabs.addTab(self.plan_tab, self.tr("Plan"))
+        self.tabs.addTab(self.run_tab, self.tr("Trials and curves"))
+        self.tabs.addTab(self.compare_tab, self.tr("Compare"))
+        self.main_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.main_splitter.setObjectName("mainSplitter")
+        self.main_splitter.addWidget(left)
+        self.main_splitter.addWidget(self.tabs)
+        self.main_splitter.setStretchFactor(1, 1)
+        self.main_splitter.setSizes([300, 1100])
+        self.setCentralWidget(self.main_splitter)
+        self.scheduler_status = QLabel()
+        self.scheduler_status.setObjectName("schedulerStatus")
+        self.statusBar().addPermanentWidget(self.scheduler_status)
+
+    def build_views(self) -> None:
+        """The trials table, the curves and the comparison: built once, after the first paint,
+        so the window shows before pyqtgraph and numpy have loaded (benchmarks/gui_startup.py)."""
+        if self.run_splitter is not None:
+            return
+        from hpdesk.gui.compare_view import CompareView
+        from hpdesk.gui.curves_view import CurvesView
+        from hpdesk.gui.trials_view import TrialsView
+
+        self.run_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.run_splitter.setObjectName("runSplitter")
+        self.trials = TrialsView(self.language)
+        self.curves = CurvesView(self.language)
+        self.run_splitter.addWidget(self.trials)
+        self.run_splitter.addWidget(self.curves)
+        self.run_splitter.setStretchFactor(1, 2)
+        self.run_body.addWidget(self.run_splitter)
+        self.compare = CompareView(self.language)
+        self.compare.trialActivated.connect(self._show_trial)
+        self.compare_body.addWidget(self.compare)
+        self._wire_trials()
+        state = self.settings.layout("runSplitter")
+        if state is not None:
+            self.run_splitter.restoreState(state)
+
+    def _wire_trials(self) -> None:
+        from hpdesk.gui import trial_actions
+
+        self.trials.selectionChanged.connect(self.curves.set_selected_trials)
+        self.trials.stopRequested.connect(lambda ids: trial_actions.stop(self, ids))
+        self.trials.rerunRequested.connect(lambda ids: trial_actions.rerun(self, ids))
+        self.trials.openLogRequested.connect(lambda ids: trial_actions.open_log(self, ids))
+        self.trials.showInPlotRequested.connect(self._show_in_plot)
+        self.curves.trialActivated.connect(self._show_trial)
+
+    def _devices(self) -> list[dict[str, Any]]:
+        from hpdesk.runner.devices import discover_gpus
+
+        try:
+            return [gpu.to_dict() if hasattr(gpu, "to_dict") else dict(vars(gpu))
+                    for gpu in discover_gpus()]
+        except Exception:  # no NVML: the CPU only
+            log.debug("GPU discovery failed", exc_info=True)
+            return []
+
+    # state -----------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """The experiment list and the selected one's scheduler state (two small queries)."""
+        if self.store is None:
+            return
+        try:
+            rows = experiment_rows(self.store)
+        except Exception as exc:  # a database removed or damaged under us
+            self.statusBar().showMessage(self.tr("Cannot read the database: %1")
+                                         .replace("%1", str(exc)))
+            return
+        self.experiments.set_rows(rows)
+        if self.experiment is not None:
+            current = next((r.experiment for r in rows if r.experiment.id == self.experiment.id),
+                           None)
+            if current is not None:
+                self.experiment = current
+                self._update_controls()
+
+    def _update_controls(self) -> None:
+        exp = self.experiment
+        if exp is None:
+            for button in (self.stop_button, self.resume_button, self.copy_button):
+                button.setEnabled(False)
+            self.scheduler_status.setText("")
+            return
+        alive = exp.state == "running" and scheduler_liveness(exp).alive
+        self.stop_button.setEnabled(alive)
+        self.resume_button.setEnabled(not alive and exp.state != "completed")
+        self.copy_button.setEnabled(True)
+        if alive:
+            text = self.tr("Experiment %1 is running (scheduler pid %2)").replace(
+                "%1", str(exp.id)).replace("%2", str(exp.scheduler_pid))
+        elif exp.state == "running":
+            text = self.tr("The scheduler of experiment %1 stopped answering: press Resume"
+                           ).replace("%1", str(exp.id))
+        else:
+            text = self.tr("Experiment %1: %2").replace("%1", str(exp.id)).replace(
+                "%2", state_label(exp.state))
+        self.scheduler_status.setText(text)
+
+    def show_experiment(self, experiment_id: int) -> None:
+        """Show an experiment's trials and curves, polled live from the database."""
+        from hpdesk.gui.poller import ExperimentPoller
+
+        self.build_views()
+        if self.store is None:
+            return
+        self.experiment = self.store.experiment(experiment_id)
+        plan = self.experiment.plan
+        self.run_title.setText(f"<b>#{self.experiment.id} {self.experiment.name}</b> · "
+                               f"{self.experiment.task}")
+        self.trials.set_plan(plan)
+        self.curves.set_experiment(plan)
+        self.compare.set_data(plan, [])
+        if self.poller is not None:
+            self.poller.stop()
+        self.poller = ExperimentPoller(self.db_path, experiment_id, parent=self)
+        self.poller.polled.connect(self._on_poll)
+        self.poller.curvesLoaded.connect(self.curves.on_curves_loaded)
+        self.poller.failed.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        self.curves.curvesRequested.connect(self.poller.request_curves)
+        self.poller.start()
+        self._update_controls()
+
+    def _on_poll(self, result: Any) -> None:
+        if result.trials_changed:
+            self.trials.set_trials(result.trials)
+            if self.experiment is not None:
+                self.compare.set_data(self.experiment.plan, result.trials)
+        self.trials.set_latest(result.latest)
+        self.curves.on_poll(result)
+
+    def _on_validity(self, valid: bool, problems: list[str]) -> None:
+        self.launch_button.setEnabled(valid)
+        self.plan_status.setText("" if valid else "\n".join(problems[:3]))
+        self.plan_status.setStyleSheet("" if valid else "color:#b00020;")
+
+    def _show_in_plot(self, ids: list[int]) -> None:
+        self.curves.set_selected_trials(ids)
+        self.curves.highlight(ids)
+        self.tabs.setCurrentWidget(self.run_tab)
+
+    def _show_trial(self, trial_id: int) -> None:
+        self.trials.select_trials([trial_id])
+        self.tabs.setCurrentWidget(self.run_tab)
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(self.tr("hpdesk — %1").replace("%1", str(self.db_path)))
+
+    # actions ---------------------------------------------------------------------------------
+    def new_experiment(self) -> None:
+        from hpdesk.gui.new_experiment import NewExperimentDialog
+
+        dialog = NewExperimentDialog(self.language, self)
+        if dialog.exec():
+            self.workbench.set_plan(dialog.plan())
+            self.tabs.setCurrentWidget(self.plan_tab)
+
+    def edit_copy(self) -> None:
+        if self.experiment is not None:
+            self.workbench.set_plan(parse_plan(self.experiment.plan))
+            self.tabs.setCurrentWidget(self.plan_tab)
+
+    def launch(self) -> None:
+        from hpdesk.gui import trial_actions
+
+        plan = self.workbench.plan()
+        if plan is None:
+            QMessageBox.warning(self, self.tr("The plan is not valid"), self.plan_status.text())
+            return
+        if self.store is None:
+            QMessageBox.warning(self, self.tr("No database"), self.tr(
+                "The database %1 could not be opened; open another from the File menu.")
+                .replace("%1", str(self.db_path)))
+            return
+        trial_actions.launch(self, plan)
+
+    def stop_experiment(self) -> None:
+        from hpdesk.gui import trial_actions
+
+        if self.experiment is not None:
+            trial_actions.stop_experiment(self, self.experiment.id)
+
+    def resume_experiment(self) -> None:
+        from hpdesk.gui import trial_actions
+
+        if self.experiment is not None:
+            trial_actions.resume(self, self.experiment.id)
+
+    def open_plan_file(self, path: Path) -> bool:
+        try:
+            plan = load_plan(path)
+        except Exception as exc:  # PlanError lists every problem; a missing file says so
+            QMessageBox.warning(self, self.tr("Cannot open the plan"), str(exc))
+            return False
+        self.workbench.set_plan(plan)
+        self.welcome.hide()
+        self.tabs.setCurrentWidget(self.plan_tab)
+        self.statusBar().showMessage(self.tr("Opened %1").replace("%1", str(path)), 5000)
+        return True
+
+    def open_database(self, path: Path) -> None:
+        """Re-open the window on another database (the application keeps one window)."""
+        from hpdesk.gui.app import replace_window
+
+        replace_window(self, db_path=path)
+
+    # drag and drop ---------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+        if any(Path(u.toLocalFile()).suffix.lower() in PLAN_SUFFIXES + DB_SUFFIXES
+               for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt's name)
+        for url in event.mimeData().urls():
+            path = Path(url.toLocalFile())
+            if path.suffix.lower() in PLAN_SUFFIXES:
+                self.open_plan_file(path)
+                event.acceptProposedAction()
+                return
+            if path.suffix.lower() in DB_SUFFIXES:
+                event.acceptProposedAction()
+                QTimer.singleShot(0, lambda p=path: self.open_database(p))
+                return
+
+    # layout memory ---------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geometry = self.settings.layout("geometry")
+        if geometry is None or not self.restoreGeometry(geometry) or not self._on_a_screen():
+            screen = QGuiApplication.primaryScreen().availableGeometry()
+            self.resize(min(1440, screen.width()), min(900, screen.height()))
+        for name, widget in self._layout_widgets().items():
+            state = self.settings.layout(name)
+            if state is not None:
+                widget.restoreState(state)
+
+    def _on_a_screen(self) -> bool:
+        """Restore a saved geometry only onto a screen that still exists (STYLE.md)."""
+        centre = self.frameGeometry().center()
+        return any(s.availableGeometry().contains(centre) for s in QGuiApplication.screens())
+
+    def _layout_widgets(self) -> dict[str, Any]:
+        widgets: dict[str, Any] = {"mainSplitter": self.main_splitter}
+        if self.run_splitter is not None:
+            widgets["runSplitter"] = self.run_splitter
+        splitter = getattr(self.workbench, "splitter", None)
+        if splitter is not None:
+            widgets["planSplitter"] = splitter
+        return widgets
+
+    def save_layout(self) -> None:
+        self.settings.set_layout("geometry", self.saveGeometry())
+        for name, widget in self._layout_widgets().items():
+            self.settings.set_layout(name, widget.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        """Closing the window never stops an experiment: its scheduler runs detached."""
+        self.save_layout()
+        self._timer.stop()
+        if self.poller is not None:
+            self.poller.stop()
+            self.poller = None
+        self.background.wait(5000)
+        if self.store is not None:
+            self.store.close()
+        super().closeEvent(event)
+
+
+def trainer_python(settings: Settings) -> str | None:
+    """The interpreter that runs schedulers and trials: the configured one, else this Python
+    (a frozen bundle has no Python of its own, so there it must be configured)."""
+    chosen = settings.get("trainer_python")
+    if chosen:
+        return str(chosen)
+    return None if not getattr(sys, "frozen", False) else ""
