@@ -1,0 +1,2035 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>AdvicePanel</name>
+    <message>
+        <source>Advice on the plan</source>
+        <translation>对计划的建议</translation>
+    </message>
+    <message>
+        <source>Advice</source>
+        <translation>建议</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>提示</translation>
+    </message>
+    <message>
+        <source>%1 problem(s) to fix before the plan can run</source>
+        <translation>计划运行前需要修正 %1 个问题</translation>
+    </message>
+    <message>
+        <source>%1 error(s)</source>
+        <translation>%1 个错误</translation>
+    </message>
+    <message>
+        <source>%1 warning(s)</source>
+        <translation>%1 个警告</translation>
+    </message>
+    <message>
+        <source>%1 note(s)</source>
+        <translation>%1 条提示</translation>
+    </message>
+    <message>
+        <source>No findings: every range is within the guide&apos;s recommendations.</source>
+        <translation>没有发现问题：所有取值范围都在指南的推荐范围之内。</translation>
+    </message>
+    <message>
+        <source>Cannot run</source>
+        <translation>无法运行</translation>
+    </message>
+    <message>
+        <source>Source: %1</source>
+        <translation>出处：%1</translation>
+    </message>
+    <message>
+        <source>Each change to the plan is checked against the tuning guide (KNOWLEDGE.md): ranges outside its recommendations, settings that clash, values that cannot train. What it finds is listed here.</source>
+        <translation>对计划的每次修改都会对照调参指南（KNOWLEDGE.md）进行检查：超出推荐范围的取值范围、相互冲突的设置、无法训练的数值。检查结果列在这里。</translation>
+    </message>
+</context>
+<context>
+    <name>CompareView</name>
+    <message>
+        <source>Summary of the trials</source>
+        <translation>试验概况</translation>
+    </message>
+    <message>
+        <source>Show trials that did not complete</source>
+        <translation>显示未完成的试验</translation>
+    </message>
+    <message>
+        <source>Failed, pruned, running and queued trials, drawn in grey.</source>
+        <translation>失败、已剪枝、运行中和排队中的试验，以灰色绘制。</translation>
+    </message>
+    <message>
+        <source>Export image…</source>
+        <translation>导出图片…</translation>
+    </message>
+    <message>
+        <source>Export the current plot as an image</source>
+        <translation>将当前图表导出为图片</translation>
+    </message>
+    <message>
+        <source>Comparison views</source>
+        <translation>对比视图</translation>
+    </message>
+    <message>
+        <source>Parallel coordinates</source>
+        <translation>平行坐标</translation>
+    </message>
+    <message>
+        <source>Slices</source>
+        <translation>切片图</translation>
+    </message>
+    <message>
+        <source>Importance</source>
+        <translation>重要性</translation>
+    </message>
+    <message>
+        <source>Every trial as a line across its parameters and its objective</source>
+        <translation>每个试验画成一条折线，依次穿过各参数和目标值</translation>
+    </message>
+    <message>
+        <source>The objective against each parameter</source>
+        <translation>目标值随各参数的变化</translation>
+    </message>
+    <message>
+        <source>Which parameters mattered, beside the tuning guide&apos;s tiers</source>
+        <translation>哪些参数影响最大，并与调参指南的梯队对照</translation>
+    </message>
+    <message>
+        <source>No trials to compare yet.</source>
+        <translation>还没有可对比的试验。</translation>
+    </message>
+    <message>
+        <source>%1 trials, %2 completed with %3.</source>
+        <translation>共 %1 个试验，其中 %2 个已完成并得到 %3。</translation>
+    </message>
+    <message>
+        <source>higher is better</source>
+        <translation>越高越好</translation>
+    </message>
+    <message>
+        <source>lower is better</source>
+        <translation>越低越好</translation>
+    </message>
+    <message>
+        <source>Best: trial %1 with %2 (%3), drawn in orange.</source>
+        <translation>最佳：试验 %1，取值 %2（%3），以橙色绘制。</translation>
+    </message>
+    <message>
+        <source>Export image</source>
+        <translation>导出图片</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png);;SVG drawing (*.svg)</source>
+        <translation>PNG 图片 (*.png);;SVG 矢量图 (*.svg)</translation>
+    </message>
+</context>
+<context>
+    <name>CurveControls</name>
+    <message>
+        <source>Metric</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>The metric drawn for every trial</source>
+        <translation>为每个试验绘制的指标</translation>
+    </message>
+    <message>
+        <source>X axis</source>
+        <translation>X 轴</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步数</translation>
+    </message>
+    <message>
+        <source>Epoch</source>
+        <translation>轮次（epoch）</translation>
+    </message>
+    <message>
+        <source>Wall time (s)</source>
+        <translation>实际耗时（秒）</translation>
+    </message>
+    <message>
+        <source>Log y</source>
+        <translation>对数 Y 轴</translation>
+    </message>
+    <message>
+        <source>Logarithmic y axis</source>
+        <translation>Y 轴使用对数刻度</translation>
+    </message>
+    <message>
+        <source>Smoothing</source>
+        <translation>平滑</translation>
+    </message>
+    <message>
+        <source>Exponential moving average, as TensorBoard draws it</source>
+        <translation>指数移动平均，与 TensorBoard 的平滑方式相同</translation>
+    </message>
+    <message>
+        <source>Smoothing weight</source>
+        <translation>平滑系数</translation>
+    </message>
+    <message>
+        <source>Follow latest</source>
+        <translation>跟随最新</translation>
+    </message>
+    <message>
+        <source>Keep every curve in view as points arrive</source>
+        <translation>有新数据点时，让所有曲线保持在视野内</translation>
+    </message>
+</context>
+<context>
+    <name>CurvesView</name>
+    <message>
+        <source>Curves plot</source>
+        <translation>曲线图</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步数</translation>
+    </message>
+</context>
+<context>
+    <name>DataPage</name>
+    <message>
+        <source>Which data?</source>
+        <translation>使用什么数据？</translation>
+    </message>
+    <message>
+        <source>The built-in data sets need no download and train in seconds.</source>
+        <translation>内置数据集无需下载，几秒钟就能训练完。</translation>
+    </message>
+    <message>
+        <source>Handwritten digits (built in)</source>
+        <translation>手写数字（内置）</translation>
+    </message>
+    <message>
+        <source>1,797 small 8x8 images of the digits 0 to 9, shipped with scikit-learn.</source>
+        <translation>1797 张 8x8 的数字 0 到 9 小图像，随 scikit-learn 一起提供。</translation>
+    </message>
+    <message>
+        <source>A folder of images</source>
+        <translation>图像文件夹</translation>
+    </message>
+    <message>
+        <source>One sub-folder per class; the sub-folder names are the class names.</source>
+        <translation>每个类别一个子文件夹，子文件夹名即类别名。</translation>
+    </message>
+    <message>
+        <source>A NumPy .npz file</source>
+        <translation>NumPy .npz 文件</translation>
+    </message>
+    <message>
+        <source>Arrays x (images) and y (integer labels), optionally x_val and y_val.</source>
+        <translation>包含数组 x（图像）和 y（整数标签），可选 x_val 和 y_val。</translation>
+    </message>
+    <message>
+        <source>Generated shapes (built in)</source>
+        <translation>生成的几何图形（内置）</translation>
+    </message>
+    <message>
+        <source>Circles, squares and triangles drawn at random places and sizes.</source>
+        <translation>在随机位置、以随机大小绘制的圆形、正方形和三角形。</translation>
+    </message>
+    <message>
+        <source>A YOLO-format folder</source>
+        <translation>YOLO 格式的文件夹</translation>
+    </message>
+    <message>
+        <source>images/ and labels/ folders, with or without train/ and val/.</source>
+        <translation>包含 images/ 和 labels/ 文件夹，可以有也可以没有 train/ 和 val/ 子文件夹。</translation>
+    </message>
+    <message>
+        <source>Eight Gaussians on a ring (built in)</source>
+        <translation>环上的八个高斯分布（内置）</translation>
+    </message>
+    <message>
+        <source>2-D points: the quickest way to see a GAN collapse onto a few modes.</source>
+        <translation>二维数据点：观察 GAN 坍缩到少数几个模式（模式坍塌）最快的方法。</translation>
+    </message>
+    <message>
+        <source>Location:</source>
+        <translation>位置：</translation>
+    </message>
+    <message>
+        <source>Data location</source>
+        <translation>数据位置</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Choose the folder that holds the data.</source>
+        <translation>请选择存放数据的文件夹。</translation>
+    </message>
+    <message>
+        <source>Choose the file that holds the data.</source>
+        <translation>请选择存放数据的文件。</translation>
+    </message>
+    <message>
+        <source>%1 does not exist.</source>
+        <translation>%1 不存在。</translation>
+    </message>
+    <message>
+        <source>%1 is a file, not a folder.</source>
+        <translation>%1 是文件，不是文件夹。</translation>
+    </message>
+    <message>
+        <source>%1 is a folder, not a file.</source>
+        <translation>%1 是文件夹，不是文件。</translation>
+    </message>
+</context>
+<context>
+    <name>ExperimentsView</name>
+    <message>
+        <source>Experiments</source>
+        <translation>实验列表</translation>
+    </message>
+    <message>
+        <source>Experiment</source>
+        <translation>实验</translation>
+    </message>
+    <message>
+        <source>Task</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Trials</source>
+        <translation>试验数</translation>
+    </message>
+    <message>
+        <source>Best</source>
+        <translation>最佳值</translation>
+    </message>
+    <message>
+        <source>Created %1</source>
+        <translation>创建于 %1</translation>
+    </message>
+</context>
+<context>
+    <name>Exports</name>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Select an experiment first.</source>
+        <translation>请先选择一个实验。</translation>
+    </message>
+    <message>
+        <source>Wrote %1</source>
+        <translation>已写入 %1</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>导出失败</translation>
+    </message>
+    <message>
+        <source>%1: choose a .png or .svg file name</source>
+        <translation>%1：请选择 .png 或 .svg 文件名</translation>
+    </message>
+    <message>
+        <source>Export plot</source>
+        <translation>导出图表</translation>
+    </message>
+    <message>
+        <source>PNG (*.png);;SVG (*.svg)</source>
+        <translation>PNG (*.png);;SVG (*.svg)</translation>
+    </message>
+    <message>
+        <source>Export trials</source>
+        <translation>导出试验</translation>
+    </message>
+    <message>
+        <source>CSV (*.csv)</source>
+        <translation>CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>Export metrics</source>
+        <translation>导出指标</translation>
+    </message>
+    <message>
+        <source>No trial has completed with an objective value yet.</source>
+        <translation>还没有试验完成并得到目标值。</translation>
+    </message>
+    <message>
+        <source>Export the best trial as a plan</source>
+        <translation>将最佳试验导出为计划</translation>
+    </message>
+    <message>
+        <source>YAML (*.yaml);;TOML (*.toml)</source>
+        <translation>YAML (*.yaml);;TOML (*.toml)</translation>
+    </message>
+</context>
+<context>
+    <name>ImportancePanel</name>
+    <message>
+        <source>Importance method</source>
+        <translation>重要性计算方法</translation>
+    </message>
+    <message>
+        <source>PED-ANOVA: what set the best trials apart. fANOVA: how much of the objective&apos;s variance each parameter explains (a random forest).</source>
+        <translation>PED-ANOVA：是什么让最好的那些试验与众不同。fANOVA：每个参数能解释目标值方差的多大比例（基于随机森林）。</translation>
+    </message>
+    <message>
+        <source>Importance status</source>
+        <translation>重要性状态</translation>
+    </message>
+    <message>
+        <source>Importance of each parameter</source>
+        <translation>各参数的重要性</translation>
+    </message>
+    <message>
+        <source>The tuning guide&apos;s order for these parameters</source>
+        <translation>调参指南对这些参数的排序</translation>
+    </message>
+    <message>
+        <source>Importance legend</source>
+        <translation>重要性图例</translation>
+    </message>
+    <message>
+        <source>Method:</source>
+        <translation>方法：</translation>
+    </message>
+    <message>
+        <source>Computing importance over %1 trials…</source>
+        <translation>正在根据 %1 个试验计算重要性…</translation>
+    </message>
+    <message>
+        <source>Importance could not be computed: %1</source>
+        <translation>无法计算重要性：%1</translation>
+    </message>
+    <message>
+        <source>No experiment selected.</source>
+        <translation>未选择实验。</translation>
+    </message>
+    <message>
+        <source>How much each parameter explained %1 across %2 completed trials (%3). The colour and label give the tuning guide&apos;s tier: tier 1 is tuned first.</source>
+        <translation>在 %2 个已完成的试验中，各参数对 %1 的解释程度（%3）。颜色和标签表示它在调参指南中的梯队：第 1 梯队最先调。</translation>
+    </message>
+    <message>
+        <source>fANOVA needs about %1 trials to be reliable; PED-ANOVA copes with fewer.</source>
+        <translation>fANOVA 大约需要 %1 个试验才可靠；PED-ANOVA 用更少的试验也能应付。</translation>
+    </message>
+    <message>
+        <source>not in the guide</source>
+        <translation>指南中未列出</translation>
+    </message>
+    <message>
+        <source>tier %1</source>
+        <translation>第 %1 梯队</translation>
+    </message>
+    <message>
+        <source>Until then, the tuning guide&apos;s order for the searched parameters (tier 1 is tuned first):</source>
+        <translation>在此之前，可参考调参指南对所搜索参数的排序（第 1 梯队最先调）：</translation>
+    </message>
+    <message>
+        <source>Not enough trials yet: %1 completed with an objective, importance needs at least %2.</source>
+        <translation>试验还不够：已有 %1 个试验完成并得到目标值，计算重要性至少需要 %2 个。</translation>
+    </message>
+    <message>
+        <source>Importance compares parameters: this plan searches %1, at least %2 are needed.</source>
+        <translation>重要性是在参数之间作比较：此计划只搜索了 %1 个参数，至少需要 %2 个。</translation>
+    </message>
+    <message>
+        <source>Every completed trial has the same objective: there is nothing to explain yet.</source>
+        <translation>所有已完成试验的目标值都相同：暂时没有可解释的差异。</translation>
+    </message>
+    <message>
+        <source>not assessed</source>
+        <translation>未评估</translation>
+    </message>
+    <message>
+        <source>tier 1: tune first</source>
+        <translation>第 1 梯队：最先调</translation>
+    </message>
+    <message>
+        <source>tier 2</source>
+        <translation>第 2 梯队</translation>
+    </message>
+    <message>
+        <source>tier 3: tune last</source>
+        <translation>第 3 梯队：最后调</translation>
+    </message>
+    <message>
+        <source>Tuning guide&apos;s tiers:</source>
+        <translation>调参指南的梯队：</translation>
+    </message>
+</context>
+<context>
+    <name>LogDialog</name>
+    <message>
+        <source>Log text</source>
+        <translation>日志内容</translation>
+    </message>
+    <message>
+        <source>Open in editor</source>
+        <translation>在编辑器中打开</translation>
+    </message>
+    <message>
+        <source>Open the log file in the system&apos;s editor</source>
+        <translation>用系统的编辑器打开日志文件</translation>
+    </message>
+</context>
+<context>
+    <name>MainMenus</name>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;New experiment…</source>
+        <translation>新建实验(&amp;N)…</translation>
+    </message>
+    <message>
+        <source>&amp;Open plan…</source>
+        <translation>打开计划(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>&amp;Save plan as…</source>
+        <translation>计划另存为(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;database…</source>
+        <translation>打开数据库(&amp;D)…</translation>
+    </message>
+    <message>
+        <source>&amp;Recent databases</source>
+        <translation>最近的数据库(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Export</source>
+        <translation>导出(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Plot as image (PNG, SVG)…</source>
+        <translation>图表为图片（PNG、SVG）…</translation>
+    </message>
+    <message>
+        <source>Trials as CSV…</source>
+        <translation>试验为 CSV…</translation>
+    </message>
+    <message>
+        <source>Metrics as CSV…</source>
+        <translation>指标为 CSV…</translation>
+    </message>
+    <message>
+        <source>Best trial as a plan…</source>
+        <translation>最佳试验为计划…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Experiment</source>
+        <translation>实验(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Launch plan</source>
+        <translation>启动计划(&amp;L)</translation>
+    </message>
+    <message>
+        <source>S&amp;top experiment</source>
+        <translation>停止实验(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Resume experiment</source>
+        <translation>继续实验(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Edit a copy of its plan</source>
+        <translation>编辑其计划的副本(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Settings</source>
+        <translation>设置(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Trainer Python…</source>
+        <translation>训练用 Python(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About hpdesk</source>
+        <translation>关于 hpdesk(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Open plan</source>
+        <translation>打开计划</translation>
+    </message>
+    <message>
+        <source>Plan files (*.yaml *.yml *.toml *.json)</source>
+        <translation>计划文件 (*.yaml *.yml *.toml *.json)</translation>
+    </message>
+    <message>
+        <source>The plan is not valid</source>
+        <translation>计划无效</translation>
+    </message>
+    <message>
+        <source>Save plan</source>
+        <translation>保存计划</translation>
+    </message>
+    <message>
+        <source>YAML (*.yaml);;TOML (*.toml)</source>
+        <translation>YAML (*.yaml);;TOML (*.toml)</translation>
+    </message>
+    <message>
+        <source>Cannot save the plan</source>
+        <translation>无法保存计划</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+    <message>
+        <source>Open database</source>
+        <translation>打开数据库</translation>
+    </message>
+    <message>
+        <source>hpdesk databases (*.db *.sqlite *.sqlite3)</source>
+        <translation>hpdesk 数据库 (*.db *.sqlite *.sqlite3)</translation>
+    </message>
+    <message>
+        <source>Python that runs the trials</source>
+        <translation>运行试验的 Python</translation>
+    </message>
+    <message>
+        <source>About hpdesk</source>
+        <translation>关于 hpdesk</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;hpdesk %1&lt;/b&gt;&lt;br&gt;A desktop workbench for deep-learning hyperparameter experiments.&lt;br&gt;Presets and advice follow the tuning guide in KNOWLEDGE.md. MIT licence.</source>
+        <translation>&lt;b&gt;hpdesk %1&lt;/b&gt;&lt;br&gt;用于深度学习超参数实验的桌面工作台。&lt;br&gt;预设和建议遵循 KNOWLEDGE.md 中的调参指南。MIT 许可证。</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Cannot open the database</source>
+        <translation>无法打开数据库</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>New experiment…</source>
+        <translation>新建实验…</translation>
+    </message>
+    <message>
+        <source>New experiment</source>
+        <translation>新建实验</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;New here?&lt;/b&gt; The built-in digits classification plan is filled in below, with the ranges and the tuning order of the guide. Press &lt;b&gt;Launch&lt;/b&gt; to run it, or choose &lt;b&gt;New experiment…&lt;/b&gt; for another task or your own script.</source>
+        <translation>&lt;b&gt;第一次使用？&lt;/b&gt;下面已经填好了内置的手写数字分类计划，取值范围和调参顺序都来自指南。按&lt;b&gt;启动&lt;/b&gt;运行它，或选择&lt;b&gt;新建实验…&lt;/b&gt;换一个任务或使用你自己的脚本。</translation>
+    </message>
+    <message>
+        <source>Launch</source>
+        <translation>启动</translation>
+    </message>
+    <message>
+        <source>Launch the plan as a new experiment</source>
+        <translation>将计划作为新实验启动</translation>
+    </message>
+    <message>
+        <source>No experiment selected</source>
+        <translation>未选择实验</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Stop the experiment</source>
+        <translation>停止实验</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Resume the experiment</source>
+        <translation>继续运行实验</translation>
+    </message>
+    <message>
+        <source>Edit a copy</source>
+        <translation>编辑副本</translation>
+    </message>
+    <message>
+        <source>Edit a copy of this experiment&apos;s plan</source>
+        <translation>编辑此实验计划的副本</translation>
+    </message>
+    <message>
+        <source>Views</source>
+        <translation>视图</translation>
+    </message>
+    <message>
+        <source>Plan</source>
+        <translation>计划</translation>
+    </message>
+    <message>
+        <source>Trials and curves</source>
+        <translation>试验与曲线</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>对比</translation>
+    </message>
+    <message>
+        <source>Cannot read the database: %1</source>
+        <translation>无法读取数据库：%1</translation>
+    </message>
+    <message>
+        <source>Experiment %1 is running (scheduler pid %2)</source>
+        <translation>实验 %1 正在运行（调度器 PID %2）</translation>
+    </message>
+    <message>
+        <source>The scheduler of experiment %1 stopped answering: press Resume</source>
+        <translation>实验 %1 的调度器已无响应：请按“继续”</translation>
+    </message>
+    <message>
+        <source>Experiment %1: %2</source>
+        <translation>实验 %1：%2</translation>
+    </message>
+    <message>
+        <source>hpdesk — %1</source>
+        <translation>hpdesk — %1</translation>
+    </message>
+    <message>
+        <source>The plan is not valid</source>
+        <translation>计划无效</translation>
+    </message>
+    <message>
+        <source>No database</source>
+        <translation>没有数据库</translation>
+    </message>
+    <message>
+        <source>The database %1 could not be opened; open another from the File menu.</source>
+        <translation>无法打开数据库 %1；请从“文件”菜单打开另一个数据库。</translation>
+    </message>
+    <message>
+        <source>Cannot open the plan</source>
+        <translation>无法打开计划</translation>
+    </message>
+    <message>
+        <source>Opened %1</source>
+        <translation>已打开 %1</translation>
+    </message>
+</context>
+<context>
+    <name>MetricsPage</name>
+    <message>
+        <source>What to optimise</source>
+        <translation>优化目标</translation>
+    </message>
+    <message>
+        <source>hpdesk reads metrics from what your script prints, or from hpdesk.sdk.report() if it uses the SDK.</source>
+        <translation>hpdesk 从脚本打印的输出中读取指标；如果脚本使用了 SDK，则从 hpdesk.sdk.report() 读取。</translation>
+    </message>
+    <message>
+        <source>Objective metric</source>
+        <translation>目标指标</translation>
+    </message>
+    <message>
+        <source>Objective direction</source>
+        <translation>优化方向</translation>
+    </message>
+    <message>
+        <source>lower is better (minimize)</source>
+        <translation>越低越好（最小化）</translation>
+    </message>
+    <message>
+        <source>higher is better (maximize)</source>
+        <translation>越高越好（最大化）</translation>
+    </message>
+    <message>
+        <source>Metric patterns, one regular expression per line</source>
+        <translation>指标匹配模式，每行一个正则表达式</translation>
+    </message>
+    <message>
+        <source>Leave empty to read lines such as loss: 0.25 or val_acc=0.9. A pattern needs the named groups (?P&lt;name&gt;…) and (?P&lt;value&gt;…), and may have (?P&lt;step&gt;…).</source>
+        <translation>留空则读取形如 loss: 0.25 或 val_acc=0.9 的行。模式必须包含命名组 (?P&lt;name&gt;…) 和 (?P&lt;value&gt;…)，可以包含 (?P&lt;step&gt;…)。</translation>
+    </message>
+    <message>
+        <source>A line of your script&apos;s output</source>
+        <translation>脚本输出中的一行</translation>
+    </message>
+    <message>
+        <source>&amp;Metric to optimise:</source>
+        <translation>要优化的指标(&amp;M)：</translation>
+    </message>
+    <message>
+        <source>&amp;Direction:</source>
+        <translation>方向(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>Metric &amp;patterns:</source>
+        <translation>指标模式(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Try a line:</source>
+        <translation>试读一行(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Reads nothing from this line.</source>
+        <translation>从这一行读不到任何指标。</translation>
+    </message>
+    <message>
+        <source>%1 = %2 (step %3)</source>
+        <translation>%1 = %2（第 %3 步）</translation>
+    </message>
+    <message>
+        <source>Reads: %1</source>
+        <translation>读到：%1</translation>
+    </message>
+    <message>
+        <source>Name the metric to optimise, as your script reports it (for example val_loss).</source>
+        <translation>请填写要优化的指标名称，与脚本上报的名称一致（例如 val_loss）。</translation>
+    </message>
+    <message>
+        <source>Pattern %1 is not a valid regular expression (%2).</source>
+        <translation>模式 %1 不是有效的正则表达式（%2）。</translation>
+    </message>
+    <message>
+        <source>Pattern %1 has no (?P&lt;value&gt;…) group, so no number can be read.</source>
+        <translation>模式 %1 没有 (?P&lt;value&gt;…) 组，因此读不到数值。</translation>
+    </message>
+    <message>
+        <source>Pattern %1 has no (?P&lt;name&gt;…) group, so the metric has no name.</source>
+        <translation>模式 %1 没有 (?P&lt;name&gt;…) 组，因此指标没有名称。</translation>
+    </message>
+</context>
+<context>
+    <name>NewExperimentDialog</name>
+    <message>
+        <source>New experiment</source>
+        <translation>新建实验</translation>
+    </message>
+    <message>
+        <source>Create experiment</source>
+        <translation>创建实验</translation>
+    </message>
+    <message>
+        <source>Back</source>
+        <translation>上一步</translation>
+    </message>
+    <message>
+        <source>Next</source>
+        <translation>下一步</translation>
+    </message>
+    <message>
+        <source>Commit</source>
+        <translation>提交</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Help</source>
+        <translation>帮助</translation>
+    </message>
+    <message>
+        <source>%1: expected %2, found %3</source>
+        <translation>%1：应为 %2，实际为 %3</translation>
+    </message>
+    <message>
+        <source> (and %1 more)</source>
+        <translation>（另有 %1 项）</translation>
+    </message>
+</context>
+<context>
+    <name>Page</name>
+    <message>
+        <source># in %1</source>
+        <translation># 工作目录：%1</translation>
+    </message>
+    <message>
+        <source># with the parameters in the environment:</source>
+        <translation># 参数通过环境变量传入：</translation>
+    </message>
+</context>
+<context>
+    <name>ParallelCoordinates</name>
+    <message>
+        <source>Parallel coordinates: one line per trial</source>
+        <translation>平行坐标：每个试验一条折线</translation>
+    </message>
+    <message>
+        <source>Trial under the mouse</source>
+        <translation>鼠标所指的试验</translation>
+    </message>
+    <message>
+        <source>Each line is a trial. Point at a line to name it; click to open it.</source>
+        <translation>每条折线代表一个试验。鼠标指向折线可显示是哪个试验，单击可打开它。</translation>
+    </message>
+    <message>
+        <source>No trials to compare yet.</source>
+        <translation>还没有可对比的试验。</translation>
+    </message>
+    <message>
+        <source>%1 (objective)</source>
+        <translation>%1（目标）</translation>
+    </message>
+    <message>
+        <source> (log)</source>
+        <translation>（对数）</translation>
+    </message>
+    <message>
+        <source>not set</source>
+        <translation>未设置</translation>
+    </message>
+    <message>
+        <source>Trial %1 (%2)</source>
+        <translation>试验 %1（%2）</translation>
+    </message>
+</context>
+<context>
+    <name>ParamRow</name>
+    <message>
+        <source>A parameter of your own script; hpdesk passes it on as it is.</source>
+        <translation>你自己脚本的参数；hpdesk 会原样传给脚本。</translation>
+    </message>
+    <message>
+        <source>Source: %1</source>
+        <translation>出处：%1</translation>
+    </message>
+    <message>
+        <source>%1: fixed or searched</source>
+        <translation>%1：固定还是搜索</translation>
+    </message>
+    <message>
+        <source>Fixed</source>
+        <translation>固定值</translation>
+    </message>
+    <message>
+        <source>Search a range</source>
+        <translation>在范围内搜索</translation>
+    </message>
+    <message>
+        <source>Search a list</source>
+        <translation>在列表中搜索</translation>
+    </message>
+    <message>
+        <source>Fixed: every trial uses one value. Search a range: trials draw values between low and high. Search a list: trials pick among the values you list.</source>
+        <translation>固定值：每个试验都使用同一个值。在范围内搜索：试验在下限和上限之间取值。在列表中搜索：试验从你列出的值中挑选。</translation>
+    </message>
+    <message>
+        <source>%1: low end</source>
+        <translation>%1：下限</translation>
+    </message>
+    <message>
+        <source>low</source>
+        <translation>下限</translation>
+    </message>
+    <message>
+        <source>%1: high end</source>
+        <translation>%1：上限</translation>
+    </message>
+    <message>
+        <source>high</source>
+        <translation>上限</translation>
+    </message>
+    <message>
+        <source>%1: scale</source>
+        <translation>%1：尺度</translation>
+    </message>
+    <message>
+        <source>Log scale: values spread evenly over orders of magnitude (learning rates, weight decay). Linear: evenly spaced.</source>
+        <translation>对数尺度：取值在各个数量级上均匀分布（适用于学习率、权重衰减）。线性：等间距取值。</translation>
+    </message>
+    <message>
+        <source>log scale</source>
+        <translation>对数尺度</translation>
+    </message>
+    <message>
+        <source>linear</source>
+        <translation>线性</translation>
+    </message>
+    <message>
+        <source>%1: step</source>
+        <translation>%1：步长</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>步长</translation>
+    </message>
+    <message>
+        <source>Optional: only multiples of this step above low are tried.</source>
+        <translation>可选：只尝试比下限高出该步长整数倍的值。</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>至</translation>
+    </message>
+    <message>
+        <source>%1: choices</source>
+        <translation>%1：候选值</translation>
+    </message>
+    <message>
+        <source>values separated by commas</source>
+        <translation>用逗号分隔的值</translation>
+    </message>
+    <message>
+        <source>Comma-separated; possible values: %1</source>
+        <translation>用逗号分隔；可选值：%1</translation>
+    </message>
+    <message>
+        <source>Comma-separated values, e.g. 16, 32, 64</source>
+        <translation>用逗号分隔的值，例如 16, 32, 64</translation>
+    </message>
+    <message>
+        <source>Use recommended</source>
+        <translation>使用推荐值</translation>
+    </message>
+    <message>
+        <source>Use the recommended learning-rate range</source>
+        <translation>使用推荐的学习率范围</translation>
+    </message>
+    <message>
+        <source>Remove %1 from the plan</source>
+        <translation>从计划中移除 %1</translation>
+    </message>
+    <message>
+        <source>Remove %1 from the plan (add it back from the list above)</source>
+        <translation>从计划中移除 %1（可从上方的列表重新添加）</translation>
+    </message>
+    <message>
+        <source>network</source>
+        <translation>网络</translation>
+    </message>
+    <message>
+        <source>optimisation</source>
+        <translation>优化</translation>
+    </message>
+    <message>
+        <source>regularisation</source>
+        <translation>正则化</translation>
+    </message>
+    <message>
+        <source>your script</source>
+        <translation>你的脚本</translation>
+    </message>
+    <message>
+        <source>%1: value</source>
+        <translation>%1：取值</translation>
+    </message>
+    <message>
+        <source>value</source>
+        <translation>取值</translation>
+    </message>
+    <message>
+        <source>%1 = %2</source>
+        <translation>%1 = %2</translation>
+    </message>
+    <message>
+        <source>only when %1</source>
+        <translation>仅当 %1 时</translation>
+    </message>
+    <message>
+        <source> and </source>
+        <translation> 且 </translation>
+    </message>
+</context>
+<context>
+    <name>PlanEditor</name>
+    <message>
+        <source>Hyperparameter to add</source>
+        <translation>要添加的超参数</translation>
+    </message>
+    <message>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <source>Add the hyperparameter to the plan</source>
+        <translation>将该超参数添加到计划中</translation>
+    </message>
+    <message>
+        <source>Hyperparameter</source>
+        <translation>超参数</translation>
+    </message>
+    <message>
+        <source>Family</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>How</source>
+        <translation>方式</translation>
+    </message>
+    <message>
+        <source>Value, or range from low to high</source>
+        <translation>取值，或从下限到上限的范围</translation>
+    </message>
+    <message>
+        <source>Hover over a hyperparameter&apos;s name for what it does and where its recommended range comes from.</source>
+        <translation>将鼠标悬停在超参数名称上，可查看它的作用以及推荐范围的出处。</translation>
+    </message>
+    <message>
+        <source>Tier 1 · tune first</source>
+        <translation>第一梯队 · 最先调</translation>
+    </message>
+    <message>
+        <source>learning rate, its schedule, the loss terms</source>
+        <translation>学习率、学习率策略、损失函数各项</translation>
+    </message>
+    <message>
+        <source>Tier 2 · tune next</source>
+        <translation>第二梯队 · 其次调</translation>
+    </message>
+    <message>
+        <source>batch size, momentum</source>
+        <translation>批大小、动量</translation>
+    </message>
+    <message>
+        <source>Tier 3 · tune last</source>
+        <translation>第三梯队 · 最后调</translation>
+    </message>
+    <message>
+        <source>Adam&apos;s betas, regularisation, the network&apos;s shape, set-up</source>
+        <translation>Adam 的 beta 参数、正则化、网络结构、运行设置</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>parameters of your own script</source>
+        <translation>你自己脚本的参数</translation>
+    </message>
+    <message>
+        <source>choose…</source>
+        <translation>请选择…</translation>
+    </message>
+    <message>
+        <source>all are in the plan</source>
+        <translation>已全部在计划中</translation>
+    </message>
+    <message>
+        <source>choose or type a name</source>
+        <translation>选择或输入名称</translation>
+    </message>
+    <message>
+        <source>low end</source>
+        <translation>下限</translation>
+    </message>
+    <message>
+        <source>high end</source>
+        <translation>上限</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>步长</translation>
+    </message>
+    <message>
+        <source>value</source>
+        <translation>取值</translation>
+    </message>
+    <message>
+        <source>choices</source>
+        <translation>候选值</translation>
+    </message>
+    <message>
+        <source>condition</source>
+        <translation>条件</translation>
+    </message>
+    <message>
+        <source>plan</source>
+        <translation>计划</translation>
+    </message>
+    <message>
+        <source>%1, %2</source>
+        <translation>%1 的%2</translation>
+    </message>
+    <message>
+        <source>%1: expected %2, found %3.</source>
+        <translation>%1：应为 %2，实际为 %3。</translation>
+    </message>
+    <message>
+        <source>Off: %1</source>
+        <translation>未启用：%1</translation>
+    </message>
+    <message>
+        <source>Use %1 to %2</source>
+        <translation>使用 %1 至 %2</translation>
+    </message>
+    <message>
+        <source>Recommended initial learning rate for %1 (KNOWLEDGE.md §5): %2 to %3</source>
+        <translation>%1 的推荐初始学习率（KNOWLEDGE.md §5）：%2 至 %3</translation>
+    </message>
+</context>
+<context>
+    <name>PlanHeader</name>
+    <message>
+        <source>Plan name</source>
+        <translation>计划名称</translation>
+    </message>
+    <message>
+        <source>a name for this experiment</source>
+        <translation>为此实验取个名字</translation>
+    </message>
+    <message>
+        <source>Objective metric</source>
+        <translation>目标指标</translation>
+    </message>
+    <message>
+        <source>The metric each trial is judged by (as it reports it)</source>
+        <translation>评判每个试验所用的指标（名称与试验上报的一致）</translation>
+    </message>
+    <message>
+        <source>Objective direction</source>
+        <translation>优化方向</translation>
+    </message>
+    <message>
+        <source>maximise</source>
+        <translation>最大化</translation>
+    </message>
+    <message>
+        <source>minimise</source>
+        <translation>最小化</translation>
+    </message>
+    <message>
+        <source>Which value of the metric counts</source>
+        <translation>以指标的哪个值为准</translation>
+    </message>
+    <message>
+        <source>Judge a trial by the last value it reported or by its best one</source>
+        <translation>按试验上报的最后一个值或其最佳值来评判试验</translation>
+    </message>
+    <message>
+        <source>last value</source>
+        <translation>最后一个值</translation>
+    </message>
+    <message>
+        <source>best value</source>
+        <translation>最佳值</translation>
+    </message>
+    <message>
+        <source>Fine-tuning a pre-trained model</source>
+        <translation>微调预训练模型</translation>
+    </message>
+    <message>
+        <source>Fine-tuning lowers the recommended initial learning rate by one to two orders of magnitude (KNOWLEDGE.md §5).</source>
+        <translation>微调时，推荐的初始学习率要降低一到两个数量级（KNOWLEDGE.md §5）。</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Objective</source>
+        <translation>目标</translation>
+    </message>
+</context>
+<context>
+    <name>ReviewPage</name>
+    <message>
+        <source>Check and start</source>
+        <translation>检查并开始</translation>
+    </message>
+    <message>
+        <source>You can change every range later in the plan editor.</source>
+        <translation>之后可以在计划编辑器中修改任何取值范围。</translation>
+    </message>
+    <message>
+        <source>Experiment name</source>
+        <translation>实验名称</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>名称(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>Task:</source>
+        <translation>任务：</translation>
+    </message>
+    <message>
+        <source>Data:</source>
+        <translation>数据：</translation>
+    </message>
+    <message>
+        <source>Optimiser:</source>
+        <translation>优化器：</translation>
+    </message>
+    <message>
+        <source>Objective:</source>
+        <translation>目标：</translation>
+    </message>
+    <message>
+        <source>Trials:</source>
+        <translation>试验数：</translation>
+    </message>
+    <message>
+        <source>Searched:</source>
+        <translation>搜索的参数：</translation>
+    </message>
+    <message>
+        <source>Command of one example trial</source>
+        <translation>示例试验的命令</translation>
+    </message>
+    <message>
+        <source>One trial will run (example values):</source>
+        <translation>单个试验将运行（示例取值）：</translation>
+    </message>
+    <message>
+        <source>fine-tuning</source>
+        <translation>微调</translation>
+    </message>
+    <message>
+        <source>from scratch</source>
+        <translation>从零训练</translation>
+    </message>
+    <message>
+        <source>higher is better</source>
+        <translation>越高越好</translation>
+    </message>
+    <message>
+        <source>lower is better</source>
+        <translation>越低越好</translation>
+    </message>
+    <message>
+        <source>%1 more fixed at recommended values.</source>
+        <translation>另有 %1 个参数固定为推荐值。</translation>
+    </message>
+    <message>
+        <source>read by your script</source>
+        <translation>由你的脚本读取</translation>
+    </message>
+    <message>
+        <source> (log scale)</source>
+        <translation>（对数尺度）</translation>
+    </message>
+</context>
+<context>
+    <name>RunSettings</name>
+    <message>
+        <source>Search strategy</source>
+        <translation>搜索策略</translation>
+    </message>
+    <message>
+        <source>Random search draws each trial&apos;s values at random: the better default when several hyperparameters are searched (Bergstra &amp; Bengio 2012). Grid search tries every combination of a few values per range.</source>
+        <translation>随机搜索为每个试验随机抽取取值：同时搜索多个超参数时，它是更好的默认选择（Bergstra &amp; Bengio 2012）。网格搜索在每个范围内取几个值，并尝试所有组合。</translation>
+    </message>
+    <message>
+        <source>Random search</source>
+        <translation>随机搜索</translation>
+    </message>
+    <message>
+        <source>Grid search</source>
+        <translation>网格搜索</translation>
+    </message>
+    <message>
+        <source>Random seed of the search</source>
+        <translation>搜索的随机种子</translation>
+    </message>
+    <message>
+        <source>The same seed draws the same trials again</source>
+        <translation>相同的种子会再次抽出相同的试验</translation>
+    </message>
+    <message>
+        <source>none (new draws each run)</source>
+        <translation>无（每次运行都重新抽取）</translation>
+    </message>
+    <message>
+        <source>Grid values per range</source>
+        <translation>网格中每个范围的取值数</translation>
+    </message>
+    <message>
+        <source>How many values of each searched range a grid tries</source>
+        <translation>网格搜索在每个搜索范围内尝试多少个值</translation>
+    </message>
+    <message>
+        <source>Number of trials</source>
+        <translation>试验数量</translation>
+    </message>
+    <message>
+        <source>Time limit of the experiment</source>
+        <translation>实验的时间上限</translation>
+    </message>
+    <message>
+        <source>Stop starting trials after this long: 90s, 30m, 2h, 1d</source>
+        <translation>超过这段时间后不再启动新的试验：90s、30m、2h、1d</translation>
+    </message>
+    <message>
+        <source>no limit (e.g. 30m, 2h)</source>
+        <translation>不限（例如 30m、2h）</translation>
+    </message>
+    <message>
+        <source>Trials at once</source>
+        <translation>同时运行的试验数</translation>
+    </message>
+    <message>
+        <source>How many trials run at the same time</source>
+        <translation>同时运行多少个试验</translation>
+    </message>
+    <message>
+        <source>Devices</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Automatic (all GPUs, else CPU)</source>
+        <translation>自动（使用全部 GPU，没有 GPU 时用 CPU）</translation>
+    </message>
+    <message>
+        <source>CPU only</source>
+        <translation>仅 CPU</translation>
+    </message>
+    <message>
+        <source>Chosen GPUs</source>
+        <translation>指定的 GPU</translation>
+    </message>
+    <message>
+        <source>No GPU found on this machine: trials run on the CPU.</source>
+        <translation>本机未找到 GPU：试验将在 CPU 上运行。</translation>
+    </message>
+    <message>
+        <source>Trials per GPU</source>
+        <translation>每个 GPU 的试验数</translation>
+    </message>
+    <message>
+        <source>Small models can share a GPU: up to this many trials each</source>
+        <translation>小模型可以共用 GPU：每个 GPU 最多同时运行这么多个试验</translation>
+    </message>
+    <message>
+        <source>Time limit per trial</source>
+        <translation>单个试验的时间上限</translation>
+    </message>
+    <message>
+        <source>A trial running longer is stopped and counted as failed</source>
+        <translation>运行超时的试验会被停止，并记为失败</translation>
+    </message>
+    <message>
+        <source>no limit (e.g. 10m)</source>
+        <translation>不限（例如 10m）</translation>
+    </message>
+    <message>
+        <source>Retries of a failed trial</source>
+        <translation>失败试验的重试次数</translation>
+    </message>
+    <message>
+        <source>A failed trial is run again with the same values this many times</source>
+        <translation>失败的试验会用相同的取值重新运行这么多次</translation>
+    </message>
+    <message>
+        <source>Start built-in tasks from a warm process</source>
+        <translation>从预热的进程启动内置任务</translation>
+    </message>
+    <message>
+        <source>Trials of built-in tasks start in milliseconds from a process that has already loaded PyTorch</source>
+        <translation>内置任务的试验从已加载 PyTorch 的进程中启动，只需几毫秒</translation>
+    </message>
+    <message>
+        <source>Strategy</source>
+        <translation>策略</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>Values per range</source>
+        <translation>每个范围的取值数</translation>
+    </message>
+    <message>
+        <source>Trials</source>
+        <translation>试验数</translation>
+    </message>
+    <message>
+        <source>Time limit</source>
+        <translation>时间上限</translation>
+    </message>
+    <message>
+        <source>Run on</source>
+        <translation>运行于</translation>
+    </message>
+    <message>
+        <source>Retries</source>
+        <translation>重试次数</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <source>Budget</source>
+        <translation>预算</translation>
+    </message>
+    <message>
+        <source>Each trial</source>
+        <translation>单个试验</translation>
+    </message>
+    <message>
+        <source>cuda:%1 (not on this machine)</source>
+        <translation>cuda:%1（不在本机上）</translation>
+    </message>
+    <message>
+        <source>%1 GiB</source>
+        <translation>%1 GiB</translation>
+    </message>
+    <message>
+        <source>Use GPU %1</source>
+        <translation>使用 GPU %1</translation>
+    </message>
+    <message>
+        <source>A grid stops after this many trials even when it has more combinations</source>
+        <translation>即使还有更多组合，网格搜索也会在运行这么多个试验后停止</translation>
+    </message>
+    <message>
+        <source>How many trials the search runs</source>
+        <translation>搜索总共运行多少个试验</translation>
+    </message>
+    <message>
+        <source>%1 trial(s) at a time: %2 GPU(s) × %3 trial(s) each could run %4; raise “Trials at once” to use them all.</source>
+        <translation>同时运行 %1 个试验：%2 个 GPU × 每个 %3 个试验，最多可同时运行 %4 个；调高“同时运行的试验数”即可全部用上。</translation>
+    </message>
+    <message>
+        <source>%1 trial(s) at a time: %2 GPU(s) × %3 trial(s) each.</source>
+        <translation>同时运行 %1 个试验：%2 个 GPU × 每个 %3 个试验。</translation>
+    </message>
+    <message>
+        <source>%1 trial(s) at a time on the CPU, sharing its cores.</source>
+        <translation>在 CPU 上同时运行 %1 个试验，共用 CPU 的核心。</translation>
+    </message>
+    <message>
+        <source>%1: expected %2, found %3.</source>
+        <translation>%1：应为 %2，实际为 %3。</translation>
+    </message>
+    <message>
+        <source>Pick at least one GPU, or run on every GPU (automatic) or on the CPU.</source>
+        <translation>请至少选择一个 GPU，或者改为使用全部 GPU（自动）或 CPU。</translation>
+    </message>
+</context>
+<context>
+    <name>ScriptPage</name>
+    <message>
+        <source>Your training script</source>
+        <translation>你的训练脚本</translation>
+    </message>
+    <message>
+        <source>hpdesk runs this command once per trial, with that trial&apos;s hyperparameters. It is never passed to a shell.</source>
+        <translation>hpdesk 为每个试验运行一次此命令，并传入该试验的超参数。命令不会经过 shell 执行。</translation>
+    </message>
+    <message>
+        <source>Command</source>
+        <translation>命令</translation>
+    </message>
+    <message>
+        <source>Working folder</source>
+        <translation>工作目录</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Only the {name} placeholders you write in the command are replaced, e.g. python train.py --lr {lr}.</source>
+        <translation>只替换你在命令中写出的 {name} 占位符，例如 python train.py --lr {lr}。</translation>
+    </message>
+    <message>
+        <source>Every parameter is added at the end as two arguments: --name value.</source>
+        <translation>每个参数以两个命令行参数的形式追加到末尾：--name value。</translation>
+    </message>
+    <message>
+        <source>Every parameter is added at the end as one argument: --name=value.</source>
+        <translation>每个参数以一个命令行参数的形式追加到末尾：--name=value。</translation>
+    </message>
+    <message>
+        <source>Every parameter is added at the end as name=value, the override syntax of Hydra.</source>
+        <translation>每个参数以 name=value 的形式追加到末尾，即 Hydra 的覆盖语法。</translation>
+    </message>
+    <message>
+        <source>The parameters are written to a JSON file and --params FILE is added (or write {params_file} where the path should go).</source>
+        <translation>参数写入一个 JSON 文件，并追加 --params FILE（也可以在命令中需要该路径的位置写 {params_file}）。</translation>
+    </message>
+    <message>
+        <source>Nothing is added: the script reads the parameters as JSON from the HPDESK_PARAMS environment variable (hpdesk.sdk.params() does this).</source>
+        <translation>不追加任何内容：脚本从环境变量 HPDESK_PARAMS 中读取 JSON 格式的参数（hpdesk.sdk.params() 会完成这一步）。</translation>
+    </message>
+    <message>
+        <source>Placeholders in the command</source>
+        <translation>命令中的占位符</translation>
+    </message>
+    <message>
+        <source>Flags: --name value</source>
+        <translation>命令行选项：--name value</translation>
+    </message>
+    <message>
+        <source>Flags: --name=value</source>
+        <translation>命令行选项：--name=value</translation>
+    </message>
+    <message>
+        <source>Hydra overrides: name=value</source>
+        <translation>Hydra 覆盖：name=value</translation>
+    </message>
+    <message>
+        <source>A JSON file: --params FILE</source>
+        <translation>JSON 文件：--params FILE</translation>
+    </message>
+    <message>
+        <source>Environment variable HPDESK_PARAMS</source>
+        <translation>环境变量 HPDESK_PARAMS</translation>
+    </message>
+    <message>
+        <source>How parameters are passed</source>
+        <translation>参数的传递方式</translation>
+    </message>
+    <message>
+        <source>Command of one example trial</source>
+        <translation>示例试验的命令</translation>
+    </message>
+    <message>
+        <source>&amp;Command:</source>
+        <translation>命令(&amp;C)：</translation>
+    </message>
+    <message>
+        <source>&amp;Working folder:</source>
+        <translation>工作目录(&amp;W)：</translation>
+    </message>
+    <message>
+        <source>&amp;Parameters:</source>
+        <translation>参数(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>One trial will run (example values):</source>
+        <translation>单个试验将运行（示例取值）：</translation>
+    </message>
+    <message>
+        <source>{%1} names no parameter of the plan: the script gets it as written.</source>
+        <translation>{%1} 不是计划中的参数：脚本会原样收到它。</translation>
+    </message>
+    <message>
+        <source>The command has no {name} placeholders, so the script gets its parameters only from the HPDESK_PARAMS environment variable.</source>
+        <translation>命令中没有 {name} 占位符，因此脚本只能从环境变量 HPDESK_PARAMS 获取参数。</translation>
+    </message>
+    <message>
+        <source>Type the command that starts your training, for example: python train.py --lr {lr}</source>
+        <translation>请输入启动训练的命令，例如：python train.py --lr {lr}</translation>
+    </message>
+    <message>
+        <source>The command cannot be split into arguments (%1).</source>
+        <translation>无法将命令拆分为命令行参数（%1）。</translation>
+    </message>
+    <message>
+        <source>Choose the folder the command runs in (where your script is).</source>
+        <translation>请选择运行命令的文件夹（即脚本所在的位置）。</translation>
+    </message>
+    <message>
+        <source>%1 is not a folder.</source>
+        <translation>%1 不是文件夹。</translation>
+    </message>
+</context>
+<context>
+    <name>SlicePlots</name>
+    <message>
+        <source>Objective against each parameter</source>
+        <translation>目标值与各参数的关系</translation>
+    </message>
+    <message>
+        <source>Slice plots</source>
+        <translation>切片图</translation>
+    </message>
+    <message>
+        <source> (log)</source>
+        <translation>（对数）</translation>
+    </message>
+    <message>
+        <source>Trial %1</source>
+        <translation>试验 %1</translation>
+    </message>
+</context>
+<context>
+    <name>States</name>
+    <message>
+        <source>queued</source>
+        <extracomment>One colour per trial state, shared by the trials table and the curves.</extracomment>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>completed</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>pruned</source>
+        <translation>已剪枝</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>diverged</source>
+        <translation>已发散</translation>
+    </message>
+    <message>
+        <source>interrupted</source>
+        <translation>已中断</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>created</source>
+        <translation>已创建</translation>
+    </message>
+</context>
+<context>
+    <name>TaskPage</name>
+    <message>
+        <source>What do you want to tune?</source>
+        <translation>你想调优什么？</translation>
+    </message>
+    <message>
+        <source>Pick the kind of training. hpdesk fills in the hyperparameters that matter for it, with recommended ranges.</source>
+        <translation>选择训练的类型，hpdesk 会填入对它重要的超参数以及推荐的取值范围。</translation>
+    </message>
+</context>
+<context>
+    <name>TrainingPage</name>
+    <message>
+        <source>How to train</source>
+        <translation>训练方式</translation>
+    </message>
+    <message>
+        <source>The optimiser sets the learning-rate range that is searched.</source>
+        <translation>优化器决定了要搜索的学习率范围。</translation>
+    </message>
+    <message>
+        <source>Optimiser</source>
+        <translation>优化器</translation>
+    </message>
+    <message>
+        <source>Train from scratch</source>
+        <translation>从零训练</translation>
+    </message>
+    <message>
+        <source>Fine-tune a pre-trained model</source>
+        <translation>微调预训练模型</translation>
+    </message>
+    <message>
+        <source>Fine-tuning searches learning rates one to two orders of magnitude lower, so the pre-trained weights are not destroyed.</source>
+        <translation>微调时搜索的学习率要低一到两个数量级，以免破坏预训练得到的权重。</translation>
+    </message>
+    <message>
+        <source>Pre-trained checkpoint:</source>
+        <translation>预训练检查点：</translation>
+    </message>
+    <message>
+        <source>Pre-trained checkpoint</source>
+        <translation>预训练检查点</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>checkpoint.pt of a finished classification trial</source>
+        <translation>已完成的分类试验的 checkpoint.pt</translation>
+    </message>
+    <message>
+        <source>Number of trials</source>
+        <translation>试验数量</translation>
+    </message>
+    <message>
+        <source>&amp;Optimiser:</source>
+        <translation>优化器(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>Start:</source>
+        <translation>起点：</translation>
+    </message>
+    <message>
+        <source>&amp;Trials:</source>
+        <translation>试验数(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Learning rates searched: %1 to %2.</source>
+        <translation>搜索的学习率：%1 至 %2。</translation>
+    </message>
+    <message>
+        <source>Fine-tuning starts from pre-trained weights: choose a checkpoint file (a finished classification trial&apos;s checkpoint.pt).</source>
+        <translation>微调从预训练权重开始：请选择一个检查点文件（已完成的分类试验的 checkpoint.pt）。</translation>
+    </message>
+    <message>
+        <source>%1 is not a file.</source>
+        <translation>%1 不是文件。</translation>
+    </message>
+</context>
+<context>
+    <name>TrialActions</name>
+    <message>
+        <source>Choose the Python that trains</source>
+        <translation>选择用于训练的 Python</translation>
+    </message>
+    <message>
+        <source>Trials run in a Python that has torch and hpdesk installed. Choose it in Settings → Trainer Python…, then try again.</source>
+        <translation>试验需要在安装了 torch 和 hpdesk 的 Python 中运行。请在“设置 → 训练用 Python…”中选择它，然后重试。</translation>
+    </message>
+    <message>
+        <source>Run this command?</source>
+        <translation>运行此命令？</translation>
+    </message>
+    <message>
+        <source>Each trial will run this command (parameters added as the plan says):
+
+%1
+
+Run it?</source>
+        <translation>每个试验都将运行此命令（按计划的设置追加参数）：
+
+%1
+
+要运行吗？</translation>
+    </message>
+    <message>
+        <source>Starting the scheduler…</source>
+        <translation>正在启动调度器…</translation>
+    </message>
+    <message>
+        <source>Experiment %1 started</source>
+        <translation>实验 %1 已启动</translation>
+    </message>
+    <message>
+        <source>The experiment did not start</source>
+        <translation>实验未能启动</translation>
+    </message>
+    <message>
+        <source>Launch</source>
+        <translation>启动</translation>
+    </message>
+    <message>
+        <source>Stopping: running trials save their metrics first…</source>
+        <translation>正在停止：运行中的试验会先保存指标…</translation>
+    </message>
+    <message>
+        <source>Experiment %1: %2</source>
+        <translation>实验 %1：%2</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Experiment %1 is already running</source>
+        <translation>实验 %1 已在运行</translation>
+    </message>
+    <message>
+        <source>Experiment %1 resumed</source>
+        <translation>实验 %1 已继续运行</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Asked %1 trial(s) to stop</source>
+        <translation>已请求停止 %1 个试验</translation>
+    </message>
+    <message>
+        <source>Stop trial</source>
+        <translation>停止试验</translation>
+    </message>
+    <message>
+        <source>Queued as trial(s) %1</source>
+        <translation>已作为试验 %1 加入队列</translation>
+    </message>
+    <message>
+        <source>Run again</source>
+        <translation>重新运行</translation>
+    </message>
+    <message>
+        <source>No log</source>
+        <translation>没有日志</translation>
+    </message>
+    <message>
+        <source>Trial %1 has no log yet: it has not started.</source>
+        <translation>试验 %1 还没有日志：它尚未开始。</translation>
+    </message>
+    <message>
+        <source>Log of trial %1</source>
+        <translation>试验 %1 的日志</translation>
+    </message>
+</context>
+<context>
+    <name>TrialList</name>
+    <message>
+        <source>Trials shown</source>
+        <translation>显示的试验</translation>
+    </message>
+    <message>
+        <source>Untick a trial to hide its curve; double-click to select it in the table</source>
+        <translation>取消勾选可隐藏该试验的曲线；双击可在表格中选中该试验</translation>
+    </message>
+    <message>
+        <source>#%1</source>
+        <translation>#%1</translation>
+    </message>
+    <message>
+        <source>Trial %1: %2</source>
+        <translation>试验 %1：%2</translation>
+    </message>
+</context>
+<context>
+    <name>TrialsModel</name>
+    <message>
+        <source>Objective</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Best so far</source>
+        <translation>当前最佳</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Elapsed</source>
+        <translation>已用时间</translation>
+    </message>
+    <message>
+        <source>ETA</source>
+        <translation>剩余时间</translation>
+    </message>
+    <message>
+        <source>The objective %1; higher is better.</source>
+        <translation>目标指标 %1，越高越好。</translation>
+    </message>
+    <message>
+        <source>The objective %1; lower is better.</source>
+        <translation>目标指标 %1，越低越好。</translation>
+    </message>
+    <message>
+        <source>Running trials show their latest value in italics.</source>
+        <translation>运行中的试验以斜体显示最新值。</translation>
+    </message>
+    <message>
+        <source>The best objective of the completed trials up to this one.</source>
+        <translation>截至本试验，已完成试验中的最佳目标值。</translation>
+    </message>
+    <message>
+        <source>Epochs done of the epochs planned.</source>
+        <translation>已完成的轮数 / 计划的轮数。</translation>
+    </message>
+    <message>
+        <source>Time left, if the rest goes at the pace so far.</source>
+        <translation>按目前的速度估计的剩余时间。</translation>
+    </message>
+    <message>
+        <source>Latest value; the trial is still running.</source>
+        <translation>最新值；试验仍在运行。</translation>
+    </message>
+</context>
+<context>
+    <name>TrialsView</name>
+    <message>
+        <source>Filter trials</source>
+        <translation>筛选试验</translation>
+    </message>
+    <message>
+        <source>Filter: words, or conditions such as lr&gt;0.01 batch_size&lt;=64</source>
+        <translation>筛选：输入关键词，或 lr&gt;0.01 batch_size&lt;=64 这样的条件</translation>
+    </message>
+    <message>
+        <source>Words must appear in the row; name&lt;value, name&gt;=value, name=value compare a parameter, objective, best, progress, number or state.</source>
+        <translation>关键词必须出现在该行中；name&lt;value、name&gt;=value、name=value 可比较某个参数，或 objective（目标）、best（当前最佳）、progress（进度）、number（编号）、state（状态）。</translation>
+    </message>
+    <message>
+        <source>Show trials in state</source>
+        <translation>按状态显示试验</translation>
+    </message>
+    <message>
+        <source>All states</source>
+        <translation>所有状态</translation>
+    </message>
+    <message>
+        <source>Trials</source>
+        <translation>试验列表</translation>
+    </message>
+    <message>
+        <source>Copy parameters</source>
+        <translation>复制参数</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Run again with the same parameters</source>
+        <translation>用相同的参数重新运行</translation>
+    </message>
+    <message>
+        <source>Open log</source>
+        <translation>打开日志</translation>
+    </message>
+    <message>
+        <source>Show in plot</source>
+        <translation>在图中显示</translation>
+    </message>
+    <message>
+        <source>%1 trials</source>
+        <translation>%1 个试验</translation>
+    </message>
+    <message>
+        <source>%1 of %2 trials</source>
+        <translation>%1 / %2 个试验</translation>
+    </message>
+</context>
+<context>
+    <name>_PollWorker</name>
+    <message>
+        <source>Cannot open %1: %2</source>
+        <translation>无法打开 %1：%2</translation>
+    </message>
+    <message>
+        <source>The database %1 was removed; the curves stop updating.</source>
+        <translation>数据库 %1 已被删除，曲线不再更新。</translation>
+    </message>
+    <message>
+        <source>Cannot read the database (%1); trying again.</source>
+        <translation>无法读取数据库（%1），正在重试。</translation>
+    </message>
+    <message>
+        <source>The curves stopped updating after an error: %1</source>
+        <translation>曲线因出错已停止更新：%1</translation>
+    </message>
+</context>
+</TS>
