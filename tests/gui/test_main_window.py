@@ -10,6 +10,7 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QPushButton, QWizard
 
+from hpdesk.gui.log_dialog import LogDialog
 from hpdesk.gui.main_menus import save_plan_to
 from hpdesk.gui.main_window import MainWindow
 from hpdesk.gui.settings import Settings
@@ -98,6 +99,14 @@ def test_dialog_launch_watch_stop_one_export_and_close_without_stopping(
         qtbot.waitUntil(lambda: window.trials.model.trial_by_id(ids[0]).state == "pruned",
                         timeout=60_000)
         assert window.trials.model.trial_by_id(ids[1]).state == "running"
+        window.trials.rerunRequested.emit([ids[0]])  # the same parameters, as a new trial
+        qtbot.waitUntil(lambda: window.trials.model.rowCount() == 3, timeout=30_000)
+        rerun = max((window.trials.model.trial(r) for r in range(3)), key=lambda t: t.number)
+        assert rerun.params == trial.params and rerun.retry_of == trial.id
+        window.trials.openLogRequested.emit([ids[1]])
+        log = window.findChild(LogDialog)
+        assert log is not None
+        qtbot.waitUntil(lambda: log.text.toPlainText() != "", timeout=10_000)
         experiment_id = window.experiment.id
         window.close()  # closing the window does not stop the experiment
         with Store(window.db_path) as store:
