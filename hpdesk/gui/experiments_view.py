@@ -8,7 +8,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem, QWidget
 
-from hpdesk.gui.common import named, state_label
+from hpdesk.gui.common import knowledge_lang, named, state_label
+from hpdesk.knowledge import KnowledgeError, preset
 from hpdesk.runner.experiment import ExperimentRow
 
 EXPERIMENT_COLORS = {"running": "#1f77b4", "completed": "#2ca02c", "failed": "#d62728",
@@ -20,8 +21,9 @@ class ExperimentsView(QTableWidget):
 
     experimentSelected = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, language: str = "en", parent: QWidget | None = None) -> None:
         super().__init__(0, 5, parent)
+        self.language = knowledge_lang(language)
         named(self, "experimentsTable", self.tr("Experiments"))
         self.setHorizontalHeaderLabels(
             [self.tr("Experiment"), self.tr("Task"), self.tr("State"), self.tr("Trials"),
@@ -48,7 +50,7 @@ class ExperimentsView(QTableWidget):
             exp = row.experiment
             created = dt.datetime.fromtimestamp(exp.created_at).strftime("%Y-%m-%d %H:%M")
             done = sum(n for s, n in row.counts.items() if s not in ("queued", "running"))
-            cells = [f"#{exp.id} {exp.name}", exp.task, state_label(exp.state),
+            cells = [f"#{exp.id} {exp.name}", self.task_label(exp.task), state_label(exp.state),
                      f"{done}/{row.total}", "" if row.best is None else f"{row.best:.4g}"]
             for col, text in enumerate(cells):
                 item = self.item(i, col)
@@ -65,6 +67,12 @@ class ExperimentsView(QTableWidget):
         if keep in self._ids:
             self.selectRow(self._ids.index(keep))
         self.blockSignals(False)
+
+    def task_label(self, task: str) -> str:
+        try:
+            return preset(task).label(self.language)
+        except KnowledgeError:  # a task this version does not know (a newer database)
+            return task
 
     def select_experiment(self, experiment_id: int) -> None:
         if experiment_id in self._ids:

@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
                            self.tr("New experiment"))
         new_button.clicked.connect(self.new_experiment)
         left_layout.addWidget(new_button)
-        self.experiments = ExperimentsView()
+        self.experiments = ExperimentsView(self.language)
         self.experiments.experimentSelected.connect(self.show_experiment)
         left_layout.addWidget(self.experiments)
 
@@ -272,7 +272,7 @@ class MainWindow(QMainWindow):
         self.experiment = self.store.experiment(experiment_id)
         plan = self.experiment.plan
         self.run_title.setText(f"<b>#{self.experiment.id} {self.experiment.name}</b> · "
-                               f"{self.experiment.task}")
+                               f"{self.experiments.task_label(self.experiment.task)}")
         self.trials.set_plan(plan)
         self.curves.set_experiment(plan)
         self.compare.set_data(plan, [])

@@ -1,0 +1,115 @@
+"""Screenshots for the README, taken from the real window with real trials.
+
+Run under a real X server (the README's images come from Xvfb):
+  xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py
+It runs a finished digits search (12 trials) for the comparison views, then a second one that is
+still training while the main window is captured, in English and in Chinese. Writes
+docs/screenshots/{main,plan,compare-parallel,compare-importance}-{en,zh_CN}.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from hpdesk.plan import Budget, Fixed, FloatRange, IntRange, plan_from_preset
+from hpdesk.runner import control
+from hpdesk.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+
+
+def _wait(app: QApplication, predicate, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out waiting for the window")
+        app.processEvents()
+        time.sleep(0.05)
+
+
+def _settle(app: QApplication, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def _experiments(db: Path) -> None:
+    """A finished search to compare, then a longer one left running for the live view."""
+    base = plan_from_preset("classification").with_changes(data={"source": "digits"})
+    finished = base.with_changes(name="digits-search", budget=Budget(12), concurrency=2,
+                                 space={**base.space, "epochs": Fixed(4)})
+    live = base.with_changes(name="digits-live", budget=Budget(6), concurrency=2,
+                             space={**base.space, "epochs": Fixed(40)})
+    with Store(db) as store:
+        first = control.launch(store, finished)
+        while store.experiment(first.id).state == "running":
+            time.sleep(0.5)
+        control.launch(store, live)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--languages", nargs="+", default=["en", "zh_CN"])
+    args = parser.parse_args()
+    from hpdesk.gui import i18n
+    from hpdesk.gui.app import make_application
+    from hpdesk.gui.main_window import MainWindow
+    from hpdesk.gui.settings import Settings
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    app = make_application()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "hpdesk.db"
+        _experiments(db)
+        time.sleep(8)  # the live experiment's trials are a few epochs in
+        try:
+            for language in args.languages:
+                i18n.install(app, language)
+                window = MainWindow(Settings(Path(tmp) / f"{language}.ini"), db, language)
+                window.resize(1560, 940)
+                window.show()
+                _wait(app, lambda: window.experiment is not None, 30)
+                window.trials.select_trials([t.id for t in window.store.trials(
+                    window.experiment.id)])
+                _settle(app, 4)
+                window.grab().save(str(OUT / f"main-{language}.png"))
+                window.edit_copy()  # then edits the advice speaks up about
+                plan = window.workbench.plan()
+                window.workbench.set_plan(plan.with_changes(fine_tune=True, space={
+                    **plan.space, "dropout": FloatRange(0.0, 0.8),
+                    "batch_size": IntRange(2, 256, log=True)}))
+                _settle(app, 1)
+                window.grab().save(str(OUT / f"plan-{language}.png"))
+                finished = next(e for e in window.store.experiments() if e.name == "digits-search")
+                window.experiments.select_experiment(finished.id)
+                window.tabs.setCurrentWidget(window.compare_tab)
+                _settle(app, 3)
+                window.grab().save(str(OUT / f"compare-parallel-{language}.png"))
+                tabs = window.compare.findChild(type(window.tabs))
+                if tabs is not None:
+                    tabs.setCurrentIndex(tabs.count() - 1)
+                _settle(app, 4)
+                window.grab().save(str(OUT / f"compare-importance-{language}.png"))
+                window.close()
+                _settle(app, 0.5)
+        finally:
+            with Store(db) as store:
+                for exp in store.experiments():
+                    if control.request_stop(store, exp.id):
+                        control.wait_stopped(store, exp.id, 60)
+    print(f"wrote {len(list(OUT.glob('*.png')))} screenshots to {OUT.relative_to(ROOT)}")
+    QTimer.singleShot(0, app.quit)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
