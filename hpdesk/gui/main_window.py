@@ -5,23 +5,23 @@ analysis and the widgets themselves."""
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton, QSplitter, QTabWidget,
     QVBoxLayout, QWidget,
 )
 
+from hpdesk.gui import window_layout
 from hpdesk.gui.background import Background
 from hpdesk.gui.common import named, state_label
 from hpdesk.gui.experiments_view import ExperimentsView
 from hpdesk.gui.first_paint import FirstPaint
-from hpdesk.gui.settings import Settings
 from hpdesk.gui.new_experiment_plan import digits_default
+from hpdesk.gui.settings import Settings
 from hpdesk.plan import Plan, load_plan, parse_plan
 from hpdesk.runner.experiment import experiment_rows
 from hpdesk.runner.recovery import open_store, scheduler_liveness
@@ -59,7 +59,7 @@ class MainWindow(QMainWindow):
         from hpdesk.gui.main_menus import build_menus
 
         self.actions_ = build_menus(self)
-        self._restore_layout()
+        window_layout.restore(self, self._splitters(), self.settings)
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
     # layout ----------------------------------------------------------------------------------
     def _build(self) -> None:
         from hpdesk.gui.plan_workbench import PlanWorkbench
+        from hpdesk.gui.run_settings import available_devices
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -118,7 +119,7 @@ class MainWindow(QMainWindow):
         self.welcome.setStyleSheet("background:#eef5ff;border:1px solid #9cc3f5;padding:8px;")
         self.welcome.hide()
         plan_layout.addWidget(self.welcome)
-        self.workbench = PlanWorkbench(self.language, devices=self._devices())
+        self.workbench = PlanWorkbench(self.language, devices=available_devices())
         self.workbench.set_plan(digits_plan())
         self.workbench.validityChanged.connect(self._on_validity)
         plan_layout.addWidget(self.workbench, 1)
@@ -197,9 +198,7 @@ class MainWindow(QMainWindow):
         self.compare.trialActivated.connect(self._show_trial)
         self.compare_body.addWidget(self.compare)
         self._wire_trials()
-        state = self.settings.layout("runSplitter")
-        if state is not None:
-            self.run_splitter.restoreState(state)
+        window_layout.restore_splitter("runSplitter", self.run_splitter, self.settings)
 
     def _wire_trials(self) -> None:
         from hpdesk.gui import trial_actions
@@ -210,16 +209,6 @@ class MainWindow(QMainWindow):
         self.trials.openLogRequested.connect(lambda ids: trial_actions.open_log(self, ids))
         self.trials.showInPlotRequested.connect(self._show_in_plot)
         self.curves.trialActivated.connect(self._show_trial)
-
-    def _devices(self) -> list[dict[str, Any]]:
-        from hpdesk.runner.devices import discover_gpus
-
-        try:
-            return [gpu.to_dict() if hasattr(gpu, "to_dict") else dict(vars(gpu))
-                    for gpu in discover_gpus()]
-        except Exception:  # no NVML: the CPU only
-            log.debug("GPU discovery failed", exc_info=True)
-            return []
 
     # state -----------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -276,8 +265,7 @@ class MainWindow(QMainWindow):
         self.trials.set_plan(plan)
         self.curves.set_experiment(plan)
         self.compare.set_data(plan, [])
-        if self.poller is not None:
-            self.poller.stop()
+        self._drop_poller()
         self.poller = ExperimentPoller(self.db_path, experiment_id, parent=self)
         self.poller.polled.connect(self._on_poll)
         self.poller.curvesLoaded.connect(self.curves.on_curves_loaded)
@@ -285,6 +273,15 @@ class MainWindow(QMainWindow):
         self.curves.curvesRequested.connect(self.poller.request_curves)
         self.poller.start()
         self._update_controls()
+
+    def _drop_poller(self) -> None:
+        """Stop the previous experiment's poller and cut it from the curves."""
+        if self.poller is None:
+            return
+        self.curves.curvesRequested.disconnect(self.poller.request_curves)
+        self.poller.stop()
+        self.poller.deleteLater()
+        self.poller = None
 
     def _on_poll(self, result: Any) -> None:
         if result.trials_changed:
@@ -388,53 +385,21 @@ class MainWindow(QMainWindow):
                 return
 
     # layout memory ---------------------------------------------------------------------------
-    def _restore_layout(self) -> None:
-        geometry = self.settings.layout("geometry")
-        if geometry is None or not self.restoreGeometry(geometry) or not self._on_a_screen():
-            screen = QGuiApplication.primaryScreen().availableGeometry()
-            self.resize(min(1440, screen.width()), min(900, screen.height()))
-        for name, widget in self._layout_widgets().items():
-            state = self.settings.layout(name)
-            if state is not None:
-                widget.restoreState(state)
-
-    def _on_a_screen(self) -> bool:
-        """Restore a saved geometry only onto a screen that still exists (STYLE.md)."""
-        centre = self.frameGeometry().center()
-        return any(s.availableGeometry().contains(centre) for s in QGuiApplication.screens())
-
-    def _layout_widgets(self) -> dict[str, Any]:
-        widgets: dict[str, Any] = {"mainSplitter": self.main_splitter}
+    def _splitters(self) -> dict[str, QSplitter]:
+        splitters = {"mainSplitter": self.main_splitter, "planSplitter": self.workbench.splitter}
         if self.run_splitter is not None:
-            widgets["runSplitter"] = self.run_splitter
-        splitter = getattr(self.workbench, "splitter", None)
-        if splitter is not None:
-            widgets["planSplitter"] = splitter
-        return widgets
+            splitters["runSplitter"] = self.run_splitter
+        return splitters
 
     def save_layout(self) -> None:
-        self.settings.set_layout("geometry", self.saveGeometry())
-        for name, widget in self._layout_widgets().items():
-            self.settings.set_layout(name, widget.saveState())
-        self.settings.sync()
+        window_layout.save(self, self._splitters(), self.settings)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         """Closing the window never stops an experiment: its scheduler runs detached."""
         self.save_layout()
         self._timer.stop()
-        if self.poller is not None:
-            self.poller.stop()
-            self.poller = None
+        self._drop_poller()
         self.background.wait(5000)
         if self.store is not None:
             self.store.close()
         super().closeEvent(event)
-
-
-def trainer_python(settings: Settings) -> str | None:
-    """The interpreter that runs schedulers and trials: the configured one, else this Python
-    (a frozen bundle has no Python of its own, so there it must be configured)."""
-    chosen = settings.get("trainer_python")
-    if chosen:
-        return str(chosen)
-    return None if not getattr(sys, "frozen", False) else ""

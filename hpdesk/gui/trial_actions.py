@@ -4,6 +4,7 @@ the answer or the error comes back as a status message or a dialog, never silent
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from hpdesk.runner.recovery import open_store
 
 if TYPE_CHECKING:
     from hpdesk.gui.main_window import MainWindow
+    from hpdesk.gui.settings import Settings
 
 
 def _in_background(
@@ -39,14 +41,21 @@ def _in_background(
     window.background.run(job, success=done, failure=failed or warn)
 
 
+def trainer_python(settings: Settings) -> str | None:
+    """The interpreter that runs schedulers and trials: the configured one, else this Python
+    (a frozen bundle has no Python of its own, so there it must be configured)."""
+    chosen = settings.get("trainer_python")
+    if chosen:
+        return str(chosen)
+    return None if not getattr(sys, "frozen", False) else ""
+
+
 class NoTrainer(RuntimeError):
     """A frozen window has no Python of its own to run schedulers and trials."""
 
 
 def _python(window: MainWindow) -> str | None:
     """The trainer interpreter (None: this one). A bundle must be told which Python to use."""
-    from hpdesk.gui.main_window import trainer_python
-
     chosen = trainer_python(window.settings)
     if chosen == "":
         QMessageBox.information(
