@@ -103,6 +103,18 @@ def replace_window(old: MainWindow, *, db_path: Path | None = None,
         assert app is not None
         i18n.install(app, language)
     window = _open_window(old.settings, db_path or old.db_path, language)
+    draft = old.workbench.plan()  # what was being edited survives a change of language
+    if draft is not None:
+        window.workbench.set_plan(draft)
+    if db_path is None:  # same database: show the same experiment and tab
+        shown, tab = old.experiment, old.tabs.currentIndex()
+
+        def reselect() -> None:
+            if shown is not None:
+                window.experiments.select_experiment(shown.id)
+            window.tabs.setCurrentIndex(tab)
+
+        window.databaseOpened.connect(reselect)
     old.close()
     if old in _windows:
         _windows.remove(old)

@@ -24,7 +24,7 @@ from hpdesk.gui.new_experiment_plan import digits_default
 from hpdesk.gui.settings import Settings
 from hpdesk.plan import Plan, load_plan, parse_plan
 from hpdesk.runner.experiment import experiment_rows
-from hpdesk.runner.recovery import open_store, scheduler_liveness
+from hpdesk.runner.recovery import open_store, recover_lost, scheduler_liveness
 from hpdesk.store import Experiment, Store
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class MainWindow(QMainWindow):
         self.store: Store | None = None  # opened after the first paint (_open_database)
         self.experiment: Experiment | None = None
         self.poller: Any = None
+        self._recovering = False
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
         self._build()
@@ -222,12 +223,32 @@ class MainWindow(QMainWindow):
                                          .replace("%1", str(exc)))
             return
         self.experiments.set_rows(rows)
+        if any(r.experiment.state == "running" and not scheduler_liveness(r.experiment).alive
+               for r in rows):
+            self._recover_lost()
         if self.experiment is not None:
             current = next((r.experiment for r in rows if r.experiment.id == self.experiment.id),
                            None)
             if current is not None:
                 self.experiment = current
                 self._update_controls()
+
+    def _recover_lost(self) -> None:
+        """A scheduler died (kill -9, a crash, a reboot): its trials are stopped and marked
+        interrupted, as any hpdesk command would, off the GUI thread; Resume picks them up."""
+        if self._recovering:
+            return
+        self._recovering = True
+        db = self.db_path
+
+        def work() -> list[int]:
+            with Store(db) as store:
+                return recover_lost(store)
+
+        def done(_: object) -> None:
+            self._recovering = False
+
+        self.background.run(work, success=done, failure=done)
 
     def _update_controls(self) -> None:
         exp = self.experiment

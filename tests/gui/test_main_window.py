@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication, QPushButton, QWizard
+from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
 
 from hpdesk.gui.log_dialog import LogDialog
 from hpdesk.gui.main_menus import save_plan_to
@@ -160,11 +160,14 @@ def test_switching_to_chinese_rebuilds_the_window_translated(make_window, qtbot)
     from hpdesk.gui import app, i18n
 
     window = make_window()
+    draft = window.workbench.plan().with_changes(name="my-edited-draft")
+    window.workbench.set_plan(draft)
     try:
         window.actions_["language_zh_CN"].trigger()  # not connected: app.run wires it
         new = app.replace_window(window, language="zh_CN")
         qtbot.addWidget(new)
         qtbot.waitUntil(lambda: new.store is not None, timeout=10_000)
+        assert new.workbench.plan() == draft, "the plan being edited survives the switch"
         assert new.language == "zh_CN"
         assert new.launch_button.text() not in ("Launch", "")
         assert any("\u4e00" <= c <= "\u9fff" for c in new.launch_button.text())
@@ -197,3 +200,87 @@ def test_export_menu_writes_plot_csv_and_best_plan(make_window, qtbot, tmp_path)
     assert exports.metrics_csv(window, tmp_path / "m.csv").read_text().count("\n") == 61
     best = load_plan(exports.best_plan(window, tmp_path / "best.toml"))
     assert best.space["lr"] == Fixed(0.008) and best.budget.trials == 1
+
+
+def test_a_killed_scheduler_shows_as_interrupted_and_resume_continues(
+        make_window, qtbot, tmp_path) -> None:
+    import signal
+    import sys
+
+    from hpdesk.plan import parse_plan
+
+    fake = ROOT / "tests" / "fixtures" / "fake_train.py"
+    plan = parse_plan({
+        "hpdesk": 1, "task": "script", "name": "slow", "command": [sys.executable, str(fake)],
+        "params_style": "flags", "objective": {"metric": "val_acc"}, "strategy": "grid",
+        "budget": {"trials": 1}, "executor": {"warm_start": False},
+        "space": {"lr": [0.1], "steps": 100_000, "sleep": 0.02}})
+    db = tmp_path / "killed.db"
+    with Store(db) as store:
+        exp = control.launch(store, plan)
+    window = make_window(db=db)
+    try:
+        qtbot.waitUntil(lambda: window.experiment is not None
+                        and window.trials.model.rowCount() == 1
+                        and window.trials.model.trial(0).state == "running", timeout=30_000)
+        os.kill(window.experiment.scheduler_pid, signal.SIGKILL)
+        qtbot.waitUntil(lambda: window.trials.model.trial(0).state == "interrupted",
+                        timeout=30_000)
+        assert window.resume_button.isEnabled() and not window.stop_button.isEnabled()
+        qtbot.mouseClick(window.resume_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: window.trials.model.trial(0).state == "running", timeout=30_000)
+        assert window.stop_button.isEnabled()
+        with Store(db) as store:
+            assert store.experiment(exp.id).state == "running"
+    finally:
+        _stop_everything(db)
+
+
+def test_a_file_that_is_not_an_hpdesk_database_is_refused_in_one_sentence(
+        qtbot, tmp_path, monkeypatch) -> None:
+    import sqlite3
+
+    foreign = tmp_path / "notes.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+    shown: list[str] = []
+    monkeypatch.setattr("hpdesk.gui.main_window.QMessageBox.critical",
+                        lambda parent, title, text: shown.append(text))
+    window = MainWindow(Settings(tmp_path / "s.ini"), foreign, "en")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert "not an hpdesk database" in shown[0] and str(foreign) in shown[0]
+    assert window.store is None and window.workbench.plan() is not None  # still usable
+    with sqlite3.connect(foreign) as conn:  # and the file is left as it was
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["notes"]
+    window.close()
+
+
+def test_a_plan_that_runs_a_command_is_shown_in_full_before_it_runs(
+        make_window, qtbot, tmp_path, monkeypatch) -> None:
+    import sys
+
+    from hpdesk.plan import parse_plan
+
+    fake = ROOT / "tests" / "fixtures" / "fake_train.py"
+    plan = parse_plan({
+        "hpdesk": 1, "task": "script", "name": "mine", "command": [sys.executable, str(fake)],
+        "params_style": "flags", "objective": {"metric": "val_acc"}, "strategy": "grid",
+        "budget": {"trials": 1}, "space": {"lr": [0.2], "steps": 3}})
+    window = make_window()
+    window.workbench.set_plan(plan)
+    asked: list[str] = []
+    answer = {"value": QMessageBox.StandardButton.No}
+    monkeypatch.setattr("hpdesk.gui.trial_actions.QMessageBox.question",
+                        lambda parent, title, text: asked.append(text) or answer["value"])
+    window.launch()
+    assert str(fake) in asked[0] and sys.executable in asked[0]
+    with Store(window.db_path) as store:
+        assert store.experiments() == [], "declined: nothing runs"
+    answer["value"] = QMessageBox.StandardButton.Yes
+    window.launch()
+    qtbot.waitUntil(lambda: window.experiment is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: window.trials.model.rowCount() == 1
+                    and window.trials.model.trial(0).state == "completed", timeout=30_000)
+    assert window.trials.model.trial(0).objective == pytest.approx(0.6)  # min(1, lr * steps)
