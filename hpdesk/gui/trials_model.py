@@ -9,6 +9,8 @@ values last in either order) and filters by state and by a typed filter (`lr>0.0
 
 from __future__ import annotations
 
+import re
+
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -344,6 +346,10 @@ class TrialsProxy(QSortFilterProxyModel):
         self._refilter(lambda: setattr(self, "_state", state))
 
     def set_text_filter(self, text: str) -> None:
+        """`state=` also takes the state names the table shows (state=已完成 in Chinese)."""
+        by_label = {state_label(s).lower(): s for s in TRIAL_STATES}
+        text = re.sub(r"(?i)(\bstate\s*(?:!=|==|=)\s*)(\S+)",
+                      lambda m: m.group(1) + by_label.get(m.group(2).lower(), m.group(2)), text)
         self._refilter(lambda: setattr(self, "_filter", parse_filter(text)))
 
     def _refilter(self, change: Callable[[], None]) -> None:

@@ -236,3 +236,24 @@ def test_selection_emits_trial_ids(qtbot, view: TrialsView, store: Store,
         view.select_trials([ids[0], ids[2]])
     assert selected.args[0] == [ids[0], ids[2]]
     assert unnamed_widgets(view) == []
+
+
+def test_state_filter_takes_the_shown_chinese_state_names(qtbot, store: Store,
+                                                          experiment: int) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from hpdesk.gui import i18n
+
+    i18n.install(QApplication.instance(), "zh_CN")
+    try:
+        chinese = TrialsView("zh_CN")
+        qtbot.addWidget(chinese)
+        add(store, experiment, "running", lr=0.02)
+        done = add(store, experiment, "completed", 0.9, lr=0.001)
+        chinese.set_trials(store.trials(experiment))
+        chinese.filter_edit.setText("state=已完成")
+        assert shown_ids(chinese) == [done]
+        chinese.filter_edit.setText("state=completed")
+        assert shown_ids(chinese) == [done]
+    finally:
+        i18n.install(QApplication.instance(), "en")
