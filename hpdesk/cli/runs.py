@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import signal
-import time
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -172,12 +171,12 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from hpdesk.runner import control
     from hpdesk.runner.detach import spawn_scheduler
-    from hpdesk.runner.recovery import scheduler_liveness
 
     with open_store(args.db, must_exist=True) as store:
         experiment = store.experiment(args.experiment)
-        if experiment.state == "running" and scheduler_liveness(experiment).alive:
+        if control.scheduler_alive(store, experiment.id):
             raise CliError(f"experiment {experiment.id} is already running "
                            f"(scheduler pid {experiment.scheduler_pid})")
         if args.foreground:
@@ -188,21 +187,18 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
-    from hpdesk.runner.recovery import recover_lost
+    from hpdesk.runner import control
 
     with open_store(args.db, must_exist=True) as store:
         experiment = store.experiment(args.experiment)
-        if experiment.state != "running":
-            print(f"experiment {experiment.id} is not running (it is {experiment.state})")
+        if not control.request_stop(store, experiment.id):
+            print(f"experiment {experiment.id} is not running "
+                  f"(it is {store.experiment(experiment.id).state})")
             return EXIT_OK
-        store.update_experiment(experiment.id, requested_state="stopped")
-        deadline = time.monotonic() + args.wait
-        while time.monotonic() < deadline:
-            recover_lost(store)  # a scheduler that died meanwhile is stopped here instead
-            state = store.experiment(experiment.id).state
-            if state != "running":
-                print(f"experiment {experiment.id} {state}")
-                return EXIT_OK
-            time.sleep(0.2)
+        # A scheduler that dies meanwhile is recovered (stopped) by the wait instead.
+        state = control.wait_stopped(store, experiment.id, args.wait)
+        if state != "running":
+            print(f"experiment {experiment.id} {state}")
+            return EXIT_OK
     raise CliError(f"experiment {args.experiment} did not stop within {args.wait:g}s; "
                    "its scheduler may be busy; run hpdesk stop again", EXIT_RUNTIME)

@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from hpdesk.gui.common import knowledge_lang, named
+from hpdesk.gui.common import named
 from hpdesk.gui.plan_rows import fill, html_escape
 from hpdesk.knowledge import Finding, advise
 
@@ -30,7 +30,7 @@ class AdvicePanel(QWidget):
     def __init__(self, language: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("advicePanel")
-        self._lang = knowledge_lang(language)
+        self._lang = language
         self._findings: list[Finding] = []
         self._problems: list[str] = []
         self.summary = QLabel()

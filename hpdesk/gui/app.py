@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QTimer
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
 from hpdesk import __version__
@@ -32,7 +32,7 @@ _windows: list[QWidget] = []  # the open main window(s), kept alive across a rep
 
 def make_application(argv: list[str] | None = None) -> QApplication:
     """The one QApplication, with the identity the desktop entry and settings expect."""
-    from hpdesk.gui.resources import APP_ID, icon_path
+    from hpdesk.gui.resources import APP_ID, ResourceError, app_icon
 
     app = QApplication.instance()
     if not isinstance(app, QApplication):
@@ -42,9 +42,10 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationDisplayName("hpdesk")
     app.setApplicationVersion(__version__)
     QGuiApplication.setDesktopFileName(APP_ID)
-    icon = icon_path()
-    if icon is not None and icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
+    try:
+        app.setWindowIcon(app_icon())  # every PNG size plus the SVG
+    except ResourceError:  # an install without resources/: Qt's default icon
+        pass
     return app
 
 

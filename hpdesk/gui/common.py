@@ -1,5 +1,5 @@
-"""Small conventions every widget shares: names for tests and screen readers, state colours,
-the language code handed to the knowledge data."""
+"""Small conventions every widget shares: names for tests and screen readers, state colours
+and names. (Knowledge texts take the UI language code as it is: "zh_CN" picks Chinese.)"""
 
 from __future__ import annotations
 
@@ -35,11 +35,6 @@ def named(widget: W, object_name: str, accessible_name: str, tooltip: str | None
     if tooltip:
         widget.setToolTip(tooltip)
     return widget
-
-
-def knowledge_lang(ui_language: str) -> str:
-    """The knowledge data's language for a UI language code ("zh_CN" -> "zh", else "en")."""
-    return "zh" if ui_language.lower().startswith("zh") else "en"
 
 
 def state_label(state: str) -> str:

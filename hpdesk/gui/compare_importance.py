@@ -23,7 +23,7 @@ from hpdesk.analysis.importance import (
 )
 from hpdesk.analysis.trials_table import TrialsTable
 from hpdesk.gui.background import Background
-from hpdesk.gui.common import knowledge_lang, named
+from hpdesk.gui.common import named
 from hpdesk.gui.compare_style import BACKGROUND, INK, TIER_COLORS, small_font, style_plot
 from hpdesk.knowledge import catalogue
 
@@ -38,7 +38,7 @@ class ImportancePanel(QWidget):
     def __init__(self, language: str = "en", parent: QWidget | None = None,
                  background: Background | None = None) -> None:
         super().__init__(parent)
-        self._lang = knowledge_lang(language)
+        self._lang = language
         self.background = background or Background(self)
         self.evaluator = named(QComboBox(), "importanceEvaluator",
                                self.tr("Importance method"),

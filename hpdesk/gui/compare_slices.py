@@ -9,7 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
 
 from hpdesk.analysis.trials_table import Axis, TrialsTable, format_value
-from hpdesk.gui.common import knowledge_lang, named
+from hpdesk.gui.common import named
 from hpdesk.gui.compare_style import BACKGROUND, BEST, FAINT, INK, POINT, qcolor, style_plot
 from hpdesk.knowledge import catalogue
 
@@ -24,7 +24,7 @@ class SlicePlots(QWidget):
 
     def __init__(self, language: str = "en", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._lang = knowledge_lang(language)
+        self._lang = language
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(BACKGROUND)
         named(self.graphics, "slicePlots", self.tr("Objective against each parameter"))

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QTableWidgetItem, QWidget
 
-from hpdesk.gui.common import knowledge_lang, named, state_label
+from hpdesk.gui.common import named, state_label
 from hpdesk.knowledge import KnowledgeError, preset
 from hpdesk.runner.experiment import ExperimentRow
 
@@ -23,7 +23,7 @@ class ExperimentsView(QTableWidget):
 
     def __init__(self, language: str = "en", parent: QWidget | None = None) -> None:
         super().__init__(0, 5, parent)
-        self.language = knowledge_lang(language)
+        self.language = language
         named(self, "experimentsTable", self.tr("Experiments"))
         self.setHorizontalHeaderLabels(
             [self.tr("Experiment"), self.tr("Task"), self.tr("State"), self.tr("Trials"),

@@ -63,13 +63,13 @@ def plot_image(window: MainWindow, path: Path | None = None) -> Path | None:
 
 def trials_csv(window: MainWindow, path: Path | None = None) -> Path | None:
     exp = _experiment(window)
-    if exp is None:
+    if exp is None or window.store is None:
         return None
-    trials = window.store.trials(exp.id) if window.store else []
+    store = window.store
     return _write(window, path, QCoreApplication.translate("Exports", "Export trials"),
                   f"experiment-{exp.id}-trials.csv",
                   QCoreApplication.translate("Exports", "CSV (*.csv)"),
-                  lambda target: write_trials_csv(target, exp.plan, trials))
+                  lambda target: write_trials_csv(target, exp.plan, store.trials(exp.id)))
 
 
 def metrics_csv(window: MainWindow, path: Path | None = None) -> Path | None:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from hpdesk.analysis.progress import example_params, preview_argv
-from hpdesk.gui.common import knowledge_lang, named
+from hpdesk.gui.common import named
 from hpdesk.gui.new_experiment_plan import DATA_PATHS, needs_checkpoint, path_problem
 from hpdesk.knowledge import lr_range, optimizers, preset, tasks
 from hpdesk.plan import Plan, plan_from_preset
@@ -110,7 +110,7 @@ class Page(QWizardPage):
     def __init__(self, language: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.language = language
-        self.lang = knowledge_lang(language)
+        self.lang = language
         self.problem_line = problem_label(f"{type(self).__name__}Problem")
 
     def problem(self) -> str:

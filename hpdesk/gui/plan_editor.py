@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hpdesk.gui.common import knowledge_lang, named
+from hpdesk.gui.common import named
 from hpdesk.gui.plan_header import PlanHeader
 from hpdesk.gui.plan_rows import ParamRow, combo_box, fill
 from hpdesk.knowledge import catalogue, optimizers, tasks
@@ -48,7 +48,7 @@ class PlanEditor(QWidget):
         super().__init__(parent)
         self.setObjectName("planEditor")
         self._language = language
-        self._lang = knowledge_lang(language)
+        self._lang = language
         self._base: Plan | None = None
         self._forms: list[RowForm] = []
         self._rows: dict[str, ParamRow] = {}

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QToolButton, QWidget,
 )
 
-from hpdesk.gui.common import knowledge_lang, named
+from hpdesk.gui.common import named
 from hpdesk.knowledge import catalogue
 from hpdesk.plan.editing import RowForm, format_scalar
 
@@ -59,7 +59,7 @@ class ParamRow(QObject):
         self._shown: tuple[str, bool, bool] | None = None
         name = form.name
         hp = catalogue().get(name)
-        help_text = hp.help(knowledge_lang(language)) if hp is not None else self.tr(
+        help_text = hp.help(language) if hp is not None else self.tr(
             "A parameter of your own script; hpdesk passes it on as it is.")
         source = hp.source if hp is not None else ""
         tip = f"<p><b>{html_escape(name)}</b></p><p>{html_escape(help_text)}</p>"

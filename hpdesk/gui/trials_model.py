@@ -26,7 +26,7 @@ from hpdesk.analysis.progress import (
     elapsed_seconds, epoch_fraction, eta_seconds, format_duration, parse_filter, running_best,
     total_epochs,
 )
-from hpdesk.gui.common import knowledge_lang, state_color, state_label
+from hpdesk.gui.common import state_color, state_label
 from hpdesk.knowledge import catalogue
 from hpdesk.store import Trial
 from hpdesk.store.records import TRIAL_STATES
@@ -75,7 +75,7 @@ class TrialsModel(QAbstractTableModel):
     def __init__(self, language: str = "en", clock: Callable[[], float] = time.time,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.lang = knowledge_lang(language)
+        self.lang = language
         self.clock = clock
         self._plan: dict[str, Any] = {}
         self._params: list[str] = []

@@ -18,6 +18,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from hpdesk.runner.recovery import pid_alive
+
 log = logging.getLogger(__name__)
 READY_TIMEOUT_S = 120.0
 
@@ -32,7 +34,7 @@ class WarmProcess:
         if self.returncode is None:
             self._launcher.pump()
             self.returncode = self._launcher.exit_codes.pop(self.pid, None)
-            if self.returncode is None and not self._launcher.alive and not _pid_running(self.pid):
+            if self.returncode is None and not self._launcher.alive and not pid_alive(self.pid):
                 # The template died, and with it the exit status of this child: unknown.
                 self.returncode = 1
         return self.returncode
@@ -45,16 +47,6 @@ class WarmProcess:
             time.sleep(0.02)
         assert self.returncode is not None
         return self.returncode
-
-
-def _pid_running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class WarmLauncher:
