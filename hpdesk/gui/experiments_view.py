@@ -50,7 +50,7 @@ class ExperimentsView(QTableWidget):
             exp = row.experiment
             created = dt.datetime.fromtimestamp(exp.created_at).strftime("%Y-%m-%d %H:%M")
             done = sum(n for s, n in row.counts.items() if s not in ("queued", "running"))
-            cells = [f"#{exp.id} {exp.name}", self.task_label(exp.task), state_label(exp.state),
+            cells = [f"#{exp.id} {exp.name}", self._short_task(exp.task), state_label(exp.state),
                      f"{done}/{row.total}", "" if row.best is None else f"{row.best:.4g}"]
             for col, text in enumerate(cells):
                 item = self.item(i, col)
@@ -60,6 +60,8 @@ class ExperimentsView(QTableWidget):
                 item.setText(text)
                 if col == 0:
                     item.setToolTip(self.tr("Created %1").replace("%1", created))
+                elif col == 1:
+                    item.setToolTip(self.task_label(exp.task))
             state_item = self.item(i, 2)
             assert state_item is not None
             state_item.setForeground(QColor(EXPERIMENT_COLORS.get(exp.state, "#444444")))
@@ -67,6 +69,12 @@ class ExperimentsView(QTableWidget):
         if keep in self._ids:
             self.selectRow(self._ids.index(keep))
         self.blockSignals(False)
+
+    def _short_task(self, task: str) -> str:
+        """A word that fits the list's column; the preset's full name is its tooltip."""
+        short = {"classification": self.tr("Classification"), "detection": self.tr("Detection"),
+                 "gan": self.tr("GAN"), "script": self.tr("Script")}
+        return short.get(task, task)
 
     def task_label(self, task: str) -> str:
         try:

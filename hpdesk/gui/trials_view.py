@@ -14,7 +14,9 @@ from PySide6.QtCore import (
     QItemSelection, QItemSelectionModel, QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence, QPainter, QPixmap
+from PySide6.QtGui import (
+    QAction, QFont, QFontMetrics, QGuiApplication, QIcon, QKeySequence, QPainter, QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
     QMenu, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem,
@@ -237,6 +239,13 @@ class TrialsView(QWidget):
             progress = self.model.column_of("progress")
             if progress >= 0:
                 header.resizeSection(progress, max(header.sectionSize(progress), 110))
+            state = self.model.column_of("state")
+            if state >= 0:  # sized once, so leave room for every state a trial may reach
+                bold = QFont(self.table.font())
+                bold.setBold(True)
+                widest = max(QFontMetrics(bold).horizontalAdvance(label)
+                             for label in self.model.state_names.values())
+                header.resizeSection(state, max(header.sectionSize(state), widest + 16))
             self._sized = True
 
     def _tick(self) -> None:

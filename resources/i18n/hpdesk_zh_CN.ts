@@ -322,6 +322,22 @@
         <source>Created %1</source>
         <translation>创建于 %1</translation>
     </message>
+    <message>
+        <source>Classification</source>
+        <translation>分类</translation>
+    </message>
+    <message>
+        <source>Detection</source>
+        <translation>检测</translation>
+    </message>
+    <message>
+        <source>GAN</source>
+        <translation>GAN</translation>
+    </message>
+    <message>
+        <source>Script</source>
+        <translation>脚本</translation>
+    </message>
 </context>
 <context>
     <name>Exports</name>
