@@ -162,7 +162,8 @@ class ParallelCoordinates(QWidget):
         crowded = any((widths[i] + widths[i + 1]) / 2 + 10 > unit for i in range(k - 1))
         bottom.setTicks([[(float(j), "\n" + t if crowded and j % 2 else t)
                           for j, t in enumerate(self._titles)], []])
-        bottom.setHeight(42 if crowded else None)
+        # Room for one or two rows of titles, descenders (the _ of batch_size) included.
+        bottom.setHeight(metrics.height() * (2 if crowded else 1) + 14)
 
     def _text(self, text: str, x: float, y: float, font: QFont, color: str = INK) -> str:
         text += " "  # a gap between the label and its axis
