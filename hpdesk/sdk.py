@@ -30,6 +30,9 @@ ENV_DB = "HPDESK_DB"
 ENV_TRIAL = "HPDESK_TRIAL_ID"
 ENV_PARAMS = "HPDESK_PARAMS"
 ENV_PARAMS_FILE = "HPDESK_PARAMS_FILE"
+#: Metric names written at once when reported (the objective: a pruner judges each report, so
+#: it must not wait half a second in the buffer), comma-separated; set by the scheduler.
+ENV_FLUSH_ON = "HPDESK_FLUSH_ON"
 
 FLUSH_INTERVAL_S = 0.5
 FLUSH_POINTS = 1000
@@ -168,8 +171,9 @@ class _StdoutSink(_Sink):
 class Reporter:
     """Buffers points and hands them to a sink in batches; one per process (see `_reporter`)."""
 
-    def __init__(self, sink: _Sink) -> None:
+    def __init__(self, sink: _Sink, urgent: frozenset[str] = frozenset()) -> None:
         self._sink = sink
+        self._urgent = urgent
         self._buffer: list[tuple[str, int, float | None, float]] = []
         self._next_flush = 0.0  # the first point is written at once: a curve appears quickly
         self._lock = threading.RLock()  # re-entrant: a SIGTERM handler may flush mid-flush
@@ -183,7 +187,8 @@ class Reporter:
         append = self._buffer.append
         for name, value in metrics.items():
             append((name, step, _clean(value), now))
-        if len(self._buffer) >= FLUSH_POINTS or now >= self._next_flush:
+        if (len(self._buffer) >= FLUSH_POINTS or now >= self._next_flush
+                or (self._urgent and not self._urgent.isdisjoint(metrics))):
             self.flush()
 
     def flush(self) -> None:
@@ -252,7 +257,8 @@ def _make_reporter() -> Reporter:
             raise SdkError(f"{ENV_TRIAL} must be an integer, found {trial!r}") from exc
     else:
         sink = _StdoutSink()
-    reporter = Reporter(sink)
+    urgent = frozenset(n for n in os.environ.get(ENV_FLUSH_ON, "").split(",") if n)
+    reporter = Reporter(sink, urgent)
     atexit.register(_flush_quietly, reporter)
     _install_sigterm(reporter)
     return reporter

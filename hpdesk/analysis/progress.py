@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hpdesk.plan import Plan
-from hpdesk.plan.space import Categorical, Fixed, FloatRange, IntRange, active
+from hpdesk.plan.space import example_params
 
 # --- progress -----------------------------------------------------------------------------------
 
@@ -175,51 +175,11 @@ def _as_number(value: Any) -> float | None:
 
 # --- preview of a new plan ----------------------------------------------------------------------
 
-PARAMS_FILE_EXAMPLE = Path("<trial folder>") / "params.json"
-
-
-def middle_value(dist: Any) -> Any:
-    """One typical value of a parameter: the middle of a range (geometric on a log scale, on the
-    step grid when there is one), the first choice, the fixed value."""
-    if isinstance(dist, Fixed):
-        return dist.value
-    if isinstance(dist, Categorical):
-        return dist.choices[0]
-    if isinstance(dist, FloatRange):
-        mid = math.sqrt(dist.low * dist.high) if dist.log else (dist.low + dist.high) / 2
-        if dist.step:
-            mid = dist.low + round((mid - dist.low) / dist.step) * dist.step
-        return float(f"{mid:.2g}") if dist.log else float(f"{mid:.6g}")
-    if isinstance(dist, IntRange):
-        mid = math.sqrt(dist.low * dist.high) if dist.log else (dist.low + dist.high) / 2
-        value = int(round(mid))
-        if dist.step:
-            value = dist.low + round((value - dist.low) / dist.step) * dist.step
-        return min(max(value, dist.low), dist.high)
-    raise TypeError(f"unknown distribution {type(dist).__name__}")
-
-
-def example_params(plan: Plan) -> dict[str, Any]:
-    """The parameters one trial of `plan` could get, in the plan's order, conditions applied."""
-    values = {name: middle_value(dist) for name, dist in plan.space.items()}
-    return active(plan.space, values)
-
-
-def preview_argv(plan: Plan, params: Mapping[str, Any] | None = None,
-                 python: str = "python") -> list[str]:
-    """The argument list the runner starts for one trial of `plan` (example parameters unless
-    given); a json-style params file shows as `<trial folder>/params.json`."""
-    from hpdesk.runner.launch import trial_argv
-
-    given = example_params(plan) if params is None else params
-    return trial_argv(plan, given, python=python, params_file=PARAMS_FILE_EXAMPLE)
-
-
 def unused_placeholders(plan: Plan) -> list[str]:
     """`{name}` placeholders of a script's command that name no parameter of the plan (they
     would reach the script as written)."""
     if plan.command is None:
         return []
-    names = set(example_params(plan)) | {"params_file"}
+    names = set(example_params(plan.space)) | {"params_file"}
     found = re.findall(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)\}", " ".join(plan.command))
     return [n for n in dict.fromkeys(found) if n not in names]

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
     QPlainTextEdit, QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget, QWizardPage,
 )
 
-from hpdesk.analysis.progress import example_params, preview_argv
+from hpdesk.plan.space import example_params
+from hpdesk.runner.launch import preview_argv
 from hpdesk.gui.common import named
 from hpdesk.gui.new_experiment_plan import DATA_PATHS, needs_checkpoint, path_problem
 from hpdesk.knowledge import lr_range, optimizers, preset, tasks
@@ -128,7 +129,7 @@ class Page(QWizardPage):
         lines.append(shlex.join(preview_argv(plan)))
         if plan.command is None or plan.params_style == "env":
             lines.append(self.tr("# with the parameters in the environment:"))
-            given = example_params(plan)
+            given = example_params(plan.space)
             if plan.command is None and plan.data is not None:
                 given["data"] = dict(plan.data)  # as the runner's trial_env adds it
             lines.append("HPDESK_PARAMS=" + shlex.quote(json.dumps(given)))

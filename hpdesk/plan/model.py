@@ -15,7 +15,10 @@ from typing import Any
 from hpdesk.plan.space import Distribution
 
 FORMAT_VERSION = 1
-STRATEGIES = ("random", "grid")
+#: Search strategies (hpdesk.search) and early-stopping rules; their options are in
+#: hpdesk.plan.search_options, their explanations in the knowledge data (search.yaml).
+STRATEGIES = ("random", "grid", "sobol", "tpe", "gp", "cmaes", "nsga2", "staged", "pbt")
+PRUNERS = ("none", "median", "asha", "hyperband", "patience", "threshold")
 EXECUTORS = ("local",)
 DIRECTIONS = ("maximize", "minimize")
 REDUCTIONS = ("last", "best")
@@ -23,9 +26,15 @@ REDUCTIONS = ("last", "best")
 
 @dataclass(frozen=True)
 class Strategy:
+    """How the next configuration is chosen. `options` holds the strategy's own settings as the
+    plan gave them (defaults are filled in where they are used, so a plan file stays short);
+    `repeats` is how many times one configuration may run (1: never twice)."""
+
     name: str = "random"
     seed: int | None = None
     grid_points: int = 3  # values per numeric axis when a grid meets a range
+    options: Mapping[str, Any] = field(default_factory=dict)
+    repeats: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name}
@@ -33,18 +42,62 @@ class Strategy:
             out["seed"] = self.seed
         if self.name == "grid":
             out["grid_points"] = self.grid_points
+        if self.repeats != 1:
+            out["repeats"] = self.repeats
+        out.update(_plain_copy(self.options))
         return out
+
+    def option(self, name: str) -> Any:
+        """The option's value, or its default for this strategy."""
+        from hpdesk.plan.search_options import STRATEGY_OPTIONS
+
+        return self.options.get(name, STRATEGY_OPTIONS[self.name][name].default)
+
+
+@dataclass(frozen=True)
+class Pruner:
+    """Early stopping: which running trials to stop, judged on the objective's intermediate
+    values (each report of the objective metric is one unit of resource, an epoch for the
+    built-in tasks)."""
+
+    name: str = "none"
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, **_plain_copy(self.options)}
+
+    def option(self, name: str) -> Any:
+        from hpdesk.plan.search_options import PRUNER_OPTIONS
+
+        return self.options.get(name, PRUNER_OPTIONS[self.name][name].default)
+
+
+def _plain_copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_copy(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True)
 class Budget:
+    """When the scheduler stops launching trials: whichever limit is reached first. `epochs`
+    and `steps` count training across all trials (an epoch is one report of the objective)."""
+
     trials: int = 10
     wall_time: float | None = None  # seconds for the whole experiment
+    epochs: int | None = None
+    steps: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"trials": self.trials}
         if self.wall_time is not None:
             out["wall_time"] = self.wall_time
+        if self.epochs is not None:
+            out["epochs"] = self.epochs
+        if self.steps is not None:
+            out["steps"] = self.steps
         return out
 
 
@@ -120,6 +173,13 @@ class Plan:
     data: Mapping[str, Any] | None = None  # where a built-in task reads its data: {source: ...}
     params_style: str = "template"  # how a script receives its parameters (PARAMS_STYLES)
     stdout_metrics: StdoutMetrics = field(default_factory=StdoutMetrics)
+    pruner: Pruner = field(default_factory=Pruner)
+    #: Objectives after the first (`nsga2`, `tpe`, `random`... search a Pareto front).
+    extra_objectives: tuple[Objective, ...] = ()
+
+    @property
+    def objectives(self) -> tuple[Objective, ...]:
+        return (self.objective, *self.extra_objectives)
 
     def __eq__(self, other: object) -> bool:
         # Mapping fields compare by content and order, so a round trip that reorders is caught.
@@ -147,8 +207,13 @@ class Plan:
         if self.command is not None:
             out["params_style"] = self.params_style
             out["stdout_metrics"] = self.stdout_metrics.to_dict()
-        out["objective"] = self.objective.to_dict()
+        if self.extra_objectives:
+            out["objective"] = [o.to_dict() for o in self.objectives]
+        else:
+            out["objective"] = self.objective.to_dict()
         out["strategy"] = self.strategy.to_dict()
+        if self.pruner.name != "none":
+            out["pruner"] = self.pruner.to_dict()
         out["budget"] = self.budget.to_dict()
         out["concurrency"] = self.concurrency
         out["executor"] = self.executor.to_dict()

@@ -14,15 +14,16 @@ from typing import Any
 
 from hpdesk.knowledge import preset, tasks
 from hpdesk.plan.model import (
-    DIRECTIONS, EXECUTORS, FORMAT_VERSION, PARAMS_STYLES, REDUCTIONS, STRATEGIES, Budget,
-    Executor, Objective, Plan, StdoutMetrics, Strategy,
+    DIRECTIONS, EXECUTORS, FORMAT_VERSION, PARAMS_STYLES, REDUCTIONS, Budget, Executor,
+    Objective, Plan, Pruner, StdoutMetrics, Strategy,
 )
 from hpdesk.plan.reader import PlanError, Problem, Reader
+from hpdesk.plan.search_options import check_search, parse_pruner, parse_strategy
 from hpdesk.plan.space_schema import parse_space
 
 TOP_LEVEL = ("hpdesk", "name", "task", "fine_tune", "command", "workdir", "env", "data",
-             "params_style", "stdout_metrics", "objective", "strategy", "budget", "concurrency",
-             "executor", "space")
+             "params_style", "stdout_metrics", "objective", "strategy", "pruner", "budget",
+             "concurrency", "executor", "space")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -48,8 +49,10 @@ def parse_plan(data: Any, source: str = "<plan>") -> Plan:
         r.fail("workdir", "a folder path", workdir)
     env = _env(r, top.get("env", {}))
     data = _data(r, top.get("data"), task)
-    objective = _objective(r, top.get("objective"), task)
-    strategy = _strategy(r, top.get("strategy", "random"))
+    objectives = _objectives(r, top.get("objective"), task)
+    objective = objectives[0] if objectives else None
+    strategy = parse_strategy(r, top.get("strategy", "random"))
+    pruner = parse_pruner(r, top.get("pruner"))
     budget = _budget(r, top.get("budget", {}))
     concurrency = r.number("concurrency", top.get("concurrency", 1), integer=True)
     if concurrency is not None and concurrency < 1:
@@ -57,6 +60,9 @@ def parse_plan(data: Any, source: str = "<plan>") -> Plan:
     executor = _executor(r, top.get("executor", "local"))
     params_style, stdout_metrics = _script_options(r, top, command)
     space = parse_space(r, top.get("space"), task)
+    if strategy is not None and pruner is not None and objectives and space is not None:
+        check_search(r, strategy=strategy, pruner=pruner, objectives=objectives, space=space,
+                     task=task or "", command=command)
     if r.problems or task is None or objective is None or space is None:
         if not r.problems:
             r.fail("", "a complete plan", "missing fields")
@@ -66,7 +72,8 @@ def parse_plan(data: Any, source: str = "<plan>") -> Plan:
         strategy=strategy or Strategy(), budget=budget or Budget(),
         concurrency=int(concurrency or 1), executor=executor or Executor(), command=command,
         workdir=workdir, env=env or {}, data=data, params_style=params_style,
-        stdout_metrics=stdout_metrics,
+        stdout_metrics=stdout_metrics, pruner=pruner or Pruner(),
+        extra_objectives=tuple(objectives[1:]),
     )
 
 
@@ -140,7 +147,26 @@ def _plain(value: Any) -> bool:
         isinstance(value, float) and value != value)
 
 
-def _objective(r: Reader, value: Any, task: str | None) -> Objective | None:
+def _objectives(r: Reader, value: Any, task: str | None) -> list[Objective]:
+    """`objective: {metric, direction, reduce}`, or a list of them: several objectives."""
+    if not isinstance(value, list):
+        one = _objective(r, value, task)
+        return [] if one is None else [one]
+    if not value:
+        r.fail("objective", "at least one objective", value)
+        return []
+    out: list[Objective] = []
+    for i, item in enumerate(value):
+        one = _objective(r, item, task, path=f"objective[{i}]")
+        if one is not None:
+            if any(o.metric == one.metric for o in out):
+                r.fail(f"objective[{i}].metric", "each metric once", one.metric)
+            out.append(one)
+    return out if len(out) == len(value) else []
+
+
+def _objective(r: Reader, value: Any, task: str | None,
+               path: str = "objective") -> Objective | None:
     default = preset(task) if task in tasks() else None
     if value is None:
         if default is None:
@@ -150,41 +176,23 @@ def _objective(r: Reader, value: Any, task: str | None) -> Objective | None:
         return Objective(default.objective_metric, default.direction)
     if isinstance(value, str):
         value = {"metric": value}
-    m = r.mapping("objective", value, ("metric", "direction", "reduce"))
+    m = r.mapping(path, value, ("metric", "direction", "reduce"))
     if m is None:
         return None
-    metric = r.text("objective.metric", m.get("metric", default and default.objective_metric))
-    direction = r.text("objective.direction",
+    metric = r.text(f"{path}.metric", m.get("metric", default and default.objective_metric))
+    direction = r.text(f"{path}.direction",
                        m.get("direction", default.direction if default else "maximize"),
                        choices=DIRECTIONS)
-    reduce = r.text("objective.reduce", m.get("reduce", "last"), choices=REDUCTIONS)
+    reduce = r.text(f"{path}.reduce", m.get("reduce", "last"), choices=REDUCTIONS)
     if metric is None or direction is None or reduce is None:
         return None
     return Objective(metric, direction, reduce)
 
 
-def _strategy(r: Reader, value: Any) -> Strategy | None:
-    if isinstance(value, str):
-        value = {"name": value}
-    m = r.mapping("strategy", value, ("name", "seed", "grid_points"))
-    if m is None:
-        return None
-    name = r.text("strategy.name", m.get("name", "random"), choices=STRATEGIES)
-    seed = m.get("seed")
-    if seed is not None:
-        seed = r.number("strategy.seed", seed, integer=True)
-    points = r.number("strategy.grid_points", m.get("grid_points", 3), integer=True)
-    if points is not None and not 1 <= points <= 100:
-        r.fail("strategy.grid_points", "between 1 and 100 values per range", points)
-    if name is None or points is None:
-        return None
-    return Strategy(name, None if seed is None else int(seed), int(points))
-
-
 def _budget(r: Reader, value: Any) -> Budget | None:
     if isinstance(value, int) and not isinstance(value, bool):
         value = {"trials": value}
-    m = r.mapping("budget", value, ("trials", "wall_time"))
+    m = r.mapping("budget", value, ("trials", "wall_time", "epochs", "steps"))
     if m is None:
         return None
     trials = r.number("budget.trials", m.get("trials", 10), integer=True)
@@ -194,7 +202,19 @@ def _budget(r: Reader, value: Any) -> Budget | None:
     wall = m.get("wall_time")
     if wall is not None:
         wall = _duration(r, "budget.wall_time", wall)
-    return None if trials is None else Budget(int(trials), wall)
+    totals = {}
+    for key, unit in (("epochs", "epoch"), ("steps", "step")):
+        raw = m.get(key)
+        if raw is None:
+            continue
+        number = r.number(f"budget.{key}", raw, integer=True)
+        if number is not None and number < 1:
+            r.fail(f"budget.{key}", f"at least 1 {unit} of training over all trials", number)
+            return None
+        totals[key] = None if number is None else int(number)
+    if trials is None or None in totals.values():
+        return None
+    return Budget(int(trials), wall, totals.get("epochs"), totals.get("steps"))
 
 
 def _duration(r: Reader, path: str, value: Any) -> float | None:

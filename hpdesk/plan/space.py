@@ -138,3 +138,27 @@ def possible_values(dist: Distribution) -> tuple[Any, ...]:
 def active(space: Mapping[str, Distribution], values: Mapping[str, Any]) -> dict[str, Any]:
     """Drop the parameters whose condition does not hold for `values`."""
     return {k: v for k, v in values.items() if k not in space or space[k].when.holds(values)}
+
+
+def middle_value(dist: Distribution) -> Any:
+    """One typical value of a parameter: the middle of a range (geometric on a log scale, on the
+    step grid when there is one), the first choice, the fixed value."""
+    if isinstance(dist, Fixed):
+        return dist.value
+    if isinstance(dist, Categorical):
+        return dist.choices[0]
+    if isinstance(dist, FloatRange):
+        mid = math.sqrt(dist.low * dist.high) if dist.log else (dist.low + dist.high) / 2
+        if dist.step:
+            mid = dist.low + round((mid - dist.low) / dist.step) * dist.step
+        return float(f"{mid:.2g}") if dist.log else float(f"{mid:.6g}")
+    mid = math.sqrt(dist.low * dist.high) if dist.log else (dist.low + dist.high) / 2
+    value = int(round(mid))
+    if dist.step:
+        value = dist.low + round((value - dist.low) / dist.step) * dist.step
+    return min(max(value, dist.low), dist.high)
+
+
+def example_params(space: Mapping[str, Distribution]) -> dict[str, Any]:
+    """The parameters one trial could get, in the space's order, conditions applied."""
+    return active(space, {name: middle_value(dist) for name, dist in space.items()})

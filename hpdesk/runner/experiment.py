@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, replace
 
 from hpdesk.plan import Plan
 from hpdesk.runner.outcome import format_params
@@ -12,7 +13,12 @@ from hpdesk.store import Experiment, Store, Trial
 
 def create_experiment(store: Store, plan: Plan) -> Experiment:
     """Store the plan exactly as it will run (overrides applied), so it can be exported again,
-    with a fresh folder for its logs and checkpoints."""
+    with a fresh folder for its logs and checkpoints. A plan without a search seed gets a fresh
+    one here, recorded with the experiment: two new experiments do not try the same points,
+    and this one, exported or resumed, draws its own again."""
+    if plan.strategy.seed is None:
+        plan = plan.with_changes(strategy=replace(plan.strategy,
+                                                  seed=secrets.randbelow(2**31 - 1)))
     experiment = store.create_experiment(plan.name or plan.task, plan.task, plan.to_dict())
     folder = new_experiment_dir(store.path, experiment.id)
     folder.mkdir(parents=True)

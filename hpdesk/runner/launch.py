@@ -18,6 +18,7 @@ from typing import Any, IO
 
 from hpdesk.knowledge import preset
 from hpdesk.plan import Plan
+from hpdesk.plan.space import example_params
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 
@@ -63,6 +64,17 @@ def trial_argv(plan: Plan, params: Mapping[str, Any], python: str | None = None,
     return argv
 
 
+PARAMS_FILE_EXAMPLE = Path("<trial folder>") / "params.json"
+
+
+def preview_argv(plan: Plan, params: Mapping[str, Any] | None = None,
+                 python: str = "python") -> list[str]:
+    """The argument list a trial of `plan` starts with (example parameters unless given); a
+    json-style params file shows as `<trial folder>/params.json`."""
+    given = example_params(plan.space) if params is None else params
+    return trial_argv(plan, given, python=python, params_file=PARAMS_FILE_EXAMPLE)
+
+
 def _format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -87,6 +99,8 @@ def trial_env(
         "HPDESK_PARAMS": json.dumps(given),
         "HPDESK_TRIAL_DIR": str(trial_dir.resolve()),
         "HPDESK_PARAMS_FILE": str((trial_dir / "params.json").resolve()),
+        # Each report of an objective is written at once: a pruner judges it.
+        "HPDESK_FLUSH_ON": ",".join(o.metric for o in plan.objectives),
         "PYTHONUNBUFFERED": "1",
         **slot_env,
     })

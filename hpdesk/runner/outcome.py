@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ class Outcome:
     objective: float | None
     message: str | None = None
     events: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, level, text)
+    objectives: list[float | None] | None = None  # every objective's value (several objectives)
 
 
 def objective_value(store: Store, trial_id: int, objective: Objective) -> float | None:
@@ -64,34 +65,50 @@ def diagnose(code: int, tail: str) -> str:
     return describe_exit(code)
 
 
-def decide_outcome(store: Store, trial: Trial, objective: Objective, code: int, *,
-                   interrupted: bool = False, timed_out: float | None = None,
-                   stopped: bool = False) -> Outcome:
+def decide_outcome(store: Store, trial: Trial, objective: Objective | Sequence[Objective],
+                   code: int, *, interrupted: bool = False, timed_out: float | None = None,
+                   requested: str | None = None, since: float | None = None,
+                   pause_expected: bool = False) -> Outcome:
     """`interrupted`: the whole experiment stopped (the trial runs again on resume);
-    `stopped`: a person stopped this one trial, which ends it as pruned where it stood."""
-    value = objective_value(store, trial.id, objective)
-    kinds = {e.kind for e in store.events(trial_id=trial.id)}
+    `requested`: "stopped" when a person stopped this one trial, "pruned" when the plan's pruner
+    did (each ends the trial where it stood, told apart by its state); `since`: when this run of
+    the trial started (events before it belong to earlier runs); `pause_expected`: a population
+    member that was to pause at the end of its interval."""
+    objectives = list(objective) if isinstance(objective, Sequence) else [objective]
+    values = [objective_value(store, trial.id, o) for o in objectives]
+    value = values[0]
+    several = values if len(values) > 1 else None
+    events = store.events(trial_id=trial.id)
+    recent = [e for e in events if since is None or e.created_at >= since - 1.0]
+    kinds = {e.kind for e in recent}
     if interrupted:
-        return Outcome("interrupted", value, "stopped before it finished")
+        return Outcome("interrupted", value, "stopped before it finished", objectives=several)
     if timed_out is not None:
         reason = f"timed out after {timed_out:g}s (executor.trial_timeout)"
-        return Outcome("failed", value, reason, [("timeout", "error", reason)])
-    if stopped and "diverged" not in kinds:
+        return Outcome("failed", value, reason, [("timeout", "error", reason)], several)
+    if requested == "pruned" and "diverged" not in kinds:
+        decision = next((e for e in reversed(events) if e.kind == "pruned"), None)
+        reason = decision.message if decision is not None else "stopped early by the pruner"
+        return Outcome("pruned", value, reason, objectives=several)
+    if requested == "stopped" and "diverged" not in kinds:
         step = store.last_step(trial.id)
         where = "before its first report" if step is None else f"at step {step}"
         reason = f"stopped on request {where}"
-        return Outcome("pruned", value, reason, [("stopped", "info", reason)])
+        return Outcome("stopped", value, reason, [("stopped", "info", reason)], several)
+    if pause_expected and code == 0 and "paused" in kinds:
+        return Outcome("paused", value, "waiting for the rest of the population",
+                       objectives=several)
     if "diverged" in kinds:
         return Outcome("diverged", None, "the loss became NaN or infinite")
     if code != 0:
         tail = log_tail(trial.log_path)
         reason = diagnose(code, tail)
         text = f"{reason}" + (f"; last lines of its log:\n{tail}" if tail else "")
-        return Outcome("failed", value, reason, [("failed", "error", text)])
+        return Outcome("failed", value, reason, [("failed", "error", text)], several)
     if value is None:
-        text = f"the objective metric {objective.metric!r} was never reported"
-        return Outcome("completed", None, text, [("no_objective", "warning", text)])
-    return Outcome("completed", value)
+        text = f"the objective metric {objectives[0].metric!r} was never reported"
+        return Outcome("completed", None, text, [("no_objective", "warning", text)], several)
+    return Outcome("completed", value, objectives=several)
 
 
 def log_tail(path: str | Path | None, lines: int = 20) -> str:

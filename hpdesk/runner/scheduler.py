@@ -1,14 +1,17 @@
-"""The scheduler: asks the strategy for configurations, runs them as processes, records outcomes.
+"""The scheduler: asks the search for configurations, runs them as processes, records outcomes.
 
 The same loop serves `hpdesk run` in a terminal, `hpdesk start` (detached) and the GUI. Its
 state lives in the database: the experiment row (state, heartbeat, a requested stop) and the
-trial rows; the processes it starts report their own metrics, or print them (scripts).
+trial rows; the processes it starts report their own metrics, or print them (scripts). The
+search (strategy, pruner, budgets) is driven through `SearchDriver`; this module owns processes,
+slots, signals and files.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,15 +27,18 @@ from hpdesk.runner.devices import Slot, SlotPool, discover_gpus, select_gpus
 from hpdesk.runner.outcome import Outcome, decide_outcome, format_params
 from hpdesk.runner.paths import experiment_dir
 from hpdesk.runner.provenance import provenance
+from hpdesk.runner.search_driver import SearchDriver
 from hpdesk.runner.stdout_metrics import LogTail, StdoutParser
 from hpdesk.runner.warm import WarmLauncher, WarmProcess
-from hpdesk.search import GridTooLarge, SearchStrategy, Tried, make_strategy
+from hpdesk.search import WAIT, Continuation, Decision, GridTooLarge, Suggestion
 from hpdesk.store import Store, Trial
 from hpdesk.store.curves import compact_curves
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 2.0
 COMPACT_S = 10.0  # how often running trials' curves are packed for fast reading (store.curves)
+#: Built-in tasks pause cleanly after this epoch's checkpoint (population-based training).
+ENV_PAUSE = "HPDESK_PAUSE_AT_EPOCH"
 
 
 @dataclass
@@ -42,6 +48,8 @@ class _Running:
     log_file: IO[bytes] | None  # None: the warm launcher's child writes its log itself
     slot: Slot
     started: float
+    started_wall: float = 0.0
+    pause_at: int | None = None  # a population member pauses after this epoch
     tail: LogTail | None = None
     parser: StdoutParser | None = None
     timed_out: bool = False
@@ -88,24 +96,22 @@ class Scheduler:
         """Run to the end; returns the experiment's final state (completed or stopped)."""
         plan = self.plan
         trials = self.store.trials(self.experiment_id)
-        history = [Tried(t.params, t.state, t.objective) for t in trials]
         # Resuming: trials that were interrupted (or never started) run again first, as the same
         # trial; built-in tasks continue from their last checkpoint.
         self._retry_queue = [t for t in trials if t.state in ("interrupted", "queued")]
         if self._retry_queue:
             self.echo(f"resuming: {len(self._retry_queue)} interrupted trial(s) run again")
         try:
-            strategy = make_strategy(plan, history)
+            driver = SearchDriver(self.store, self.experiment_id, plan, echo=self.echo)
             gpus = select_gpus(plan.executor.devices, discover_gpus())
-        except (GridTooLarge, ValueError) as exc:
+        except (GridTooLarge, ValueError, ImportError) as exc:
             self.store.update_experiment(self.experiment_id, state="failed")
             raise SchedulerError(str(exc)) from exc
+        self._driver = driver
         pool = SlotPool(gpus, trials_per_gpu=plan.executor.trials_per_gpu,
                         concurrency=plan.concurrency)
-        made = len([t for t in trials if t.retry_of is None])
         exhausted = False
-        if made >= plan.budget.trials and not self._retry_queue:
-            self.echo(f"the budget of {plan.budget.trials} trials is already spent")
+        said: set[str] = set()
         deadline = None if plan.budget.wall_time is None else self._t0 + plan.budget.wall_time
         if self._warm is not None:
             self._warm.warm_up()  # loads torch in the background while the first trials start
@@ -114,7 +120,7 @@ class Scheduler:
         final = "completed"
         try:
             while True:
-                self._poll(strategy, pool)
+                self._poll(driver, pool)
                 if self._stop_requested():
                     final = "stopped"
                     self.echo("stopping: asking running trials to finish their step...")
@@ -123,22 +129,37 @@ class Scheduler:
                     self.echo(f"wall-time budget of {plan.budget.wall_time:g}s reached")
                     break
                 self._adopt_queued()
+                spent = driver.budget_spent()
+                if spent is None:
+                    for continuation in driver.continuations():
+                        self._continue(continuation)
                 while pool.free and self._retry_queue:
                     queued = self.store.trial(self._retry_queue.pop(0).id)
                     if queued.state in ("queued", "interrupted"):  # not cancelled meanwhile
                         self._launch(queued, pool)
-                while pool.free and made < plan.budget.trials and not exhausted:
-                    params = strategy.suggest()
-                    if params is None:
-                        exhausted = True
-                        self.echo("the search space is exhausted: every configuration was tried")
+                while pool.free and not exhausted:
+                    spent = driver.budget_spent()
+                    if spent is not None:
                         break
-                    self._launch(self.store.add_trial(self.experiment_id, params), pool)
-                    made += 1
-                if not self._running and not self._retry_queue and (
-                        made >= plan.budget.trials or exhausted):
+                    suggestion = driver.next()
+                    if suggestion is WAIT:
+                        break
+                    if suggestion is None:
+                        exhausted = True
+                        self.echo(self._exhausted_message())
+                        break
+                    assert isinstance(suggestion, Suggestion)
+                    trial = self.store.add_trial(self.experiment_id, suggestion.params,
+                                                 search_state=suggestion.search_state)
+                    driver.added(trial)
+                    self._launch(trial, pool)
+                if spent is not None and spent not in said:
+                    said.add(spent)
+                    self.echo(spent)
+                if not self._running and not self._retry_queue:
                     self._adopt_queued()  # a re-run queued at the last moment still runs
-                    if not self._retry_queue:
+                    if not self._retry_queue and (exhausted or spent is not None
+                                                  or self._idle(driver)):
                         break
                 self._beat()
                 self._compact_running()
@@ -149,6 +170,21 @@ class Scheduler:
                 self._warm.close()
             self.store.update_experiment(self.experiment_id, state=final, requested_state=None)
         return final
+
+    def _exhausted_message(self) -> str:
+        name = self.plan.strategy.name
+        if name == "staged":
+            return "the last stage is done"
+        if name == "pbt":
+            return "the population has finished training"
+        return "the search space is exhausted: every configuration was tried"
+
+    def _idle(self, driver: SearchDriver) -> bool:
+        """Nothing runs, nothing waits to run, and the search has nothing to start: a search
+        that would wait for ever (it should not happen; say so rather than hang)."""
+        log.warning("search %s idle with nothing running", self.plan.strategy.name)
+        self.echo("the search is waiting for trials that will not come; ending the experiment")
+        return True
 
     # ---------------------------------------------------------------------------------------
     def _launch(self, trial: Trial, pool: SlotPool) -> None:
@@ -163,6 +199,9 @@ class Scheduler:
             argv = launch.trial_argv(self.plan, params, self.python, params_file)
             env = launch.trial_env(self.plan, params, db_path=self.store.path, trial_id=trial.id,
                                    slot_env=slot.env(), trial_dir=trial_dir)
+            pause_at = (trial.search_state or {}).get("until")
+            if isinstance(pause_at, int):
+                env[ENV_PAUSE] = str(pause_at)
             spec = launch.LaunchSpec(tuple(argv), env, self.plan.workdir, log_path)
             proc, log_file = self._start(spec)
         except (OSError, ValueError) as exc:
@@ -173,6 +212,7 @@ class Scheduler:
                                     log_path=str(log_path), message=message)
             self.store.add_event("failed", message, trial_id=trial.id, level="error")
             self.echo(f"trial {trial.number} failed: {message}")
+            self._driver.finished(self.store.trial(trial.id))
             return
         self.store.update_trial(
             trial.id, state="running", pid=proc.pid, host=socket.gethostname(),
@@ -181,13 +221,36 @@ class Scheduler:
             provenance={**provenance(argv, self.plan.workdir, env, device=slot.label,
                                      params=params),
                         "launcher": "warm" if isinstance(proc, WarmProcess) else "subprocess"})
-        run = _Running(self.store.trial(trial.id), proc, log_file, slot, time.monotonic())
+        run = _Running(self.store.trial(trial.id), proc, log_file, slot, time.monotonic(),
+                       time.time(), pause_at if isinstance(pause_at, int) else None)
         if self.plan.command is not None and self.plan.stdout_metrics.enabled:
             # A re-run appends to the same log: read only what this run prints.
             run.tail = LogTail(log_path, offset=log_start)
             run.parser = StdoutParser(self.plan.stdout_metrics.patterns)
         self._running[trial.id] = run
+        self._driver.started(run.trial)
         log.debug("trial %s started on %s: %s", trial.number, slot.label, argv)
+
+    def _continue(self, step: Continuation) -> None:
+        """A population member's next interval: the donor's checkpoint copied into its folder
+        (when it exploits another member), its new parameters stored, and queued to run."""
+        row = self.store.conn.execute(
+            "SELECT id FROM trials WHERE experiment_id = ? AND number = ?",
+            (self.experiment_id, step.number)).fetchone()
+        if row is None:
+            return
+        trial = self.store.trial(int(row[0]))
+        if step.copy_from is not None:
+            source = self.folder / f"trial-{step.copy_from}"
+            target = self.folder / f"trial-{step.number}"
+            target.mkdir(parents=True, exist_ok=True)
+            for item in source.iterdir() if source.is_dir() else ():
+                if item.is_file() and item.name != "params.json":
+                    shutil.copy2(item, target / item.name)
+        state = {**(trial.search_state or {}), **step.search_state}
+        self.store.update_trial(trial.id, params=step.params, search_state=state,
+                                state="queued", requested_state=None)
+        self._retry_queue.append(self.store.trial(trial.id))
 
     def _start(self, spec: launch.LaunchSpec
                ) -> tuple[subprocess.Popen[bytes] | WarmProcess, IO[bytes] | None]:
@@ -210,12 +273,17 @@ class Scheduler:
             if trial_id not in known:
                 self._retry_queue.append(self.store.trial(trial_id))
 
-    def _poll(self, strategy: SearchStrategy, pool: SlotPool) -> None:
+    def _poll(self, driver: SearchDriver, pool: SlotPool) -> None:
         timeout = self.plan.executor.trial_timeout
         if self._running:
             self._honour_stop_requests()
-        for trial_id, run in list(self._running.items()):
+        for run in self._running.values():
             self._read_stdout(run)
+        # Reports first, exits second: the pruner sees every report of a trial before it
+        # learns how the trial ended, even one that finished between two polls.
+        for trial, decision in driver.poll():
+            self._prune(trial, decision)
+        for trial_id, run in list(self._running.items()):
             code = run.proc.poll()
             if code is None:
                 if timeout is not None:
@@ -227,9 +295,25 @@ class Scheduler:
             del self._running[trial_id]
             pool.give_back(run.slot)
             trial = self.store.trial(trial_id)
-            strategy.tell(Tried(trial.params, trial.state, trial.objective))
+            driver.finished(trial)
             if outcome.state == "failed":
                 self._maybe_retry(trial)
+        if self._running and time.monotonic() - self._last_beat >= HEARTBEAT_S:
+            driver.refresh_steps()
+
+    def _prune(self, trial: Trial, decision: Decision) -> None:
+        """The pruner's verdict: the trial is asked to end as pruned (unless a person asked
+        first), the reason is on its timeline, and SIGTERM makes it stop at its next step."""
+        run = self._running.get(trial.id)
+        if run is None or not self.store.request_trial_state(trial.id, "pruned"):
+            return  # it ended meanwhile, or a person asked first
+        step = self.store.last_step(trial.id)
+        self.store.add_event("pruned", decision.reason, trial_id=trial.id, step=step,
+                             data={"resource": decision.resource, "value": decision.value,
+                                   "pruner": self.plan.pruner.name, "step": step})
+        run.stop_asked = True
+        run.killed_at = time.monotonic()
+        _signal_group(run.proc, signal.SIGTERM)  # the SDK finishes the step and exits
 
     def _read_stdout(self, run: _Running) -> None:
         if run.tail is None or run.parser is None:
@@ -268,6 +352,8 @@ class Scheduler:
             run.killed_at = None
 
     def _maybe_retry(self, trial: Trial) -> None:
+        if self.plan.strategy.name == "pbt":
+            return  # a member is one trial all along; a failed one leaves the population
         root = trial.retry_of or trial.id
         attempts = 1 + sum(1 for t in self.store.trials(self.experiment_id)
                            if t.retry_of == root)
@@ -283,14 +369,16 @@ class Scheduler:
     def _finish(self, run: _Running, code: int, *, interrupted: bool = False) -> Outcome:
         if run.log_file is not None:
             run.log_file.close()
-        stopped = run.stop_asked or self.store.trial(run.trial.id).requested_state == "stopped"
-        outcome = decide_outcome(self.store, run.trial, self.plan.objective, code,
-                                 interrupted=interrupted, stopped=stopped and not run.timed_out,
+        requested = self.store.trial(run.trial.id).requested_state
+        outcome = decide_outcome(self.store, run.trial, self.plan.objectives, code,
+                                 interrupted=interrupted,
+                                 requested=None if run.timed_out else requested,
                                  timed_out=self.plan.executor.trial_timeout if run.timed_out
-                                 else None)
+                                 else None, since=run.started_wall,
+                                 pause_expected=run.pause_at is not None)
         self.store.update_trial(run.trial.id, state=outcome.state, exit_code=code,
                                 ended_at=time.time(), objective=outcome.objective,
-                                message=outcome.message)
+                                message=outcome.message, objectives=outcome.objectives)
         self._compact(run.trial.id, final=True)
         for kind, level, text in outcome.events:
             self.store.add_event(kind, text, trial_id=run.trial.id, level=level)

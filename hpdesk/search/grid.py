@@ -9,7 +9,7 @@ from typing import Any
 
 from hpdesk.plan import Plan
 from hpdesk.plan.space import active
-from hpdesk.search.base import SearchStrategy, Tried, canonical
+from hpdesk.search.base import SearchStrategy, Suggestion, Tried, canonical
 
 MAX_GRID = 100_000
 
@@ -45,10 +45,10 @@ class GridSearch(SearchStrategy):
         super().__init__(plan, history)
         self._configs = grid_configurations(plan)
 
-    def suggest(self) -> dict[str, Any] | None:
+    def suggest(self) -> Suggestion | None:
         for config in self._configs:
             if not self.seen(config):
-                return self.claim(config)
+                return Suggestion(self.claim(config))
         return None
 
     @property

@@ -1,22 +1,31 @@
-"""Strategies that sample (random now; TPE and quasi-random next) through Optuna's samplers.
+"""Strategies that sample through Optuna: random, sobol, tpe, gp, cmaes, nsga2.
 
-An in-memory Optuna study is rebuilt from the database's trials; the sampler's seed is derived
-from the plan's seed and the number of trials already made, so a resumed experiment continues
-with new configurations instead of replaying the first ones.
+An in-memory Optuna study is rebuilt from the database's trials (asked and told through Optuna's
+ask/tell API), so a resumed experiment continues from everything already learnt. Each draw gets
+its own seed from the plan's seed and the draw's ordinal (`derive_seed`), never from how many
+draws came before: a seeded search makes the same trials whether or not it was interrupted. What
+a sampler writes into its trials (CMA-ES's state, NSGA-II's generations) is kept with the trial
+(`search_state["sampler"]`) and handed back on rebuild, as is the study's own (QMC's position).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hpdesk.plan import Plan
 from hpdesk.plan.space import Categorical, Distribution, Fixed, FloatRange, IntRange
-from hpdesk.search.base import SearchStrategy, Tried, canonical
+from hpdesk.search.base import SearchStrategy, Suggestion, Tried, canonical, derive_seed
+from hpdesk.search.samplers import make_sampler
 
 log = logging.getLogger(__name__)
-MAX_REDRAWS = 50
+#: Draws with the plan's sampler before a repeat makes us draw at random instead (a model that
+#: has converged keeps proposing its best point), and draws in all before the space counts as
+#: exhausted.
+MODEL_DRAWS = 10
+MAX_REDRAWS = 60
 
 
 def optuna_distribution(dist: Distribution) -> Any:
@@ -32,52 +41,107 @@ def optuna_distribution(dist: Distribution) -> Any:
 
 
 class SampledSearch(SearchStrategy):
-    sampler_name = "random"
+    """`sampler`: the Optuna sampler's name (the plan's strategy by default); `seed_parts` and
+    `state` tag the draws of one stage of a staged search; `observations` are trials that inform
+    the sampler without counting as this search's own (a staged search's best trial so far)."""
 
-    def __init__(self, plan: Plan, history: Sequence[Tried] = ()) -> None:
+    def __init__(self, plan: Plan, history: Sequence[Tried] = (), *, sampler: str | None = None,
+                 n_startup_trials: int | None = None, seed_parts: tuple[object, ...] = (),
+                 state: Mapping[str, Any] | None = None,
+                 observations: Sequence[Tried] = ()) -> None:
         super().__init__(plan, history)
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self._optuna = optuna
-        self._study = optuna.create_study(
-            direction="maximize" if plan.objective.direction == "maximize" else "minimize",
-            sampler=self._sampler(len(self.history))
-        )
-        self._open: dict[tuple[tuple[str, str], ...], Any] = {}
-        for tried in self.history:
-            self._add(tried)
+        self.sampler_name = sampler or plan.strategy.name
+        self._startup = n_startup_trials
+        self._seed_parts = seed_parts
+        self._state = dict(state or {})
+        self._directions = [o.direction for o in plan.objectives]
+        self._storage = optuna.storages.InMemoryStorage()
+        name = "hpdesk-search"
+        self._storage.create_new_study(
+            [optuna.study.StudyDirection.MAXIMIZE if d == "maximize"
+             else optuna.study.StudyDirection.MINIMIZE for d in self._directions], name)
+        self._study_id = self._storage.get_study_id_from_name(name)
+        self._base_seed = derive_seed(plan.strategy.seed, *seed_parts, "sampler")
+        self._study = optuna.load_study(study_name=name, storage=self._storage,
+                                        sampler=self._make(self._base_seed))
+        self._open: dict[int, Any] = {}  # ordinal -> the Optuna trial handed out
+        ordinals = [t.search_state.get("ordinal") for t in self.history]
+        known = [o for o in ordinals if isinstance(o, int)]
+        self._next = max(known, default=-1) + 1
+        latest = max(self.history, key=lambda t: t.search_state.get("ordinal", -1), default=None)
+        for key, value in ((latest.search_state.get("study") if latest else None) or {}).items():
+            self._storage.set_study_system_attr(self._study_id, key, value)
+        for tried in [*observations, *sorted(self.history, key=_order)]:
+            if tried.finished:
+                self._add(tried)
+        self._counts.update(canonical(t.params) for t in observations)  # not worth a new trial
 
-    def _sampler(self, offset: int) -> Any:
-        seed = None if self.plan.strategy.seed is None else self.plan.strategy.seed * 100_003 + offset
-        return self._optuna.samplers.RandomSampler(seed=seed)
+    # ---------------------------------------------------------------------------------------
+    def _make(self, seed: int | None, name: str | None = None) -> Any:
+        return make_sampler(name or self.sampler_name, self.plan.strategy, seed,
+                            n_startup_trials=self._startup)
 
     def _add(self, tried: Tried) -> None:
+        """A finished trial as an observation (asked and told long ago)."""
+        optuna = self._optuna
         dists = {n: optuna_distribution(d) for n, d in self.plan.space.items()
                  if n in tried.params and not isinstance(d, Fixed)
                  and contains(d, tried.params[n])}
-        state = self._optuna.trial.TrialState
-        finished = tried.state == "completed" and tried.objective is not None
+        state = optuna.trial.TrialState
+        values = self._values(tried)
+        if tried.state == "completed" and values is not None:
+            kind = state.COMPLETE
+        elif tried.state == "pruned" and tried.intermediate and len(self._directions) == 1:
+            kind, values = state.PRUNED, None
+        else:
+            kind, values = state.FAIL, None
         try:
-            self._study.add_trial(self._optuna.trial.create_trial(
+            self._study.add_trial(optuna.trial.create_trial(
                 params={n: tried.params[n] for n in dists}, distributions=dists,
-                value=tried.objective if finished else None,
-                state=state.COMPLETE if finished else state.FAIL,
+                values=values, state=kind,
+                intermediate_values=_finite(tried.intermediate),
+                system_attrs=dict(tried.search_state.get("sampler") or {}),
             ))
         except ValueError as exc:  # a value Optuna will not take: it just informs less
             log.debug("history trial not added to the sampler: %s", exc)
 
-    def suggest(self) -> dict[str, Any] | None:
-        for _ in range(MAX_REDRAWS):
-            trial, config = self._draw()
+    def _values(self, tried: Tried) -> list[float] | None:
+        values = list(tried.objectives) if tried.objectives is not None and len(
+            self._directions) > 1 else [tried.objective]
+        if len(values) != len(self._directions) or any(
+                v is None or not math.isfinite(v) for v in values):
+            return None
+        return [float(v) for v in values if v is not None]
+
+    # ---------------------------------------------------------------------------------------
+    def suggest(self) -> Suggestion | None:
+        fail = self._optuna.trial.TrialState.FAIL
+        ordinal = self._next
+        for attempt in range(MAX_REDRAWS):
+            modelled = attempt < MODEL_DRAWS
+            if self.sampler_name != "sobol" or not modelled:
+                seed = derive_seed(self.plan.strategy.seed, *self._seed_parts, ordinal, attempt)
+                self._study.sampler = self._make(seed, None if modelled else "random")
+            trial = self._study.ask()
+            config = self._draw(trial)
             if not self.seen(config):
-                self._open[canonical(config)] = trial
-                return self.claim(config)
-            self._study.tell(trial, state=self._optuna.trial.TrialState.FAIL)
+                self._open[ordinal] = trial
+                self._next += 1
+                return Suggestion(self.claim(config), {
+                    **self._state, "ordinal": ordinal,
+                    "sampler": self._trial_attrs(trial.number),
+                    "study": self._storage.get_study_system_attrs(self._study_id)})
+            self._study.tell(trial, state=fail)
         return None  # a small discrete space, already covered
 
-    def _draw(self) -> tuple[Any, dict[str, Any]]:
-        trial = self._study.ask()
+    def _trial_attrs(self, number: int) -> dict[str, Any]:
+        return dict(self._study.get_trials(deepcopy=False)[number].system_attrs)
+
+    def _draw(self, trial: Any) -> dict[str, Any]:
         values: dict[str, Any] = {}
         # Two passes so that a condition may name a parameter that comes later in the plan.
         for name, dist in self.plan.space.items():
@@ -86,18 +150,36 @@ class SampledSearch(SearchStrategy):
         for name, dist in self.plan.space.items():
             if dist.when and dist.when.holds(values):
                 values[name] = _suggest(trial, name, dist)
-        return trial, {n: values[n] for n in self.plan.space if n in values}
+        return {n: values[n] for n in self.plan.space if n in values}
 
-    def tell(self, tried: Tried) -> None:
+    def tell(self, tried: Tried) -> dict[str, Any] | None:
         super().tell(tried)
-        trial = self._open.pop(canonical(tried.params), None)
+        trial = self._open.pop(tried.search_state.get("ordinal", -1), None)
         if trial is None:
-            return
+            if tried.finished:
+                self._add(tried)  # a re-run, a retry, or a trial from before a restart
+            return None
         state = self._optuna.trial.TrialState
-        if tried.state == "completed" and tried.objective is not None:
-            self._study.tell(trial, tried.objective)
+        values = self._values(tried)
+        if tried.state == "completed" and values is not None:
+            self._study.tell(trial, values)
+        elif tried.state == "pruned" and tried.intermediate and len(self._directions) == 1:
+            for step, value in sorted(_finite(tried.intermediate).items()):
+                trial.report(value, step)
+            self._study.tell(trial, state=state.PRUNED)
         else:
-            self._study.tell(trial, state=state.PRUNED if tried.state == "pruned" else state.FAIL)
+            self._study.tell(trial, state=state.FAIL)
+        return {"sampler": self._trial_attrs(trial.number)}
+
+
+def _order(tried: Tried) -> tuple[int, int]:
+    return (tried.number if tried.number is not None else 1 << 62,
+            tried.search_state.get("ordinal", 0) if isinstance(
+                tried.search_state.get("ordinal"), int) else 0)
+
+
+def _finite(values: Mapping[int, float]) -> dict[int, float]:
+    return {int(k): float(v) for k, v in values.items() if v is not None and math.isfinite(v)}
 
 
 def contains(dist: Distribution, value: Any) -> bool:

@@ -7,8 +7,11 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-TRIAL_STATES = ("queued", "running", "completed", "pruned", "failed", "diverged", "interrupted")
-FINISHED_STATES = frozenset({"completed", "pruned", "failed", "diverged"})
+#: pruned: stopped early by the plan's pruner; stopped: stopped by a person (the window, `hpdesk
+#: stop --trial`); paused: a population member waiting for the rest of its generation (PBT).
+TRIAL_STATES = ("queued", "running", "paused", "completed", "pruned", "stopped", "failed",
+                "diverged", "interrupted")
+FINISHED_STATES = frozenset({"completed", "pruned", "stopped", "failed", "diverged"})
 EXPERIMENT_STATES = ("created", "running", "completed", "stopped", "failed", "interrupted")
 
 
@@ -54,13 +57,23 @@ class Trial:
     message: str | None
     provenance: dict[str, Any] | None = None
     retry_of: int | None = None  # the trial (id) this one retries with the same parameters
+    search_state: dict[str, Any] | None = None  # what the search keeps with it (stage, notes)
+    objectives: list[float | None] | None = None  # every objective's value (several objectives)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Trial:
         data = dict(row)
-        data["params"] = json.loads(data["params"])
-        data["provenance"] = json.loads(data["provenance"]) if data.get("provenance") else None
+        for key in ("params", "provenance", "search_state", "objectives"):
+            if key in data:
+                data[key] = json.loads(data[key]) if data[key] else (
+                    {} if key == "params" else None)
         return cls(**data)
+
+    @property
+    def stage(self) -> int | None:
+        """The stage of a staged search this trial belongs to (1 first), else None."""
+        stage = (self.search_state or {}).get("stage")
+        return stage if isinstance(stage, int) else None
 
     @property
     def finished(self) -> bool:
@@ -82,6 +95,8 @@ class Trial:
             "log_path": self.log_path,
             "message": self.message,
             "retry_of": self.retry_of,
+            "objectives": self.objectives,
+            "stage": self.stage,
             "provenance": self.provenance,
         }
 
@@ -106,3 +121,10 @@ class Event:
     message: str
     step: int | None
     created_at: float
+    data: dict[str, Any] | None = None  # a structured payload (stage, importance, PBT step)
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Event:
+        fields = dict(row)
+        fields["data"] = json.loads(fields["data"]) if fields.get("data") else None
+        return cls(**fields)

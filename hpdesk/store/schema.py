@@ -14,7 +14,7 @@ from hpdesk.store.connection import StoreError, write_transaction
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _m001_initial(db: Database) -> None:
@@ -135,7 +135,19 @@ def _m003_curve_chunks(db: Database) -> None:
     )
 
 
-_MIGRATIONS = (_m001_initial, _m002_trial_provenance, _m003_curve_chunks)
+def _m004_search_state(db: Database) -> None:
+    """What the search keeps per trial and per note, so a scheduler that restarts rebuilds its
+    strategy, its pruner and its stages exactly: `trials.search_state` (the stage, the sampler's
+    and the pruner's own notes, JSON), `trials.objectives` (every objective's value when a plan
+    has several, JSON) and `events.data` (a structured payload beside the message: a stage's
+    open parameters, an importance ranking, a population member's new hyperparameters)."""
+    db.execute("ALTER TABLE trials ADD COLUMN search_state TEXT")
+    db.execute("ALTER TABLE trials ADD COLUMN objectives TEXT")
+    db.execute("ALTER TABLE events ADD COLUMN data TEXT")
+    db.execute("CREATE INDEX events_experiment_kind ON events (experiment_id, kind)")
+
+
+_MIGRATIONS = (_m001_initial, _m002_trial_provenance, _m003_curve_chunks, _m004_search_state)
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 

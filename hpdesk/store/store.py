@@ -28,8 +28,10 @@ _EXPERIMENT_FIELDS = frozenset(
 )
 _TRIAL_FIELDS = frozenset(
     {"state", "requested_state", "device", "pid", "host", "started_at", "ended_at", "exit_code",
-     "objective", "log_path", "message", "params", "provenance", "retry_of"}
+     "objective", "log_path", "message", "params", "provenance", "retry_of", "search_state",
+     "objectives"}
 )
+_JSON_FIELDS = frozenset({"params", "plan", "provenance", "search_state", "objectives"})
 INSERT_METRIC_SQL = (
     "INSERT OR REPLACE INTO metrics (trial_id, name, step, value, wall_time) VALUES (?, ?, ?, ?, ?)"
 )
@@ -105,7 +107,8 @@ class Store:
 
     # trials --------------------------------------------------------------------------------
     def add_trial(
-        self, experiment_id: int, params: dict[str, Any], *, state: str = "queued"
+        self, experiment_id: int, params: dict[str, Any], *, state: str = "queued",
+        search_state: dict[str, Any] | None = None,
     ) -> Trial:
         """Append a trial numbered after the experiment's last one (numbers start at 0)."""
         with write_transaction(self.conn):
@@ -114,9 +117,10 @@ class Store:
                 (experiment_id,),
             ).fetchone()[0]
             cur = self.conn.execute(
-                "INSERT INTO trials (experiment_id, number, params, state, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (experiment_id, number, _json(params), state, time.time()),
+                "INSERT INTO trials (experiment_id, number, params, state, created_at,"
+                " search_state) VALUES (?, ?, ?, ?, ?, ?)",
+                (experiment_id, number, _json(params), state, time.time(),
+                 None if search_state is None else _json(search_state)),
             )
         return self.trial(int(cur.lastrowid or 0))
 
@@ -138,6 +142,14 @@ class Store:
     def update_trial(self, trial_id: int, **fields: Any) -> None:
         self._update("trials", _TRIAL_FIELDS, trial_id, fields, stamp=False)
 
+    def request_trial_state(self, trial_id: int, requested: str) -> bool:
+        """Ask a running trial to end as `requested` unless someone asked first: a pruner's
+        decision never overwrites a person's stop, nor the other way round. True if it took."""
+        cur = self.conn.execute(
+            "UPDATE trials SET requested_state = ? WHERE id = ? AND state = 'running'"
+            " AND requested_state IS NULL", (requested, trial_id))
+        return cur.rowcount == 1
+
     def _update(
         self, table: str, allowed: frozenset[str], row_id: int, fields: dict[str, Any],
         *, stamp: bool,
@@ -145,7 +157,7 @@ class Store:
         unknown = set(fields) - allowed
         if unknown:
             raise ValueError(f"cannot set {', '.join(sorted(unknown))} on {table}")
-        values = {k: _json(v) if k in ("params", "plan", "provenance") else v
+        values = {k: _json(v) if k in _JSON_FIELDS else v
                   for k, v in fields.items()}
         if stamp:
             values["updated_at"] = time.time()
@@ -173,16 +185,20 @@ class Store:
         return curves.trial_metric_names(self.conn, trial_id)
 
     def points_after(
-        self, rowid: int, *, trial_ids: Sequence[int] | None = None, limit: int | None = None
+        self, rowid: int, *, trial_ids: Sequence[int] | None = None, limit: int | None = None,
+        names: Sequence[str] | None = None,
     ) -> list[MetricPoint]:
         """Points written after the `rowid` watermark: the incremental read a poller makes."""
         sql = "SELECT rowid, trial_id, name, step, value, wall_time FROM metrics WHERE rowid > ?"
-        args: list[Any] = [rowid]
+        args: list[Any] = [rowid]  # ints and names
         if trial_ids is not None:
             # "+trial_id": without it SQLite walks every point of those trials through the
             # (trial, name, step) index (1 s at 6.4 M rows) instead of the rowid range (2 ms).
             sql += f" AND +trial_id IN ({', '.join('?' * len(trial_ids))})"
             args.extend(trial_ids)
+        if names is not None:
+            sql += f" AND +name IN ({', '.join('?' * len(names))})"
+            args += list(names)
         sql += " ORDER BY rowid"
         if limit is not None:
             sql += " LIMIT ?"
@@ -193,6 +209,31 @@ class Store:
         """Each metric's value at its latest step: what a summary shows (index seeks only)."""
         latest = curves.last_points(self, [trial_id]).get(trial_id, {})
         return {name: point.value for name, point in latest.items()}
+
+    def max_rowid(self) -> int:
+        """The metrics watermark now: points written later have a larger rowid."""
+        return int(self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM metrics").fetchone()[0])
+
+    def reports(self, experiment_id: int, name: str) -> dict[int, list[tuple[int, float | None]]]:
+        """Every trial's points of metric `name` in step order, by trial id (one index seek
+        per trial): the intermediate values a search and its pruner are rebuilt from."""
+        rows = self.conn.execute(
+            "SELECT m.trial_id, m.step, m.value FROM trials t JOIN metrics m"
+            " ON m.trial_id = t.id AND m.name = ? WHERE t.experiment_id = ?"
+            " ORDER BY m.trial_id, m.step", (name, experiment_id))
+        out: dict[int, list[tuple[int, float | None]]] = {}
+        for trial_id, step, value in rows:
+            out.setdefault(trial_id, []).append((step, value))
+        return out
+
+    def last_steps(self, trial_ids: Sequence[int]) -> dict[int, int]:
+        """The highest step each trial reported (any metric)."""
+        if not trial_ids:
+            return {}
+        rows = self.conn.execute(
+            f"SELECT trial_id, MAX(step) FROM metrics WHERE trial_id IN "
+            f"({', '.join('?' * len(trial_ids))}) GROUP BY trial_id", list(trial_ids))
+        return {t: s for t, s in rows if s is not None}
 
     def last_step(self, trial_id: int) -> int | None:
         row = self.conn.execute(
@@ -222,21 +263,31 @@ class Store:
     def add_event(
         self, kind: str, message: str, *, trial_id: int | None = None,
         experiment_id: int | None = None, step: int | None = None, level: str = "info",
+        data: dict[str, Any] | None = None,
     ) -> None:
+        """A note on the timeline; `data` is a JSON payload a view can draw from."""
         if experiment_id is None and trial_id is not None:
             experiment_id = self.trial(trial_id).experiment_id
         self.conn.execute(
-            "INSERT INTO events (experiment_id, trial_id, kind, level, message, step, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (experiment_id, trial_id, kind, level, message, step, time.time()),
+            "INSERT INTO events (experiment_id, trial_id, kind, level, message, step, created_at,"
+            " data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (experiment_id, trial_id, kind, level, message, step, time.time(),
+             None if data is None else _json(data)),
         )
 
     def events(
-        self, *, trial_id: int | None = None, experiment_id: int | None = None
+        self, *, trial_id: int | None = None, experiment_id: int | None = None,
+        kinds: Sequence[str] | None = None,
     ) -> list[Event]:
-        sql, args = "SELECT * FROM events", []
+        sql, where = "SELECT * FROM events", []
+        args: list[Any] = []
         if trial_id is not None:
-            sql, args = sql + " WHERE trial_id = ?", [trial_id]
+            where, args = ["trial_id = ?"], [trial_id]
         elif experiment_id is not None:
-            sql, args = sql + " WHERE experiment_id = ?", [experiment_id]
-        return [Event(**dict(r)) for r in self.conn.execute(sql + " ORDER BY id", args)]
+            where, args = ["experiment_id = ?"], [experiment_id]
+        if kinds is not None:
+            where.append(f"kind IN ({', '.join('?' * len(kinds))})")
+            args.extend(kinds)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [Event.from_row(r) for r in self.conn.execute(sql + " ORDER BY id", args)]

@@ -17,6 +17,13 @@ The ``data`` parameter is a dict, ``{"source": ...}`` plus that source's options
   labels ``y`` (0 .. K-1); optional ``x_val``/``y_val`` (else the stratified split above) and
   ``classes`` (K names). uint8 pixels are scaled to [0, 1]; other types are used as given.
 
+Every source also takes two options that make a set harder on purpose, both applied to the
+training split only (validation stays clean, so scores compare): ``train_size`` keeps that many
+training images, stratified (0, the default, keeps all), and ``label_noise`` gives that fraction
+of training images a wrong label, chosen uniformly among the other classes (as Zhang et al. 2017,
+"Understanding deep learning requires rethinking generalization", corrupt labels). Both draw
+from a fixed seed, so every trial sees the same smaller, noisier set.
+
 Bad data raises :class:`~hpdesk.tasks.common.ParamError` with one line naming the path.
 """
 from __future__ import annotations
@@ -40,10 +47,11 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".t
                             ".ppm", ".pgm", ".pbm"})
 
 #: The options of each source with their defaults (``path`` has none: it is required).
+_HARDER: dict[str, Any] = {"train_size": 0, "label_noise": 0.0}
 DATA_OPTIONS: dict[str, dict[str, Any]] = {
-    "digits": {},
-    "folder": {"path": "", "channels": 1, "image_size": 16, "val_fraction": 0.2},
-    "npz": {"path": "", "val_fraction": 0.2},
+    "digits": {**_HARDER},
+    "folder": {"path": "", "channels": 1, "image_size": 16, "val_fraction": 0.2, **_HARDER},
+    "npz": {"path": "", "val_fraction": 0.2, **_HARDER},
 }
 
 
@@ -147,6 +155,10 @@ def resolve_data_options(data: Any) -> dict[str, Any]:
     typed = {k: v for k, v in options.items() if k != "path"}     # a path keeps its case
     q = coerce_params({k: v for k, v in data.items() if k in typed}, typed)
     q["source"] = source
+    require(q["train_size"] >= 0, f"data train_size must be >= 0 (0 keeps all), got "
+                                  f"{q['train_size']}")
+    require(0 <= q["label_noise"] < 1,
+            f"data label_noise must be in [0, 1), got {q['label_noise']}")
     if source == "digits":
         return q
     raw = data.get("path")
@@ -166,11 +178,45 @@ def load_data(data: Any) -> ImageData:
     """The split the ``data`` parameter describes (see the module docstring)."""
     q = resolve_data_options(data)
     if q["source"] == "digits":
-        return load_digits_data()
-    if q["source"] == "folder":
-        return load_folder(Path(q["path"]), channels=q["channels"], image_size=q["image_size"],
-                           val_fraction=q["val_fraction"])
-    return load_npz(Path(q["path"]), val_fraction=q["val_fraction"])
+        loaded = load_digits_data()
+    elif q["source"] == "folder":
+        loaded = load_folder(Path(q["path"]), channels=q["channels"],
+                             image_size=q["image_size"], val_fraction=q["val_fraction"])
+    else:
+        loaded = load_npz(Path(q["path"]), val_fraction=q["val_fraction"])
+    return harder(loaded, train_size=q["train_size"], label_noise=q["label_noise"])
+
+
+def harder(data: ImageData, *, train_size: int = 0, label_noise: float = 0.0) -> ImageData:
+    """``data`` with a smaller (stratified) and noisier training split; validation unchanged.
+
+    The subsample keeps every class's share (at least one image each); the noisy labels are a
+    fixed fraction, each moved to a different class. Seeded by :data:`SPLIT_SEED` + 1.
+    """
+    x, y = data.x_train, data.y_train
+    rng = np.random.default_rng(SPLIT_SEED + 1)
+    if 0 < train_size < len(y):
+        require(train_size >= data.n_classes, f"data train_size {train_size} is below the "
+                                              f"number of classes ({data.n_classes})")
+        keep = _stratified_subset(y, train_size, rng)
+        x, y = x[keep], y[keep]
+    if label_noise > 0 and data.n_classes > 1:
+        y = y.copy()
+        flip = rng.choice(len(y), size=int(round(label_noise * len(y))), replace=False)
+        shift = rng.integers(1, data.n_classes, size=len(flip))
+        y[flip] = (y[flip] + shift) % data.n_classes
+    if x is data.x_train and y is data.y_train:
+        return data
+    return ImageData(x, y, data.x_val, data.y_val, data.class_names)
+
+
+def _stratified_subset(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    classes, counts = np.unique(labels, return_counts=True)
+    quota = np.maximum(1, np.floor(counts * size / len(labels))).astype(int)
+    for i in np.argsort(-(counts * size / len(labels) - quota))[: max(0, size - quota.sum())]:
+        quota[i] += 1                                   # largest remainders fill up to size
+    parts = [rng.permutation(np.flatnonzero(labels == c))[:q] for c, q in zip(classes, quota)]
+    return np.sort(np.concatenate(parts))
 
 
 def _split(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], val_fraction: float,

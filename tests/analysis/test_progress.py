@@ -7,12 +7,16 @@ import math
 from pathlib import Path
 
 from hpdesk.analysis.progress import (
-    elapsed_seconds, epoch_fraction, eta_seconds, example_params, format_duration, middle_value,
-    parse_filter, preview_argv, running_best, total_epochs, unused_placeholders,
+    elapsed_seconds, epoch_fraction, eta_seconds, format_duration, parse_filter, running_best,
+    total_epochs, unused_placeholders,
 )
 from hpdesk.plan import Categorical, Fixed, FloatRange, IntRange, plan_from_preset
-from hpdesk.plan.space import Condition
-from hpdesk.runner.launch import trial_argv
+from hpdesk.plan.space import Condition, example_params as _example_params, middle_value
+from hpdesk.runner.launch import preview_argv, trial_argv
+
+
+def example_params(plan):  # type: ignore[no-untyped-def]
+    return _example_params(plan.space)
 
 
 def test_total_epochs_prefers_the_trials_own_value_then_the_plans_fixed_one() -> None:

@@ -37,7 +37,7 @@ def test_stop_one_sdk_trial_while_the_other_goes_on(tmp_path: Path) -> None:
         control.stop_trial(store, first.id)
         wait_for(lambda: store.trial(first.id).state != "running")
         stopped = store.trial(first.id)
-        assert stopped.state == "pruned" and "stopped on request at step" in stopped.message
+        assert stopped.state == "stopped" and "stopped on request at step" in stopped.message
         assert store.trial(second.id).state == "running"
         assert store.series(first.id, "loss")[0], "its points survive"
         assert control.request_stop(store, exp.id)
@@ -54,7 +54,7 @@ def test_stop_a_plain_script_that_ignores_hpdesk(tmp_path: Path) -> None:
         control.stop_trial(store, trial.id)
         wait_for(lambda: store.experiment(exp.id).state != "running")
         done = store.trial(trial.id)
-        assert done.state == "pruned" and not pid_alive(done.pid)
+        assert done.state == "stopped" and not pid_alive(done.pid)
         assert store.experiment(exp.id).state == "completed"
 
 
@@ -78,7 +78,7 @@ def test_a_queued_trial_is_cancelled_at_once(tmp_path: Path) -> None:
     with Store(tmp_path / "x.db") as store:
         exp = store.create_experiment("x", "script", plan.to_dict())
         trial = store.add_trial(exp.id, {"lr": 0.3})
-        assert control.stop_trial(store, trial.id).state == "pruned"
+        assert control.stop_trial(store, trial.id).state == "stopped"
         assert control.request_stop(store, exp.id) is False  # nothing runs
 
 

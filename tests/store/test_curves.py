@@ -193,10 +193,10 @@ def test_a_schema_2_file_is_upgraded_and_its_curves_pack(tmp_path: Path) -> None
     path = tmp_path / "old.db"
     shutil.copy(ASSETS / "schema-v2.db", path)
     with Store(path) as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         applied = [r[0] for r in store.conn.execute(
             "SELECT name FROM _sqlite_migrations ORDER BY id")]
-        assert applied[-1] == "m003_curve_chunks"
+        assert "m003_curve_chunks" in applied
         (exp,) = store.experiments()
         done, failed = store.trials(exp.id)
         assert (exp.name, done.state, done.objective) == ("digits-v2", "completed", 0.9)

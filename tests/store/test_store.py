@@ -175,4 +175,35 @@ def test_a_schema_1_file_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path)
         assert store.trial(trial.id).provenance == {"git": {"commit": "abc"}}
         applied = [r[0] for r in store.conn.execute(
             "SELECT name FROM _sqlite_migrations ORDER BY id")]
-        assert applied == ["m001_initial", "m002_trial_provenance", "m003_curve_chunks"]
+        assert applied == ["m001_initial", "m002_trial_provenance", "m003_curve_chunks",
+                           "m004_search_state"]
+
+
+def test_a_schema_3_file_gains_search_state_and_event_data(tmp_path: Path) -> None:
+    import shutil
+
+    path = tmp_path / "v3.db"
+    shutil.copy(Path(__file__).parent / "assets" / "schema-v3.db", path)
+    with Store(path) as store:
+        (exp,) = store.experiments()
+        (trial,) = store.trials(exp.id)
+        assert (exp.name, trial.objective, trial.search_state, trial.objectives) == (
+            "digits-v3", 0.95, None, None)
+        assert [e.data for e in store.events(experiment_id=exp.id)] == [None]
+        store.update_trial(trial.id, search_state={"stage": 2}, objectives=[0.95, 1200.0])
+        store.add_event("stage", "stage 2", experiment_id=exp.id, data={"open": ["lr"]})
+        again = store.trial(trial.id)
+        assert (again.stage, again.objectives) == (2, [0.95, 1200.0])
+        assert store.events(experiment_id=exp.id, kinds=["stage"])[0].data == {"open": ["lr"]}
+        assert store.series(trial.id, "val_acc")[0] == [1, 2, 3, 4]
+
+
+def test_a_requested_state_is_set_once_so_a_pruner_never_overrides_a_person(tmp_path) -> None:
+    with Store(tmp_path / "x.db") as store:
+        exp = store.create_experiment("x", "classification", {})
+        trial = store.add_trial(exp.id, {"lr": 0.1})
+        assert not store.request_trial_state(trial.id, "pruned")  # not running yet
+        store.update_trial(trial.id, state="running")
+        assert store.request_trial_state(trial.id, "stopped")
+        assert not store.request_trial_state(trial.id, "pruned")
+        assert store.trial(trial.id).requested_state == "stopped"
