@@ -21,14 +21,20 @@ each micro-batch on its own, KNOWLEDGE.md section 8).
 Metrics: ``train_loss`` after every optimiser update (step = update count, from 1); at each
 epoch's end, at that epoch's last step, ``val_loss`` (with the same label smoothing as the
 training loss, so the two curves compare), ``val_acc``, ``train_acc`` (eval mode, whole training
-split), ``lr`` (the rate the epoch's last update used, after schedule and warm-up) and ``epoch``
-(from 1); when the run completes, ``val_acc_class_<name>`` for every class with validation
-images, at the last step.
+split), ``lr`` (the rate the epoch's last update used, after schedule and warm-up), ``epoch``
+(from 1) and ``epoch_time`` (seconds of the epoch's training and evaluation); with the first
+epoch's end of each run (process) also ``n_params`` (the network's trainable parameters); when
+the run completes, ``val_acc_class_<name>`` for every class with validation images, at the
+last step.
 
 Checkpoints: with $HPDESK_TRIAL_DIR (or a ``checkpoint_dir`` parameter) set, one at every
-epoch's end; a restarted trial resumes after it (see :mod:`hpdesk.tasks.training`).
+epoch's end; a restarted trial resumes after it, with its current hyperparameters (see
+:mod:`hpdesk.tasks.training`). $HPDESK_PAUSE_AT_EPOCH pauses it for population-based training.
+A dropout layer is built even at rate 0 (where it does nothing), so a checkpoint fits a model
+of any dropout rate.
 
-Exit codes: 0 completed or stopped on request, 2 bad parameters, 3 diverged (NaN/inf loss).
+Exit codes: 0 completed, stopped on request or paused, 2 bad parameters, 3 diverged (NaN/inf
+loss).
 """
 from __future__ import annotations
 
@@ -45,16 +51,16 @@ from torch import nn
 
 from hpdesk.tasks.common import (
     ACTIVATIONS, EventSink, ParamError, Reporter, Status, StopCheck, TrainResult, coerce_params,
-    count_parameters, make_activation, require, require_choice, run_main, sdk_hooks,
-    seed_everything, select_device,
+    count_parameters, make_activation, pause_at_epoch, require, require_choice, run_main,
+    sdk_hooks, seed_everything, select_device,
 )
 from hpdesk.tasks.image_data import ImageData, load_data, metric_suffix, resolve_data_options
 from hpdesk.tasks.layers import KERNEL_SIZES, NORMALIZATIONS, ConvBackbone, check_groupnorm
 from hpdesk.tasks.optim import OPTIMIZER_DEFAULTS, make_optimizer, validate_optimizer_params
 from hpdesk.tasks.schedules import SCHEDULE_DEFAULTS, LRSchedule, validate_schedule_params
 from hpdesk.tasks.training import (
-    Checkpointer, Diverged, autocast, check_finite, clip_gradients, eval_mode, grad_scaler,
-    plain_values, restore_training_state, trial_dir, training_state,
+    Checkpointer, Diverged, EpochTracker, autocast, check_finite, clip_gradients, eval_mode,
+    grad_scaler, plain_values, resume_training, trial_dir, training_state,
 )
 
 LOGGER_NAME = "hpdesk.tasks.classification"
@@ -93,16 +99,17 @@ SMOKE_PARAMS: dict[str, Any] = {"epochs": 1, "width": 8, "depth": 2}
 # --- models -------------------------------------------------------------------------------------
 
 class ConvClassifier(nn.Module):
-    """``backbone`` (a ConvBackbone), then ``head``: global average pool, dropout, linear."""
+    """``backbone`` (a ConvBackbone), then ``head``: global average pool, dropout, linear.
+
+    The dropout layer is there at rate 0 too (an identity then), so the weights' names do not
+    depend on the rate and a resume may change it.
+    """
 
     def __init__(self, backbone: ConvBackbone, n_classes: int, dropout: float) -> None:
         super().__init__()
         self.backbone = backbone
-        head: list[nn.Module] = [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        if dropout > 0:
-            head.append(nn.Dropout(dropout))
-        head.append(nn.Linear(backbone.out_channels, n_classes))
-        self.head = nn.Sequential(*head)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout),
+                                  nn.Linear(backbone.out_channels, n_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(x))
@@ -123,16 +130,16 @@ def build_cnn(p: Mapping[str, Any], data: ImageData) -> nn.Module:
 
 
 def build_mlp(p: Mapping[str, Any], data: ImageData) -> nn.Module:
-    """``depth`` hidden layers of ``width`` units, each followed by the activation and dropout.
+    """``depth`` hidden layers of ``width`` units, each followed by the activation and dropout
+    (a layer at rate 0 too, so the weights' names do not depend on the rate).
 
     ``depth`` 0 gives a linear (softmax-regression) classifier.
     """
     layers: list[nn.Module] = [nn.Flatten()]
     fan_in = math.prod(data.sample_shape)
     for _ in range(p["depth"]):
-        layers += [nn.Linear(fan_in, p["width"]), make_activation(p["activation"])]
-        if p["dropout"] > 0:
-            layers.append(nn.Dropout(p["dropout"]))
+        layers += [nn.Linear(fan_in, p["width"]), make_activation(p["activation"]),
+                   nn.Dropout(p["dropout"])]
         fan_in = p["width"]
     layers.append(nn.Linear(fan_in, data.n_classes))
     return nn.Sequential(*layers)
@@ -219,7 +226,7 @@ class _Run:
     """One trial's state and loop; :func:`train` is its public face."""
 
     def __init__(self, p: dict[str, Any], reporter: Reporter, should_stop: StopCheck,
-                 event: EventSink, device: torch.device) -> None:
+                 event: EventSink, device: torch.device, pause_at: int | None = None) -> None:
         self.p, self.report, self.should_stop, self.event = p, reporter, should_stop, event
         self.device = device
         self.generator = seed_everything(p["seed"])
@@ -237,6 +244,7 @@ class _Run:
         self.schedule = LRSchedule(p, steps_per_epoch=self.steps_per_epoch, epochs=p["epochs"])
         self.checkpointer = Checkpointer(trial_dir(p))
         self.n_params = count_parameters(self.model)
+        self.tracker = EpochTracker(epochs=p["epochs"], n_params=self.n_params, pause_at=pause_at)
         self.step = 0
         self.epoch = 0
         self.lr = p["lr"]
@@ -248,12 +256,9 @@ class _Run:
                            model=self.model)
 
     def resume(self) -> None:
-        state = self.checkpointer.load()
-        if state is not None:
-            self.epoch, self.step = restore_training_state(
-                state, modules={"model": self.model}, optimizers={"optimizer": self.optimizer},
-                generator=self.generator)
-            self.last = {k: float(v) for k, v in state.get("metrics", {}).items()}
+        self.epoch, self.step, self.last = resume_training(
+            self.checkpointer, modules={"model": self.model},
+            optimizers={"optimizer": self.optimizer}, generator=self.generator, params=self.p)
 
     def update(self, idx: torch.Tensor) -> float:
         """One optimiser update over the samples ``idx``; returns their mean loss."""
@@ -316,6 +321,7 @@ class _Run:
         n_train = len(self.x_tr)
         try:
             while self.epoch < p["epochs"]:
+                self.tracker.start()
                 order = torch.randperm(n_train, generator=self.generator).to(self.device)
                 for start in range(0, n_train, self.per_update):
                     value = self.update(order[start:start + self.per_update])
@@ -324,7 +330,7 @@ class _Run:
                     self.last["train_loss"] = value
                     if self.should_stop():
                         return self.stopped()
-                metrics = self.evaluate(self.epoch + 1)
+                metrics = {**self.evaluate(self.epoch + 1), **self.tracker.metrics()}
                 self.epoch += 1
                 self.report(self.step, **metrics)
                 self.last.update(metrics)
@@ -334,6 +340,8 @@ class _Run:
                     metrics=dict(self.last), params=plain_values(p)))
                 if self.epoch < p["epochs"] and self.should_stop():
                     return self.stopped()
+                if (message := self.tracker.pause(self.event, self.epoch, self.step)) is not None:
+                    return self.finish("paused", message)
         except Diverged as exc:
             self.event("diverged", str(exc), step=exc.step, level="error")
             return self.finish("diverged", str(exc))
@@ -357,11 +365,13 @@ def train(
     ``reporter``, ``should_stop`` and ``event`` default to :mod:`hpdesk.sdk`'s functions.
     Raises :class:`~hpdesk.tasks.common.ParamError` (a ValueError) for unusable parameters or
     data, before any training. A NaN/inf loss ends the run with status ``"diverged"`` and a
-    ``diverged`` event; a stop request ends it after the current update with ``"stopped"``.
+    ``diverged`` event; a stop request ends it after the current update with ``"stopped"``;
+    with $HPDESK_PAUSE_AT_EPOCH it may end with ``"paused"`` (see :mod:`hpdesk.tasks.training`).
     """
     p = resolve_params(params)
+    pause_at = pause_at_epoch()
     reporter, should_stop, event = sdk_hooks(reporter, should_stop, event)
-    run = _Run(p, reporter, should_stop, event, device or select_device())
+    run = _Run(p, reporter, should_stop, event, device or select_device(), pause_at)
     log.info("%s with %d parameters, optimizer %s, lr %g, %d updates an epoch", p["model"],
              run.n_params, p["optimizer"], p["lr"], run.steps_per_epoch)
     try:

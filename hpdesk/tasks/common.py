@@ -27,10 +27,13 @@ import numpy as np
 import torch
 from torch import nn
 
-# Exit codes of a task process. 0 also covers a run stopped on request (it ended cleanly).
+# Exit codes of a task process. 0 also covers a run stopped on request (it ended cleanly) and
+# one paused for population-based training (HPDESK_PAUSE_AT_EPOCH; relaunched later).
 EXIT_OK = 0
 EXIT_BAD_PARAMS = 2
 EXIT_DIVERGED = 3
+
+ENV_PAUSE_AT_EPOCH = "HPDESK_PAUSE_AT_EPOCH"
 
 ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -43,7 +46,7 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 Reporter = Callable[..., None]          # reporter(step, **metrics), like hpdesk.sdk.report
 StopCheck = Callable[[], bool]          # like hpdesk.sdk.should_stop
 EventSink = Callable[..., None]         # event(kind, message, *, step, level): hpdesk.sdk.event
-Status = Literal["completed", "stopped", "diverged"]
+Status = Literal["completed", "stopped", "diverged", "paused"]
 
 
 class ParamError(ValueError):
@@ -198,6 +201,25 @@ def configure_threads(env: Mapping[str, str] | None = None) -> int:
     return count
 
 
+def pause_at_epoch(env: Mapping[str, str] | None = None) -> int | None:
+    """$HPDESK_PAUSE_AT_EPOCH (population-based training) as a positive integer, or None when
+    unset or empty; see :class:`hpdesk.tasks.training.EpochTracker`.
+
+    Any other value is a :class:`ParamError` (exit code 2): a population member that ran past
+    its interval would spoil the generation it belongs to.
+    """
+    env = os.environ if env is None else env
+    raw = env.get(ENV_PAUSE_AT_EPOCH) or ""
+    if not raw.strip():
+        return None
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        value = 0
+    require(value >= 1, f"{ENV_PAUSE_AT_EPOCH} must be a positive integer, got {raw!r}")
+    return value
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed python, numpy and torch; return a separate generator for data shuffling.
 
@@ -255,10 +277,12 @@ def run_main(
 ) -> int:
     """Shared ``main`` of a task process: read params, train, flush, map the outcome to a code.
 
-    Bad parameters (or an unreadable ``--params`` file) exit with :data:`EXIT_BAD_PARAMS` and a
-    diverged run with :data:`EXIT_DIVERGED`; either way the reason is the last line on stderr,
-    without a traceback, so the runner can show it as the trial's failure reason. Logging goes to
-    stderr (level from HPDESK_LOG_LEVEL, default INFO): stdout is the SDK's JSON lines.
+    Bad parameters (or an unreadable ``--params`` file, or a bad HPDESK_PAUSE_AT_EPOCH) exit
+    with :data:`EXIT_BAD_PARAMS` and a diverged run with :data:`EXIT_DIVERGED`; either way the
+    reason is the last line on stderr, without a traceback, so the runner can show it as the
+    trial's failure reason. Completed, stopped and paused runs exit with :data:`EXIT_OK` after
+    one info line. Logging goes to stderr (level from HPDESK_LOG_LEVEL, default INFO): stdout is
+    the SDK's JSON lines.
     """
     from hpdesk import sdk
 
@@ -271,6 +295,7 @@ def run_main(
         params = sdk.params(dict(defaults))
         if validate is not None:                 # fail before any output but the reason
             validate(params)
+        pause_at_epoch()                         # the task reads it again; checked here first
         threads = configure_threads()
         log.info("starting on %s, torch threads: %d", select_device(), threads)
         result = train(params)
@@ -283,6 +308,10 @@ def run_main(
     if result.status == "diverged":
         log.error("error: diverged: %s", result.message)
         return EXIT_DIVERGED
+    if result.status == "paused":
+        log.info("%s (step %d); it continues from its checkpoint when started again: %s",
+                 result.message or f"paused after epoch {result.epochs}", result.steps, shown)
+        return EXIT_OK
     log.info("%s after %d steps (%d epochs): %s",
              result.status, result.steps, result.epochs, shown)
     return EXIT_OK

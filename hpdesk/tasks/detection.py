@@ -9,9 +9,14 @@ augmentation), so dense targets are built once and batches are slices of one ten
 
 Metrics: ``train_loss``, ``cls_loss``, ``box_loss`` after every optimiser update (step = update
 count, from 1; with ``grad_accum_steps`` the mean over the accumulated batches); at each epoch's
-end ``val_loss``, ``map50`` (mAP@0.5 on the validation set), ``lr`` (of the epoch's last update)
-and ``epoch``; after the last epoch also ``ap50_<class>`` per class with ground truth.
-Exit codes: 0 completed or stopped, 2 bad parameters, 3 diverged.
+end ``val_loss``, ``map50`` (mAP@0.5 on the validation set), ``lr`` (of the epoch's last update),
+``epoch`` and ``epoch_time`` (seconds of the epoch's training and evaluation); with the first
+epoch's end of each run (process) also ``n_params`` (the detector's trainable parameters); after
+the last epoch also ``ap50_<class>`` per class with ground truth.
+
+Checkpoints, resume with changed hyperparameters and $HPDESK_PAUSE_AT_EPOCH follow
+:mod:`hpdesk.tasks.training`. Exit codes: 0 completed, stopped or paused, 2 bad parameters,
+3 diverged.
 """
 from __future__ import annotations
 
@@ -26,7 +31,8 @@ import torch
 
 from hpdesk.tasks.common import (
     ACTIVATIONS, EventSink, Reporter, Status, StopCheck, TrainResult, coerce_params,
-    count_parameters, require, require_choice, run_main, sdk_hooks, seed_everything, select_device,
+    count_parameters, pause_at_epoch, require, require_choice, run_main, sdk_hooks, seed_everything,
+    select_device,
 )
 from hpdesk.tasks.detection_data import DetectionSet, load_data, resolve_data_options
 from hpdesk.tasks.detection_metrics import (
@@ -39,8 +45,8 @@ from hpdesk.tasks.layers import KERNEL_SIZES, NORMALIZATIONS, freeze_batchnorm
 from hpdesk.tasks.optim import OPTIMIZER_DEFAULTS, make_optimizer, validate_optimizer_params
 from hpdesk.tasks.schedules import SCHEDULE_DEFAULTS, LRSchedule, validate_schedule_params
 from hpdesk.tasks.training import (
-    Checkpointer, Diverged, autocast, check_finite, clip_gradients, eval_mode, grad_scaler,
-    restore_training_state, training_state, trial_dir,
+    Checkpointer, Diverged, EpochTracker, autocast, check_finite, clip_gradients, eval_mode,
+    grad_scaler, resume_training, training_state, trial_dir,
 )
 
 LOGGER_NAME = "hpdesk.tasks.detection"
@@ -177,10 +183,12 @@ def train(
 
     Same contract as :func:`hpdesk.tasks.classification.train`: ParamError before any training,
     status ``diverged`` (with a ``diverged`` event) on a NaN/inf loss, ``stopped`` after the
-    current update once ``should_stop()`` says so. With a trial folder it checkpoints every
-    epoch and resumes from the last checkpoint, reporting from the saved step + 1.
+    current update once ``should_stop()`` says so, ``paused`` per $HPDESK_PAUSE_AT_EPOCH. With
+    a trial folder it checkpoints every epoch and resumes from the last checkpoint, reporting
+    from the saved step + 1, with the current parameters' hyperparameters.
     """
     p = resolve_params(params)
+    pause_at = pause_at_epoch()
     reporter, should_stop, event = sdk_hooks(reporter, should_stop, event)
     device = device or select_device()
     shuffle_gen = seed_everything(p["seed"])
@@ -210,14 +218,12 @@ def train(
              n_params, grid, grid, len(train_set), len(val_set))
 
     checkpointer = Checkpointer(trial_dir(p))
+    tracker = EpochTracker(epochs=p["epochs"], n_params=n_params, pause_at=pause_at)
     modules, optimizers = {"model": model}, {"optimizer": optimizer}
-    step, done_epochs, lr = 0, 0, p["lr"]
-    last: dict[str, float] = {}
-    saved = checkpointer.load()
-    if saved is not None:
-        done_epochs, step = restore_training_state(saved, modules=modules, optimizers=optimizers,
-                                                   generator=shuffle_gen)
-        last = {k: float(v) for k, v in saved.get("last", {}).items()}
+    lr = p["lr"]
+    done_epochs, step, last = resume_training(
+        checkpointer, modules=modules, optimizers=optimizers, generator=shuffle_gen, params=p,
+        metrics_key="last")
 
     def finish(status: Status, message: str = "") -> TrainResult:
         return TrainResult(status=status, steps=step, epochs=done_epochs, metrics=dict(last),
@@ -226,6 +232,7 @@ def train(
     model.train()
     try:
         for epoch in range(done_epochs + 1, p["epochs"] + 1):
+            tracker.start()
             order = torch.randperm(len(train_set), generator=shuffle_gen).to(device)
             chunks = [order[i:i + batch] for i in range(0, len(train_set), batch)]
             for u in range(steps_per_epoch):
@@ -256,7 +263,7 @@ def train(
             val_loss, result = evaluate(model, val_set, val_t, p, device)
             check_finite(val_loss, step, "val_loss")
             metrics = {"val_loss": val_loss, "map50": result.map, "lr": lr,
-                       "epoch": float(epoch)}
+                       "epoch": float(epoch), **tracker.metrics()}
             if epoch == p["epochs"]:
                 metrics.update({f"ap50_{metric_name(val_set.class_names[c])}": ap
                                 for c, ap in result.ap.items()})
@@ -269,6 +276,8 @@ def train(
             if epoch < p["epochs"] and should_stop():
                 event("stopped", f"stopped on request at step {step}", step=step, level="info")
                 return finish("stopped", f"stopped on request at step {step}")
+            if (message := tracker.pause(event, epoch, step)) is not None:
+                return finish("paused", message)
     except Diverged as exc:
         event("diverged", str(exc), step=exc.step, level="error")
         return finish("diverged", str(exc))

@@ -22,16 +22,19 @@ Data (``data``):
 
 Step = one generator update, preceded by ``d_steps`` discriminator updates (each on its own real
 batch: an epoch is one pass over the real samples, so ``d_steps`` 2 halves the generator updates
-of an epoch). Per step: ``g_loss``, ``d_loss`` (mean over the step's D updates), ``d_real`` and
-``d_fake`` (the last D update's mean probabilities). Per epoch, at its last step: ``epoch``,
-``lr_g``, ``lr_d``, and ``fid`` (digits, see :mod:`hpdesk.tasks.gan_metrics`) or
-``modes_covered`` and ``high_quality`` (ring); both from :data:`EVAL_SAMPLES` samples of the
-fixed noise seed :data:`EVAL_NOISE_SEED`, so trials compare.
+of an epoch). Metrics: per step ``g_loss``, ``d_loss`` (mean over the step's D updates),
+``d_real`` and ``d_fake`` (the last D update's mean probabilities). Per epoch, at its last step:
+``epoch``, ``lr_g``, ``lr_d``, ``epoch_time`` (seconds of its training and evaluation), and
+``fid`` (digits, see :mod:`hpdesk.tasks.gan_metrics`) or ``modes_covered`` and ``high_quality``
+(ring); both from :data:`EVAL_SAMPLES` samples of the fixed noise seed :data:`EVAL_NOISE_SEED`,
+so trials compare. With the first epoch's end of each run (process) also ``n_params``: the
+generator's trainable parameters (the discriminator's are not counted in it).
 
 Losses: the non-saturating GAN loss with logits; real targets ``1 - label_smoothing``.
 The learning-rate schedule (``lr_schedule``...) scales both rates by the same factor per step.
-Checkpoints and resume follow :mod:`hpdesk.tasks.training`. Exit codes: 0 completed or stopped
-on request, 2 bad parameters, 3 diverged (NaN/inf loss).
+Checkpoints, resume (with the current hyperparameters) and $HPDESK_PAUSE_AT_EPOCH follow
+:mod:`hpdesk.tasks.training`. Exit codes: 0 completed, stopped on request or paused, 2 bad
+parameters, 3 diverged (NaN/inf loss).
 
 Defaults (one set for both sources, measured at one CPU thread): the ring trains 2,400 steps in
 about 8 s and covers >= 6 of 8 modes on each of 16 seeds (all 8 on eleven). It needs batch 128
@@ -55,7 +58,7 @@ from torch import nn
 
 from hpdesk.tasks.common import (
     EventSink, Reporter, Status, StopCheck, TrainResult, coerce_params, count_parameters,
-    data_source, require, run_main, sdk_hooks, seed_everything, select_device,
+    data_source, pause_at_epoch, require, run_main, sdk_hooks, seed_everything, select_device,
 )
 from hpdesk.tasks.gan_metrics import DigitsFid, ring_centers, ring_metrics
 from hpdesk.tasks.image_data import digits_split
@@ -63,8 +66,8 @@ from hpdesk.tasks.layers import conv_block, norm2d
 from hpdesk.tasks.optim import OPTIMIZER_DEFAULTS, make_optimizer, validate_optimizer_params
 from hpdesk.tasks.schedules import SCHEDULE_DEFAULTS, LRSchedule, validate_schedule_params
 from hpdesk.tasks.training import (
-    Checkpointer, Diverged, autocast, check_finite, clip_gradients, grad_scaler, plain_values,
-    restore_training_state, training_state, trial_dir,
+    Checkpointer, Diverged, EpochTracker, autocast, check_finite, clip_gradients, eval_mode,
+    grad_scaler, plain_values, resume_training, training_state, trial_dir,
 )
 
 LOGGER_NAME = "hpdesk.tasks.gan"
@@ -210,12 +213,11 @@ def resolve_params(params: Mapping[str, Any]) -> dict[str, Any]:
 
 # --- training -----------------------------------------------------------------------------------
 
-
 class _Run:
     """One trial's state and loop; :func:`train` is its public face."""
 
     def __init__(self, p: dict[str, Any], reporter: Reporter, should_stop: StopCheck,
-                 event: EventSink, device: torch.device) -> None:
+                 event: EventSink, device: torch.device, pause_at: int | None = None) -> None:
         self.p, self.report, self.should_stop, self.event = p, reporter, should_stop, event
         self.device = device
         self.data = p["data"]
@@ -245,6 +247,8 @@ class _Run:
                                   generator=torch.Generator().manual_seed(EVAL_NOISE_SEED))
         self.checkpointer = Checkpointer(trial_dir(p))
         self.n_params = count_parameters(self.g) + count_parameters(self.d)
+        self.tracker = EpochTracker(epochs=p["epochs"], n_params=count_parameters(self.g),
+                                    pause_at=pause_at)
         self.step = self.epoch = 0
         self.last: dict[str, float] = {}
 
@@ -254,12 +258,10 @@ class _Run:
                            model=self.g)
 
     def resume(self) -> None:
-        state = self.checkpointer.load()
-        if state is not None:
-            self.epoch, self.step = restore_training_state(
-                state, modules=self.modules, optimizers=self.optimizers,
-                generator=self.generator)
-            self.last = {k: float(v) for k, v in state.get("metrics", {}).items()}
+        self.epoch, self.step, self.last = resume_training(
+            self.checkpointer, modules=self.modules, optimizers=self.optimizers,
+            generator=self.generator, params=self.p,
+            rates={"generator": self.p["lr_g"], "discriminator": self.p["lr_d"]})
 
     def real_epoch(self) -> torch.Tensor:
         """This epoch's real samples in a fresh order (digits) or freshly drawn (ring)."""
@@ -309,13 +311,8 @@ class _Run:
 
     def evaluate(self) -> dict[str, float]:
         """Sample quality of the generator on the fixed evaluation noise (eval mode)."""
-        was_training = self.g.training
-        self.g.eval()
-        try:
-            with torch.no_grad(), autocast(self.device, self.p["amp"]):
-                samples = self.g(self.eval_z.to(self.device)).float()
-        finally:
-            self.g.train(was_training)
+        with eval_mode(self.g), autocast(self.device, self.p["amp"]):
+            samples = self.g(self.eval_z.to(self.device)).float()
         if self.fid is not None:
             fid = self.fid(samples)
             check_finite(fid, self.step, "fid")
@@ -337,6 +334,7 @@ class _Run:
         batch = p["batch_size"]
         try:
             while self.epoch < p["epochs"]:
+                self.tracker.start()
                 real = self.real_epoch()
                 for first in range(0, self.d_batches, p["d_steps"]):
                     factor = self.schedule.factor(self.step)   # a pure function: resumable
@@ -359,7 +357,8 @@ class _Run:
                         return self.stopped()
                 self.epoch += 1
                 metrics = {**self.evaluate(), "lr_g": self.opt_g.param_groups[0]["lr"],
-                           "lr_d": self.opt_d.param_groups[0]["lr"], "epoch": float(self.epoch)}
+                           "lr_d": self.opt_d.param_groups[0]["lr"], "epoch": float(self.epoch),
+                           **self.tracker.metrics()}
                 self.report(self.step, **metrics)
                 self.last.update(metrics)
                 self.checkpointer.save(training_state(
@@ -368,6 +367,8 @@ class _Run:
                     metrics=dict(self.last), params=plain_values(p)))
                 if self.epoch < p["epochs"] and self.should_stop():
                     return self.stopped()
+                if (message := self.tracker.pause(self.event, self.epoch, self.step)) is not None:
+                    return self.finish("paused", message)
         except Diverged as exc:
             self.event("diverged", str(exc), step=exc.step, level="error")
             return self.finish("diverged", str(exc))
@@ -387,12 +388,14 @@ def train(
     ``reporter``, ``should_stop`` and ``event`` default to :mod:`hpdesk.sdk`'s functions.
     Raises :class:`~hpdesk.tasks.common.ParamError` (a ValueError) for unusable parameters,
     before any training. A NaN/inf loss ends the run with status ``"diverged"`` and a
-    ``diverged`` event; a stop request ends it after the current step with ``"stopped"``.
-    ``TrainResult.model`` is the generator; ``n_params`` counts both networks.
+    ``diverged`` event; a stop request ends it after the current step with ``"stopped"``, and
+    $HPDESK_PAUSE_AT_EPOCH may end it with ``"paused"``. ``TrainResult.model`` is the
+    generator; ``TrainResult.n_params`` counts both networks (the ``n_params`` metric: G only).
     """
     p = resolve_params(params)
+    pause_at = pause_at_epoch()
     reporter, should_stop, event = sdk_hooks(reporter, should_stop, event)
-    run = _Run(p, reporter, should_stop, event, device or select_device())
+    run = _Run(p, reporter, should_stop, event, device or select_device(), pause_at)
     log.info("gan on %s: %d parameters, optimizer %s, lr_g %g, lr_d %g, %d steps an epoch",
              p["data"]["source"], run.n_params, p["optimizer"], p["lr_g"], p["lr_d"],
              run.steps_per_epoch)

@@ -22,6 +22,11 @@ adamw             lr, beta1, beta2, eps, weight_decay (decoupled, Loshchilov & H
 ``eps`` is one shared key (default 1e-8), so Adagrad (torch default 1e-10) and Adadelta
 (torch default 1e-6) run with 1e-8 unless a plan sets it. ``lars: true`` wraps any of them
 in :class:`LARS` with trust coefficient ``lars_eta``.
+
+Changed hyperparameters on resume (population-based training): a loaded optimiser state dict
+brings back the param-group settings it was saved with. :func:`apply_hyperparameters` puts the
+current parameters' settings back into every group (and LARS's ``lars_eta``), keeping the
+optimiser's per-parameter state (moments, momentum buffers).
 """
 from __future__ import annotations
 
@@ -133,6 +138,44 @@ def make_optimizer(
     if q["lars"]:
         return LARS(optimizer, eta=q["lars_eta"])
     return optimizer
+
+
+def apply_hyperparameters(
+    optimizer: torch.optim.Optimizer,
+    p: Mapping[str, Any],
+    *,
+    lr: float | None = None,
+) -> None:
+    """Set every param group of ``optimizer`` to the settings ``p`` gives, keeping its state.
+
+    For a resume with changed hyperparameters: ``load_state_dict`` restores the groups' saved
+    ``momentum``, ``betas``, ``weight_decay``... of the run that wrote the checkpoint; this puts
+    the current ones back. The settings are those :func:`make_optimizer` builds from ``p``
+    (``lr`` as there; the GAN passes ``lr_g`` / ``lr_d``), read off a throwaway optimiser of
+    the same kind, so the two can never disagree: the optimiser's every group key (AdamW's
+    decoupled ``weight_decay`` and its ``decoupled_weight_decay`` flag, Adam's L2 one, SGD's
+    ``momentum``/``nesterov``, ``eps``, ``rho``, ``alpha``) and, under :class:`LARS`, whose
+    groups are the inner optimiser's, its ``eta`` (``lars_eta``). The rate becomes the groups'
+    ``lr`` and ``initial_lr``, the base rate :class:`~hpdesk.tasks.schedules.LRSchedule` scales.
+
+    Raises :class:`ParamError` for unusable settings, or when ``optimizer`` is not the kind
+    ``p`` names (it must be built from ``p`` by :func:`make_optimizer`).
+    """
+    fresh = make_optimizer([torch.zeros(1, requires_grad=True)], p, lr=lr)
+    inner = optimizer.optimizer if isinstance(optimizer, LARS) else optimizer
+    fresh_inner = fresh.optimizer if isinstance(fresh, LARS) else fresh
+    if type(inner) is not type(fresh_inner) or isinstance(optimizer, LARS) != isinstance(
+            fresh, LARS):
+        have = f"LARS({type(inner).__name__})" if isinstance(optimizer, LARS) else type(
+            inner).__name__
+        raise ParamError(f"cannot apply optimizer {_resolved(p)['optimizer']!r} settings to "
+                         f"a {have}")
+    settings = {k: v for k, v in fresh.param_groups[0].items() if k != "params"}
+    for group in optimizer.param_groups:
+        group.update(settings)
+        group["initial_lr"] = settings["lr"]
+    if isinstance(optimizer, LARS) and isinstance(fresh, LARS):
+        optimizer.eta = fresh.eta
 
 
 def trust_ratio(weight: torch.Tensor, grad: torch.Tensor, *, eta: float,

@@ -7,10 +7,19 @@ only works if every task saves and restores the same things.
 
 Resume contract: a task saves a checkpoint into :func:`trial_dir` at the end of every epoch
 (after that epoch's report). On start, when one exists, it restores it with
-:func:`restore_training_state` and continues with the next epoch, its first report at the
-checkpoint's ``step + 1``. Because the RNG states (python, numpy, torch, CUDA, the task's
-shuffling generator) are restored too, a resumed run on CPU reproduces the uninterrupted run's
-numbers exactly.
+:func:`restore_training_state` (or :func:`resume_training`) and continues with the next epoch,
+its first report at the checkpoint's ``step + 1``. Because the RNG states (python, numpy,
+torch, CUDA, the task's shuffling generator) are restored too, a resumed run on CPU reproduces
+the uninterrupted run's numbers exactly.
+
+Population-based training builds on it. With $HPDESK_PAUSE_AT_EPOCH = N a run pauses after
+the epoch that brings its completed epochs to N or more (report and checkpoint done, and not
+at its last epoch): a ``paused`` event, status ``"paused"``, exit code 0 (see
+:class:`EpochTracker`). The scheduler may then copy another member's checkpoint into the
+trial folder and relaunch with changed parameters: the weights and optimiser state come from
+the checkpoint, every hyperparameter from the new parameters (the optimiser's settings are
+re-applied after the load by :func:`~hpdesk.tasks.optim.apply_hyperparameters`; the network,
+its dropout included, is built from them; losses read them each step).
 
 Checkpoints hold only tensors and plain values, so :meth:`Checkpointer.load` reads them with
 ``torch.load(weights_only=True)``: loading one cannot run code.
@@ -22,6 +31,7 @@ import logging
 import math
 import os
 import random
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -30,7 +40,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from hpdesk.tasks.common import ParamError
+from hpdesk.tasks.common import EventSink, ParamError
+from hpdesk.tasks.optim import apply_hyperparameters
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +138,14 @@ def restore_training_state(
     modules: Mapping[str, nn.Module],
     optimizers: Mapping[str, torch.optim.Optimizer],
     generator: torch.Generator | None = None,
+    params: Mapping[str, Any] | None = None,
+    rates: Mapping[str, float] | None = None,
 ) -> tuple[int, int]:
     """Load what :func:`training_state` saved; return ``(epoch, step)`` it was taken at.
 
+    With ``params`` (the run's current parameters), each optimiser then gets their settings
+    back over the loaded ones (:func:`~hpdesk.tasks.optim.apply_hyperparameters`), its rate
+    from ``rates[name]`` where given (the GAN's ``lr_g``/``lr_d``), else ``params["lr"]``.
     Raises :class:`ParamError` when the saved shapes do not fit (the plan changed the net).
     """
     try:
@@ -140,8 +156,32 @@ def restore_training_state(
     except (KeyError, RuntimeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ParamError(f"checkpoint does not fit this model: {first}") from None
+    if params is not None:
+        for name, opt in optimizers.items():
+            apply_hyperparameters(opt, params, lr=(rates or {}).get(name))
     set_rng_state(state["rng"], generator)
     return int(state["epoch"]), int(state["step"])
+
+
+def resume_training(
+    checkpointer: Checkpointer,
+    *,
+    modules: Mapping[str, nn.Module],
+    optimizers: Mapping[str, torch.optim.Optimizer],
+    generator: torch.Generator | None,
+    params: Mapping[str, Any],
+    rates: Mapping[str, float] | None = None,
+    metrics_key: str = "metrics",
+) -> tuple[int, int, dict[str, float]]:
+    """A task's start: ``(epoch, step, last metrics)`` of its checkpoint, restored with the
+    current ``params`` re-applied (see :func:`restore_training_state`); ``(0, 0, {})`` when
+    there is none. ``metrics_key`` names the checkpoint entry that holds the last metrics."""
+    state = checkpointer.load()
+    if state is None:
+        return 0, 0, {}
+    epoch, step = restore_training_state(state, modules=modules, optimizers=optimizers,
+                                         generator=generator, params=params, rates=rates)
+    return epoch, step, {k: float(v) for k, v in state.get(metrics_key, {}).items()}
 
 
 def plain_values(value: Any) -> Any:
@@ -197,6 +237,50 @@ class Checkpointer:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.path)
+
+
+# --- epoch ends: timing, parameter count, pausing for population-based training ---------------
+
+class EpochTracker:
+    """What every task does at its epochs' ends beyond its own metrics.
+
+    * :meth:`start` at an epoch's beginning, :meth:`metrics` with its end-of-epoch report:
+      ``epoch_time`` (seconds of its training and evaluation, by the wall clock; the
+      evaluation's results are read on the host, so on CUDA the GPU work is in it without an
+      extra sync) and, with the first report of this run only, ``n_params``.
+    * :meth:`pause` after the report, the checkpoint and the stop check (a stop request wins):
+      with ``pause_at`` (:func:`~hpdesk.tasks.common.pause_at_epoch`) reached before the last
+      epoch, it sends the ``paused`` event and returns the message; the task then ends with
+      status ``"paused"``. ``pause_at`` at or past the last epoch: the run simply completes.
+    """
+
+    def __init__(self, *, epochs: int, n_params: int, pause_at: int | None = None) -> None:
+        self.epochs = epochs
+        self.n_params = n_params
+        self.pause_at = pause_at
+        self._started = time.perf_counter()
+        self._counted = False
+
+    def start(self) -> None:
+        """Mark the beginning of an epoch."""
+        self._started = time.perf_counter()
+
+    def metrics(self) -> dict[str, float]:
+        """``epoch_time`` since :meth:`start`, plus ``n_params`` the first time."""
+        out = {"epoch_time": time.perf_counter() - self._started}
+        if not self._counted:
+            out["n_params"] = float(self.n_params)
+            self._counted = True
+        return out
+
+    def pause(self, event: EventSink, epoch: int, step: int) -> str | None:
+        """After ``epoch`` (completed epochs, from 1) is reported and saved: the pause message,
+        its ``paused`` event sent, or None when the run goes on (or is at its end)."""
+        if self.pause_at is None or epoch < self.pause_at or epoch >= self.epochs:
+            return None
+        message = f"paused after epoch {epoch} for the rest of the population"
+        event("paused", message, step=step, level="info")
+        return message
 
 
 # --- mixed precision and clipping -----------------------------------------------------------

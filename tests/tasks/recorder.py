@@ -3,6 +3,9 @@ and can ask for a stop after N updates (counted on the task's per-update metric)
 
 from __future__ import annotations
 
+#: Metrics read off the wall clock: two runs of the same trial report different values.
+TIMING = ("epoch_time",)
+
 
 class Recorder:
     def __init__(self, stop_after: int | None = None, *, per_update: str = "train_loss") -> None:
@@ -28,5 +31,11 @@ class Recorder:
     def values(self, name: str) -> list[float]:
         return [value for _, value in self.series(name)]
 
+    def points_without(self, *names: str) -> list[tuple[int, dict[str, float]]]:
+        """The points with the metrics ``names`` left out (a point left empty is dropped)."""
+        out = [(step, {k: v for k, v in m.items() if k not in names}) for step, m in self.points]
+        return [(step, m) for step, m in out if m]
+
     def fingerprint(self) -> tuple[tuple[int, tuple[tuple[str, float], ...]], ...]:
-        return tuple((step, tuple(sorted(m.items()))) for step, m in self.points)
+        """Every point but the wall-clock metrics (:data:`TIMING`): equal for equal runs."""
+        return tuple((step, tuple(sorted(m.items()))) for step, m in self.points_without(*TIMING))

@@ -246,7 +246,8 @@ def test_reports_and_result(baseline: tuple[TrainResult, Recorder]) -> None:
     (step, end), = [(s, m) for s, m in rec.points if "map50" in m]
     assert step == 4
     assert set(end) == {"val_loss", "map50", "lr", "epoch", "ap50_circle", "ap50_square",
-                        "ap50_triangle"}
+                        "ap50_triangle", "epoch_time", "n_params"}
+    assert end["n_params"] == result.n_params and end["epoch_time"] > 0
     assert all(math.isfinite(v) for _, m in rec.points for v in m.values())
     total = [l for l in rec.values("train_loss")]
     parts = [c + b for c, b in zip(rec.values("cls_loss"), rec.values("box_loss"))]

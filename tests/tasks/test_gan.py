@@ -24,8 +24,8 @@ from hpdesk.tasks.optim import OPTIMIZERS
 from tests.tasks.recorder import Recorder
 
 STEP_KEYS = {"g_loss", "d_loss", "d_real", "d_fake"}
-DIGITS_EPOCH_KEYS = {"fid", "lr_g", "lr_d", "epoch"}
-RING_EPOCH_KEYS = {"modes_covered", "high_quality", "lr_g", "lr_d", "epoch"}
+DIGITS_EPOCH_KEYS = {"fid", "lr_g", "lr_d", "epoch", "epoch_time"}
+RING_EPOCH_KEYS = {"modes_covered", "high_quality", "lr_g", "lr_d", "epoch", "epoch_time"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -38,6 +38,7 @@ def gan_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XDG_CACHE_HOME", str(folder))
         mp.delenv("HPDESK_TRIAL_DIR", raising=False)
+        mp.delenv("HPDESK_PAUSE_AT_EPOCH", raising=False)
         torch.set_num_threads(1)
         yield folder
     torch.set_num_threads(threads)
@@ -49,6 +50,7 @@ def shared_cache(_isolated_user_dirs: None, gan_env: Path,
     """Each test: the shared cache again, over the per-test folders of tests/conftest.py."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(gan_env))
     monkeypatch.delenv("HPDESK_TRIAL_DIR", raising=False)
+    monkeypatch.delenv("HPDESK_PAUSE_AT_EPOCH", raising=False)
     return gan_env
 
 
@@ -86,7 +88,7 @@ def test_digits_report_schedule(digits_baseline: tuple[TrainResult, Recorder]) -
     assert all(set(m) == STEP_KEYS for _, m in rec.points[:-1])
     assert rec.points[-2][0] == rec.points[-1][0]            # epoch metrics at its last step
     (end_step, end), = [(s, m) for s, m in rec.points if "epoch" in m]
-    assert end_step == 23 and set(end) == DIGITS_EPOCH_KEYS
+    assert end_step == 23 and set(end) == DIGITS_EPOCH_KEYS | {"n_params"}   # once, here
     assert end["fid"] > 0 and end["epoch"] == 1.0
     assert all(0 <= v <= 1 for k in ("d_real", "d_fake") for v in rec.values(k))
 
@@ -96,7 +98,10 @@ def test_ring_report_schedule(ring_baseline: tuple[TrainResult, Recorder]) -> No
     assert result.steps == 2 * 1024 // 128 and result.epochs == 2
     epochs = [(s, m) for s, m in rec.points if "epoch" in m]
     assert [(s, m["epoch"]) for s, m in epochs] == [(8, 1.0), (16, 2.0)]
-    assert set(epochs[0][1]) == RING_EPOCH_KEYS
+    assert set(epochs[0][1]) == RING_EPOCH_KEYS | {"n_params"}     # the first epoch only
+    assert set(epochs[1][1]) == RING_EPOCH_KEYS
+    assert result.model is not None                              # n_params: the generator's
+    assert epochs[0][1]["n_params"] == sum(w.numel() for w in result.model.parameters())
     values = [v for _, m in rec.points for v in m.values()]
     assert all(isinstance(v, float) and math.isfinite(v) for v in values)
 
@@ -171,7 +176,7 @@ def test_amp_is_a_no_op_on_cpu(ring_baseline: tuple[TrainResult, Recorder]) -> N
 
 
 def test_same_seed_same_run(ring_baseline: tuple[TrainResult, Recorder]) -> None:
-    assert run(ring=True)[1].points == ring_baseline[1].points
+    assert run(ring=True)[1].fingerprint() == ring_baseline[1].fingerprint()
 
 
 # --- the GAN tricks reach the right place -------------------------------------------------------
@@ -282,7 +287,9 @@ def test_resume_continues_without_gap_or_duplicate(tmp_path: Path) -> None:
     second, rec = run(ring=True, epochs=3, checkpoint_dir=str(tmp_path))
     assert second.status == "completed" and second.steps == whole.steps == 24
     assert [s for s, _ in rec.series("g_loss")] == list(range(9, 25))
-    assert rec.points == [(s, m) for s, m in whole_rec.points if s > 8]   # same numbers
+    same = ("epoch_time", "n_params")          # the wall clock; n_params: once in each run
+    assert rec.points_without(*same) == [(s, m) for s, m in whole_rec.points_without(*same)
+                                         if s > 8]                # same numbers
     third, rec3 = run(ring=True, epochs=3, checkpoint_dir=str(tmp_path))
     assert third.status == "completed" and rec3.points == []            # nothing left to do
 

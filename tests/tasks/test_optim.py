@@ -14,6 +14,7 @@ from hpdesk.tasks.optim import (
     LARS,
     OPTIMIZER_DEFAULTS,
     OPTIMIZERS,
+    apply_hyperparameters,
     make_optimizer,
     trust_ratio,
     validate_optimizer_params,
@@ -257,3 +258,66 @@ def _one_thread() -> Any:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# --- changed hyperparameters on resume (population-based training) -----------------------------
+
+OLD = {"lr": 0.1, "momentum": 0.9, "nesterov": False, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8,
+       "rho": 0.9, "alpha": 0.99, "weight_decay": 0.0, "lars_eta": 0.001}
+NEW = {"lr": 0.05, "momentum": 0.5, "nesterov": True, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6,
+       "rho": 0.8, "alpha": 0.9, "weight_decay": 0.01, "lars_eta": 0.01}
+
+
+def settings(opt: torch.optim.Optimizer) -> list[dict[str, Any]]:
+    return [{k: v for k, v in g.items() if k not in ("params", "initial_lr")}
+            for g in opt.param_groups]
+
+
+@pytest.mark.parametrize("lars", [False, True], ids=["plain", "lars"])
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_apply_hyperparameters_puts_the_new_settings_over_a_loaded_state(
+        name: str, lars: bool) -> None:
+    model = tiny_model()
+    old = make_optimizer(model.parameters(), {**OLD, "optimizer": name, "lars": lars})
+    model(torch.randn(8, 4)).square().mean().backward()
+    old.step()
+    saved = old.state_dict()
+    new_p = {**NEW, "optimizer": name, "lars": lars}
+    resumed = make_optimizer(model.parameters(), new_p)
+    resumed.load_state_dict(saved)                     # the groups hold the old settings again
+    assert settings(resumed) == settings(old)
+    apply_hyperparameters(resumed, new_p)
+    assert settings(resumed) == settings(make_optimizer(tiny_model().parameters(), new_p))
+    assert all(g["initial_lr"] == g["lr"] == 0.05 for g in resumed.param_groups)
+    kept = resumed.state_dict()["state"]                # moments, buffers: the checkpoint's
+    assert kept.keys() == saved["state"].keys()
+    for index, state in kept.items():
+        for key, value in state.items():
+            assert torch.equal(torch.as_tensor(value), torch.as_tensor(saved["state"][index][key]))
+    if lars:
+        assert isinstance(resumed, LARS) and resumed.eta == 0.01
+
+
+def test_apply_hyperparameters_keeps_adamw_decoupled_and_adam_l2() -> None:
+    for name, decoupled in (("adamw", True), ("adam", False)):
+        opt = make_optimizer(tiny_model().parameters(), {"optimizer": name, "lr": 0.1})
+        for group in opt.param_groups:                  # as if loaded from another kind
+            group["weight_decay"] = 0.5
+            if "decoupled_weight_decay" in group:
+                group["decoupled_weight_decay"] = not decoupled
+        apply_hyperparameters(opt, {"optimizer": name, "lr": 0.1, "weight_decay": 0.02})
+        group = opt.param_groups[0]
+        assert group["weight_decay"] == 0.02
+        assert group.get("decoupled_weight_decay", decoupled) is decoupled
+
+
+def test_apply_hyperparameters_takes_a_given_rate_and_refuses_another_kind() -> None:
+    opt = make_optimizer(tiny_model().parameters(), {"optimizer": "adam", "lr": 0.1})
+    apply_hyperparameters(opt, {"optimizer": "adam", "beta1": 0.5}, lr=0.003)    # the GAN's way
+    assert opt.param_groups[0]["lr"] == opt.param_groups[0]["initial_lr"] == 0.003
+    assert tuple(opt.param_groups[0]["betas"]) == (0.5, 0.999)
+    with pytest.raises(ParamError, match="cannot apply optimizer 'sgd'") as info:
+        apply_hyperparameters(opt, {"optimizer": "sgd", "lr": 0.1})
+    assert "\n" not in str(info.value)
+    with pytest.raises(ParamError, match="momentum must be in"):
+        apply_hyperparameters(opt, {"optimizer": "adam", "lr": 0.1, "momentum": 1.5})

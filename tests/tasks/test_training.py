@@ -11,11 +11,12 @@ import pytest
 import torch
 from torch import nn
 
-from hpdesk.tasks.common import ParamError, seed_everything
+from hpdesk.tasks.common import ParamError, pause_at_epoch, seed_everything
 from hpdesk.tasks.training import (
     ENV_TRIAL_DIR,
     Checkpointer,
     Diverged,
+    EpochTracker,
     autocast,
     check_finite,
     clip_gradients,
@@ -161,3 +162,46 @@ def test_eval_mode_restores_the_previous_mode() -> None:
     with eval_mode(model):
         pass
     assert not model.training
+
+
+# --- epoch ends: pause for population-based training, epoch_time, n_params ---------------------
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", 1), (" 3 ", 3), ("", None), ("  ", None)])
+def test_pause_at_epoch_reads_a_positive_integer(raw: str, expected: int | None) -> None:
+    assert pause_at_epoch({"HPDESK_PAUSE_AT_EPOCH": raw}) == expected
+    assert pause_at_epoch({}) is None
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "1.5", "two", "1e2"])
+def test_pause_at_epoch_rejects_anything_else_in_one_line(raw: str) -> None:
+    with pytest.raises(ParamError, match="PAUSE_AT_EPOCH must be a positive integer") as info:
+        pause_at_epoch({"HPDESK_PAUSE_AT_EPOCH": raw})
+    assert "\n" not in str(info.value) and repr(raw) in str(info.value)
+
+
+def test_epoch_tracker_pauses_between_the_pause_epoch_and_the_last() -> None:
+    events: list[tuple[str, str, int | None, str]] = []
+
+    def event(kind: str, message: str, *, step: int | None = None, level: str = "info") -> None:
+        events.append((kind, message, step, level))
+
+    tracker = EpochTracker(epochs=4, n_params=10, pause_at=2)
+    assert tracker.pause(event, 1, 5) is None and events == []
+    message = "paused after epoch 2 for the rest of the population"
+    assert tracker.pause(event, 2, 10) == message
+    assert events == [("paused", message, 10, "info")]
+    assert tracker.pause(event, 3, 15) is not None               # resumed with the same value
+    assert tracker.pause(event, 4, 20) is None                   # the last epoch: it completes
+    assert EpochTracker(epochs=2, n_params=1, pause_at=5).pause(event, 1, 3) is None
+    assert EpochTracker(epochs=2, n_params=1).pause(event, 1, 3) is None
+
+
+def test_epoch_tracker_times_each_epoch_and_counts_parameters_once() -> None:
+    tracker = EpochTracker(epochs=3, n_params=123)
+    tracker.start()
+    first = tracker.metrics()
+    tracker.start()
+    second = tracker.metrics()
+    assert first.keys() == {"epoch_time", "n_params"} and first["n_params"] == 123.0
+    assert second.keys() == {"epoch_time"}
+    assert first["epoch_time"] >= 0 and second["epoch_time"] >= 0
