@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hpdesk.plan import Budget, Fixed, Plan, Strategy, parse_plan
+from hpdesk.plan.model import Pruner
+from hpdesk.plan.model import objective_entries
 from hpdesk.store import Store, Trial
 
 TRIAL_COLUMNS = ("number", "state", "objective", "started_at", "ended_at", "device", "message")
@@ -19,7 +21,7 @@ def best_trial(plan: Mapping[str, Any], trials: Sequence[Trial]) -> Trial | None
     scored = [t for t in trials if t.state == "completed" and t.objective is not None]
     if not scored:
         return None
-    maximize = plan.get("objective", {}).get("direction", "maximize") == "maximize"
+    maximize = objective_entries(plan)[0]["direction"] == "maximize"
     pick = max if maximize else min
     return pick(scored, key=lambda t: float(t.objective or 0.0))
 
@@ -31,7 +33,7 @@ def write_trials_csv(path: str | os.PathLike[str], plan: Mapping[str, Any],
     names: list[str] = list(plan.get("space", {}))
     for t in trials:
         names.extend(n for n in t.params if n not in names)
-    metric = plan.get("objective", {}).get("metric", "objective")
+    metric = objective_entries(plan)[0]["metric"]
     with open(path, "w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow([*TRIAL_COLUMNS[:2], metric, *TRIAL_COLUMNS[3:], *names])
@@ -72,8 +74,11 @@ def plan_of_trial(plan: Mapping[str, Any], trial: Trial) -> Plan:
     for name, value in trial.params.items():
         space.setdefault(name, Fixed(value))
     name = f"{base.name or base.task}-trial-{trial.number}"
+    # One trial: nothing to search or stop early. (A population member's hyperparameters
+    # changed while it trained; this runs its last ones from the start.)
     fixed = base.with_changes(space=space, name=name, budget=Budget(1), concurrency=1,
-                              strategy=Strategy("grid", seed=base.strategy.seed))
+                              strategy=Strategy("grid", seed=base.strategy.seed),
+                              pruner=Pruner())
     return parse_plan(fixed.to_dict(), source=name)  # proves the result is a valid plan
 
 

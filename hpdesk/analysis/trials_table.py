@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from hpdesk.knowledge import catalogue
+from hpdesk.plan.model import objective_entries
 from hpdesk.store import Trial
 
 NUMERIC_KINDS = ("float", "int")
@@ -145,8 +146,8 @@ class TrialsTable:
 
 def trials_table(plan: Mapping[str, Any], trials: Sequence[Trial]) -> TrialsTable:
     """The table the comparison views draw, from a plan's exported dict and its trials."""
-    objective = plan.get("objective") or {}
-    metric = str(objective.get("metric") or "objective")
+    objective = objective_entries(plan)[0]
+    metric = objective["metric"]
     direction = "minimize" if objective.get("direction") == "minimize" else "maximize"
     tiers = catalogue()
     axes: list[Axis] = []

@@ -7,8 +7,12 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from hpdesk.cli.common import EXIT_OK, CliError, db_arg, open_store
+
+if TYPE_CHECKING:
+    from hpdesk.store import Store
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -63,8 +67,9 @@ def cmd_trials(args: argparse.Namespace) -> int:
             return EXIT_OK
         for t in trials:
             value = "-" if t.objective is None else f"{t.objective:.4f}"
+            stage = f"  stage {t.stage}" if t.stage is not None else ""
             print(f"{t.id:>5} {t.experiment_id:>4} {t.number:>5}  {t.state:<11} {value:>10}  "
-                  f"{format_params(t.params)}")
+                  f"{format_params(t.params)}{stage}")
     return EXIT_OK
 
 
@@ -102,6 +107,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     time.time() - exp.heartbeat_at, 1),
                 "trials": summary.counts(),
                 "budget": exp.plan.get("budget", {}).get("trials"),
+                **_search_status(store, exp.id, exp.plan),
                 "best": None if summary.best is None else {
                     "trial_id": summary.best.id, "number": summary.best.number,
                     "objective": summary.best.objective, "params": summary.best.params},
@@ -114,8 +120,27 @@ def cmd_status(args: argparse.Namespace) -> int:
         best = "" if r["best"] is None else (
             f"; best trial {r['best']['number']}: {r['best']['objective']:.4f}")
         alive = f" ({r['scheduler']})" if r["scheduler"] else ""
-        print(f"{r['id']:>4}  {r['name']}: {r['state']}{alive}; {counts} of {r['budget']}{best}")
+        stage = "" if r["stage"] is None else f"; stage {r['stage']['current']} of " \
+                                               f"{r['stage']['of']} ({', '.join(r['stage']['open'])})"
+        search = r["strategy"] + ("" if r["pruner"] == "none" else f" + {r['pruner']}")
+        print(f"{r['id']:>4}  {r['name']}: {r['state']}{alive}; {counts} of {r['budget']}"
+              f"{best}; {search}{stage}")
     return EXIT_OK
+
+
+def _search_status(store: Store, experiment_id: int, plan: dict[str, Any]) -> dict[str, Any]:
+    """The search's own progress: its strategy and pruner, and the stage a staged search is in."""
+    strategy = plan.get("strategy", {})
+    pruner = plan.get("pruner", {})
+    stages = store.events(experiment_id=experiment_id, kinds=["stage"])
+    current = stages[-1].data if stages and stages[-1].data else None
+    return {
+        "strategy": strategy.get("name", "random") if isinstance(strategy, dict) else "random",
+        "pruner": pruner.get("name", "none") if isinstance(pruner, dict) else "none",
+        "stage": None if current is None else {"current": current.get("stage"),
+                                               "of": current.get("stages"),
+                                               "open": current.get("open", [])},
+    }
 
 
 def cmd_devices(args: argparse.Namespace) -> int:

@@ -101,6 +101,21 @@ class Budget:
         return out
 
 
+def objective_entries(plan: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The objectives of a plan in its exported form (`experiment.plan`), first one first, read
+    without validation: `objective` is one mapping, or a list of them for several objectives.
+    Views and summaries read stored plans with this, whatever hpdesk wrote them."""
+    raw = (plan or {}).get("objective")
+    items = raw if isinstance(raw, list) else [raw]
+    out = []
+    for item in items:
+        if isinstance(item, Mapping):
+            out.append({"metric": str(item.get("metric") or "objective"),
+                        "direction": "minimize" if item.get("direction") == "minimize"
+                        else "maximize", "reduce": str(item.get("reduce") or "last")})
+    return out or [{"metric": "objective", "direction": "maximize", "reduce": "last"}]
+
+
 @dataclass(frozen=True)
 class Objective:
     metric: str

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, replace
+from typing import Any
 
 from hpdesk.plan import Plan
+from hpdesk.plan.model import objective_entries
 from hpdesk.runner.outcome import format_params
 from hpdesk.runner.paths import new_experiment_dir
 from hpdesk.store import Experiment, Store, Trial
@@ -42,7 +44,7 @@ class Summary:
 def summarize(store: Store, experiment_id: int) -> Summary:
     experiment = store.experiment(experiment_id)
     trials = store.trials(experiment_id)
-    maximize = experiment.plan.get("objective", {}).get("direction", "maximize") == "maximize"
+    maximize = objective_entries(experiment.plan)[0]["direction"] == "maximize"
     scored = [t for t in trials if t.state == "completed" and t.objective is not None]
     best = None
     if scored:
@@ -53,8 +55,8 @@ def summarize(store: Store, experiment_id: int) -> Summary:
 def summary_table(summary: Summary) -> str:
     """The plain-text table `hpdesk run` ends with: every trial, best first, then the best."""
     exp = summary.experiment
-    metric = exp.plan.get("objective", {}).get("metric", "objective")
-    maximize = exp.plan.get("objective", {}).get("direction", "maximize") == "maximize"
+    first = objective_entries(exp.plan)[0]
+    metric, maximize = first["metric"], first["direction"] == "maximize"
     rows = sorted(
         summary.trials,
         key=lambda t: (t.objective is None, -(t.objective or 0) if maximize else (t.objective or 0)),
@@ -65,7 +67,10 @@ def summary_table(summary: Summary) -> str:
     for t in rows:
         value = "-" if t.objective is None else f"{t.objective:.4f}"
         lines.append(f"{t.number:>5}  {t.state:<11} {value:>12}  {format_params(t.params, 12)}")
-    if summary.best is not None:
+    entries = objective_entries(exp.plan)
+    if len(entries) > 1:
+        lines.extend(["", *pareto_lines(summary.trials, entries)])
+    elif summary.best is not None:
         b = summary.best
         lines.append("")
         lines.append(f"best: trial {b.number} with {metric} = {b.objective:.4f}")
@@ -75,6 +80,23 @@ def summary_table(summary: Summary) -> str:
         lines.append("")
         lines.append("no trial completed with an objective value")
     return "\n".join(lines)
+
+
+def pareto_lines(trials: list[Trial], entries: list[dict[str, Any]]) -> list[str]:
+    """The Pareto front of an experiment with several objectives, a line per trial on it."""
+    from hpdesk.analysis.pareto import pareto_front
+
+    done = [t for t in trials if t.state == "completed" and t.objectives]
+    front = [done[i] for i in pareto_front([t.objectives or [] for t in done],
+                                           [e["direction"] for e in entries])]
+    if not front:
+        return ["no trial completed with every objective"]
+    names = ", ".join(f"{e['metric']} ({e['direction']})" for e in entries)
+    out = [f"Pareto front ({names}): {len(front)} of {len(done)} completed trials"]
+    for t in front:
+        shown = ", ".join("-" if v is None else f"{v:.4g}" for v in t.objectives or [])
+        out.append(f"  trial {t.number}: {shown}  [{format_params(t.params, 6)}]")
+    return out
 
 
 @dataclass(frozen=True)
@@ -103,6 +125,6 @@ def experiment_rows(store: Store) -> list[ExperimentRow]:
     rows = []
     for exp in reversed(store.experiments()):
         high, low = extremes.get(exp.id, (None, None))
-        maximize = exp.plan.get("objective", {}).get("direction", "maximize") == "maximize"
+        maximize = objective_entries(exp.plan)[0]["direction"] == "maximize"
         rows.append(ExperimentRow(exp, counts.get(exp.id, {}), high if maximize else low))
     return rows

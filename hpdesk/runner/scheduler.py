@@ -160,6 +160,7 @@ class Scheduler:
                     self._adopt_queued()  # a re-run queued at the last moment still runs
                     if not self._retry_queue and (exhausted or spent is not None
                                                   or self._idle(driver)):
+                        driver.finish()
                         break
                 self._beat()
                 self._compact_running()

@@ -96,6 +96,11 @@ class SearchDriver:
         self.record_notes()
         return suggestion
 
+    def finish(self) -> None:
+        """The search ended (its budget, or nothing left to try)."""
+        self.strategy.finish()
+        self.record_notes()
+
     def continuations(self) -> list[Continuation]:
         out = self.strategy.continuations()
         self.record_notes()
@@ -202,7 +207,8 @@ class SearchDriver:
 
             experiment = self.store.experiment(self.experiment_id)
             report = stage_importance(experiment.plan, self.store.trials(self.experiment_id),
-                                      stage=int(stage.get("stage") or 0))
+                                      stage=int(stage.get("stage") or 0),
+                                      evaluator=self.plan.strategy.option("importance"))
         except Exception:
             log.warning("importance after stage %s could not be measured", stage.get("stage"),
                         exc_info=True)

@@ -120,6 +120,9 @@ class SearchStrategy(ABC):
     def continuations(self) -> list[Continuation]:
         return []
 
+    def finish(self) -> None:
+        """The experiment ended its search (budget spent or space exhausted): a last note."""
+
     def notes(self) -> list[Note]:
         out, self._notes = self._notes, []
         return out

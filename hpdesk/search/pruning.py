@@ -67,12 +67,37 @@ def make_pruner(plan: Plan) -> Any:
                                        max_resource=top if top else "auto",
                                        reduction_factor=p.option("reduction_factor"))
     if p.name == "patience":
-        return pruners.PatientPruner(None, patience=p.option("patience"),
-                                     min_delta=p.option("min_delta"))
+        return _patience_pruner(optuna, p.option("patience"), p.option("min_delta"),
+                                plan.objective.direction)
     if p.name == "threshold":
         return pruners.ThresholdPruner(lower=p.option("lower"), upper=p.option("upper"),
                                        n_warmup_steps=p.option("n_warmup_steps") + 1)
     return None
+
+
+def _patience_pruner(optuna: Any, patience: int, min_delta: float, direction: str) -> Any:
+    """Stop a trial whose best of its last `patience` reports did not improve on its best
+    before them by more than `min_delta`: a plateau stops too, as with Keras' EarlyStopping.
+    (Optuna's PatientPruner stops only when the recent best is worse, so a flat plateau runs
+    on; Prechelt 1998 calls both "patience", hpdesk takes the stricter one.)"""
+
+    class Patience(optuna.pruners.BasePruner):  # type: ignore[misc,name-defined]
+        def prune(self, study: Any, trial: Any) -> bool:
+            values = [v for _, v in sorted(trial.intermediate_values.items())]
+            if len(values) <= patience:
+                return False
+            if math.isnan(values[-1]):
+                return True
+            before, recent = values[:-patience], values[-patience:]
+            finite_before = [v for v in before if math.isfinite(v)]
+            finite_recent = [v for v in recent if math.isfinite(v)]
+            if not finite_before or not finite_recent:
+                return False
+            if direction == "maximize":
+                return max(finite_recent) <= max(finite_before) + min_delta
+            return min(finite_recent) >= min(finite_before) - min_delta
+
+    return Patience()
 
 
 class TrialPruner:

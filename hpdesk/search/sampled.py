@@ -82,13 +82,17 @@ class SampledSearch(SearchStrategy):
 
     # ---------------------------------------------------------------------------------------
     def _make(self, seed: int | None, name: str | None = None) -> Any:
-        return make_sampler(name or self.sampler_name, self.plan.strategy, seed,
-                            n_startup_trials=self._startup)
+        name = name or self.sampler_name
+        if name == "sobol":  # one scrambled sequence for the search; the draw's own seed aside
+            return make_sampler(name, self.plan.strategy, self._base_seed, draw_seed=seed)
+        return make_sampler(name, self.plan.strategy, seed, n_startup_trials=self._startup)
 
     def _add(self, tried: Tried) -> None:
         """A finished trial as an observation (asked and told long ago)."""
         optuna = self._optuna
-        dists = {n: optuna_distribution(d) for n, d in self.plan.space.items()
+        # In the order `_draw` asks for them: a sampler that lays parameters out by their
+        # order (Sobol's dimensions) must see the same layout before and after a restart.
+        dists = {n: optuna_distribution(d) for n, d in _draw_order(self.plan.space)
                  if n in tried.params and not isinstance(d, Fixed)
                  and contains(d, tried.params[n])}
         state = optuna.trial.TrialState
@@ -123,9 +127,8 @@ class SampledSearch(SearchStrategy):
         ordinal = self._next
         for attempt in range(MAX_REDRAWS):
             modelled = attempt < MODEL_DRAWS
-            if self.sampler_name != "sobol" or not modelled:
-                seed = derive_seed(self.plan.strategy.seed, *self._seed_parts, ordinal, attempt)
-                self._study.sampler = self._make(seed, None if modelled else "random")
+            seed = derive_seed(self.plan.strategy.seed, *self._seed_parts, ordinal, attempt)
+            self._study.sampler = self._make(seed, None if modelled else "random")
             trial = self._study.ask()
             config = self._draw(trial)
             if not self.seen(config):
@@ -143,12 +146,8 @@ class SampledSearch(SearchStrategy):
 
     def _draw(self, trial: Any) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        # Two passes so that a condition may name a parameter that comes later in the plan.
-        for name, dist in self.plan.space.items():
-            if not dist.when:
-                values[name] = _suggest(trial, name, dist)
-        for name, dist in self.plan.space.items():
-            if dist.when and dist.when.holds(values):
+        for name, dist in _draw_order(self.plan.space):
+            if not dist.when or dist.when.holds(values):
                 values[name] = _suggest(trial, name, dist)
         return {n: values[n] for n in self.plan.space if n in values}
 
@@ -170,6 +169,13 @@ class SampledSearch(SearchStrategy):
         else:
             self._study.tell(trial, state=state.FAIL)
         return {"sampler": self._trial_attrs(trial.number)}
+
+
+def _draw_order(space: Mapping[str, Distribution]) -> list[tuple[str, Distribution]]:
+    """Unconditional parameters first, then conditional ones, so that a condition may name a
+    parameter that comes later in the plan."""
+    return ([(n, d) for n, d in space.items() if not d.when]
+            + [(n, d) for n, d in space.items() if d.when])
 
 
 def _order(tried: Tried) -> tuple[int, int]:

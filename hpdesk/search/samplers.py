@@ -17,11 +17,13 @@ SAMPLERS = ("random", "sobol", "tpe", "gp", "cmaes", "nsga2")
 
 
 def make_sampler(name: str, strategy: Strategy, seed: int | None, *,
-                 n_startup_trials: int | None = None) -> Any:
+                 n_startup_trials: int | None = None, draw_seed: int | None = None) -> Any:
     """The Optuna sampler for `name`, with the options of `strategy` where they apply.
 
-    `n_startup_trials` overrides the plan's (the staged search sizes it per stage). GP imports
-    torch (through Optuna): only a scheduler process ever builds one, never the window.
+    `n_startup_trials` overrides the plan's (the staged search sizes it per stage). Sobol's
+    sequence is scrambled with `seed` and the same for the whole search; what it cannot place
+    on the sequence (a conditional parameter) is drawn with `draw_seed`. GP imports torch
+    (through Optuna): only a scheduler process ever builds one, never the window.
     """
     import optuna
 
@@ -40,10 +42,11 @@ def make_sampler(name: str, strategy: Strategy, seed: int | None, *,
         if name == "random":
             return samplers.RandomSampler(seed=seed)
         if name == "sobol":
-            return samplers.QMCSampler(qmc_type="sobol", scramble=bool(option("scramble")),
-                                       seed=seed, warn_independent_sampling=False,
-                                       warn_asynchronous_seeding=False,
-                                       independent_sampler=samplers.RandomSampler(seed=seed))
+            return samplers.QMCSampler(
+                qmc_type="sobol", scramble=bool(option("scramble")), seed=seed,
+                warn_independent_sampling=False, warn_asynchronous_seeding=False,
+                independent_sampler=samplers.RandomSampler(
+                    seed=seed if draw_seed is None else draw_seed))
         if name == "tpe":
             multivariate = bool(option("multivariate"))
             return samplers.TPESampler(

@@ -196,6 +196,12 @@ class StagedSearch(SearchStrategy):
             self._handed = set()
             self._inner = self._inner_search(self.current)
 
+    def finish(self) -> None:
+        """The budget ran out: the stage that was running ended here (if its trials did)."""
+        if not self._ended and all(self._ordinals().values()) and self._ordinals():
+            self._ended = True
+            self._finish_stage()
+
     def _has_open(self, number: int) -> bool:
         """Whether any of the stage's parameters can be active with the values it holds."""
         stage = self.stage(number)
