@@ -1,8 +1,11 @@
-"""Comparing an experiment's trials: parallel coordinates, slice plots and importance in tabs.
+"""Comparing an experiment's trials: parallel coordinates, slice plots, importance, and for the
+searches that have them the Pareto front (several objectives) and the population (PBT), in tabs.
 
 The view is handed the plan (its exported dict) and the trials whenever they change; it turns
-them into one `TrialsTable` (hpdesk.analysis) that every tab draws, and redraws only when that
-table would draw differently. Clicking a trial in any plot emits `trialActivated(trial_id)`.
+them into one `TrialsTable` (hpdesk.analysis, by the first objective) that the first three tabs
+draw, and redraws only when that table would draw differently; the Pareto and Population tabs
+keep their own check. `add_events` passes the poller's PBT events on. Clicking a trial in any
+plot emits `trialActivated(trial_id)`.
 """
 
 from __future__ import annotations
@@ -23,15 +26,18 @@ from hpdesk.gui.background import Background
 from hpdesk.gui.common import named
 from hpdesk.gui.compare_importance import ImportancePanel
 from hpdesk.gui.compare_parallel import ParallelCoordinates
+from hpdesk.gui.compare_pareto import ParetoPanel
+from hpdesk.gui.compare_population import PopulationPanel
 from hpdesk.gui.compare_slices import SlicePlots
-from hpdesk.store import Trial
+from hpdesk.gui.plan_dicts import objectives, strategy_name
+from hpdesk.store import Event, Trial
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".svg")
 
 
 class CompareView(QWidget):
-    """Three tabs over one experiment's trials. `set_data(plan_dict, trials)` is cheap to call
-    on every poll; `export_image(path)` writes the current tab as PNG or SVG."""
+    """Tabs over one experiment's trials. `set_data(plan_dict, trials)` is cheap to call on
+    every poll; `export_image(path)` writes the current tab as PNG or SVG."""
 
     trialActivated = Signal(int)
 
@@ -57,12 +63,18 @@ class CompareView(QWidget):
         self.tabs.addTab(self.parallel, self.tr("Parallel coordinates"))
         self.tabs.addTab(self.slices, self.tr("Slices"))
         self.tabs.addTab(self.importance, self.tr("Importance"))
+        self.pareto = ParetoPanel(language)
+        self.population = PopulationPanel(language)
+        self.tabs.addTab(self.pareto, self.tr("Pareto front"))
+        self.tabs.addTab(self.population, self.tr("Population"))
         self.tabs.setTabToolTip(0, self.tr("Every trial as a line across its parameters and "
                                            "its objective"))
         self.tabs.setTabToolTip(1, self.tr("The objective against each parameter"))
         self.tabs.setTabToolTip(2, self.tr("Which parameters mattered, beside the tuning guide's "
                                            "tiers"))
-        for signal in (self.parallel.trialActivated, self.slices.trialActivated):
+        self._sync_tabs(None)
+        for signal in (self.parallel.trialActivated, self.slices.trialActivated,
+                       self.pareto.trialActivated, self.population.trialActivated):
             signal.connect(self.trialActivated)
 
         bar = QHBoxLayout()
@@ -76,8 +88,22 @@ class CompareView(QWidget):
         self._drawn: tuple[Any, ...] | None = None
         self._set_summary()
 
+    def set_experiment(self, plan: Mapping[str, Any] | None) -> None:
+        """A new experiment: no trials and no events yet."""
+        self.population.set_data(None, [])
+        self.set_data(plan, [])
+
+    def add_events(self, events: Sequence[Event]) -> None:
+        """The poller's new events (the Population tab draws the `pbt` ones)."""
+        self.population.add_events(events)
+
     def set_data(self, plan: Mapping[str, Any] | None, trials: Sequence[Trial]) -> None:
         """Show these trials of the experiment whose plan is `plan` (None clears the view)."""
+        self._sync_tabs(plan)
+        if self.tabs.isTabEnabled(self.tabs.indexOf(self.pareto)):
+            self.pareto.set_data(plan, trials)
+        if self.tabs.isTabEnabled(self.tabs.indexOf(self.population)):
+            self.population.set_data(plan, trials)
         table = None if plan is None else trials_table(plan, trials)
         self.table = table
         signature = None if table is None else table.signature()
@@ -86,6 +112,22 @@ class CompareView(QWidget):
         self._drawn = signature
         self._set_summary()
         self._redraw()
+
+    def _sync_tabs(self, plan: Mapping[str, Any] | None) -> None:
+        """The Pareto tab for several objectives, the Population tab for PBT; else disabled."""
+        for page, enabled, why in (
+                (self.pareto, len(objectives(plan)) > 1,
+                 self.tr("The trials no other trial beats on every objective; for plans with "
+                         "several objectives")),
+                (self.population, strategy_name(plan) == "pbt",
+                 self.tr("Who copied whom, and each member's hyperparameters over the epochs; "
+                         "for population-based training"))):
+            index = self.tabs.indexOf(page)
+            shown = self.tabs.currentIndex() == index
+            self.tabs.setTabEnabled(index, enabled)
+            self.tabs.setTabToolTip(index, why)
+            if shown and not enabled:  # back to the first tab, not the disabled one's neighbour
+                self.tabs.setCurrentIndex(0)
 
     def _redraw(self) -> None:
         show = self.show_unscored.isChecked()

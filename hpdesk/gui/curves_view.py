@@ -25,16 +25,16 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from hpdesk.analysis.series import SeriesBuffer
-from hpdesk.gui.common import state_color
 from hpdesk.gui.curve_controls import CurveControls, TrialList
 from hpdesk.gui.curve_items import (
     X_EPOCH, TrialCurve, export_plot, follow_range, nearest_curve, write_csv,
 )
+from hpdesk.gui.curve_markers import EndMarkers
+from hpdesk.gui.plan_dicts import objectives
 from hpdesk.gui.poller import CurvesResult, PollResult
 from hpdesk.store import Trial
 
 EPOCH = "epoch"
-STOPPED_STATES = frozenset({"pruned", "failed", "diverged", "interrupted"})
 FOLLOW_INTERVAL_MS = 1000  # "follow latest" re-ranges this often, not on every tick
 RANGE_DEBOUNCE_MS = 150  # after a zoom or pan, re-decimate once it settles
 HEADROOM = 0.05  # "follow latest" leaves this share of the x range free to the right
@@ -88,9 +88,8 @@ class CurvesView(QWidget):
         self.plot.setLabel("bottom", self.tr("Step"))
         for side in ("left", "bottom"):  # 0.98 reads as 0.98, not as 980 "(x0.001)"
             self.plot.getAxis(side).enableAutoSIPrefix(False)
-        self.ends = pg.PlotDataItem(pen=None, symbol="o", symbolSize=9)
-        self.ends.setZValue(10)
-        self.plot.addItem(self.ends)
+        self.end_markers = EndMarkers(self.plot)
+        self.ends = self.end_markers.item
         self.plot.vb.sigRangeChangedManually.connect(self._on_manual_range)
         self.plot.scene().sigMouseClicked.connect(self._on_plot_click)
 
@@ -120,7 +119,7 @@ class CurvesView(QWidget):
     def set_experiment(self, plan: dict[str, Any]) -> None:
         """Start afresh for an experiment: its objective metric is shown first and its best
         trial (by the objective's direction) is drawn emphasised."""
-        objective = plan.get("objective") or {}
+        objective = (objectives(plan) or [{}])[0]
         self._objective = str(objective.get("metric") or "")
         self._maximize = objective.get("direction", "maximize") != "minimize"
         self._clear()
@@ -248,7 +247,7 @@ class CurvesView(QWidget):
             curve.remove(self.plot)
         self._curves.clear()
         self._requested = {key for key in self._requested if key[0] == EPOCH}
-        self.ends.setData([], [])
+        self.end_markers.clear()
 
     # drawing -----------------------------------------------------------------------------------
     def _px_per_x(self) -> float:
@@ -266,28 +265,13 @@ class CurvesView(QWidget):
             self._update_ends()
 
     def _update_ends(self) -> None:
-        """A dot in the state colour where a pruned, failed, diverged or interrupted trial
-        stopped."""
-        xs, ys, brushes = [], [], []
-        for tid, curve in self._curves.items():
-            trial = self._trials.get(tid)
-            end = curve.last_point() if curve.visible else None
-            if trial is None or trial.state not in STOPPED_STATES or end is None:
-                continue
-            xs.append(end[0])
-            ys.append(end[1])
-            brushes.append(pg.mkBrush(state_color(trial.state)))
-        self.ends.setData(xs, ys, symbolBrush=brushes, symbolPen=pg.mkPen("k"))
+        """A marker in the state's colour and shape where a trial stopped early (pruned by the
+        plan's pruner, stopped by a person, failed...), its reason as tooltip."""
+        self.end_markers.update(self._curves, self._trials)
 
     def stopped_markers(self) -> dict[int, tuple[float, float, str]]:
         """Trial id -> (x, y, state) of each end marker drawn."""
-        out = {}
-        for tid, curve in self._curves.items():
-            trial = self._trials.get(tid)
-            end = curve.last_point() if curve.visible else None
-            if trial is not None and trial.state in STOPPED_STATES and end is not None:
-                out[tid] = (end[0], end[1], trial.state)
-        return out
+        return self.end_markers.markers()
 
     def _style(self, curve: TrialCurve) -> None:
         if curve.trial_id in self._selected:

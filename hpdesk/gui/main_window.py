@@ -184,17 +184,12 @@ class MainWindow(QMainWindow):
         if self.run_splitter is not None:
             return
         from hpdesk.gui.compare_view import CompareView
-        from hpdesk.gui.curves_view import CurvesView
-        from hpdesk.gui.trials_view import TrialsView
+        from hpdesk.gui.run_view import RunView
 
-        self.run_splitter = QSplitter(Qt.Orientation.Vertical)
-        self.run_splitter.setObjectName("runSplitter")
-        self.trials = TrialsView(self.language)
-        self.curves = CurvesView(self.language)
-        self.run_splitter.addWidget(self.trials)
-        self.run_splitter.addWidget(self.curves)
-        self.run_splitter.setStretchFactor(1, 2)
-        self.run_body.addWidget(self.run_splitter)
+        self.run_view = RunView(self.language)  # stages, trials and curves
+        self.run_splitter = self.run_view.splitter
+        self.trials, self.curves = self.run_view.trials, self.run_view.curves
+        self.run_body.addWidget(self.run_view)
         self.compare = CompareView(self.language)
         self.compare.trialActivated.connect(self._show_trial)
         self.compare_body.addWidget(self.compare)
@@ -204,7 +199,6 @@ class MainWindow(QMainWindow):
     def _wire_trials(self) -> None:
         from hpdesk.gui import trial_actions
 
-        self.trials.selectionChanged.connect(self.curves.set_selected_trials)
         self.trials.stopRequested.connect(lambda ids: trial_actions.stop(self, ids))
         self.trials.rerunRequested.connect(lambda ids: trial_actions.rerun(self, ids))
         self.trials.openLogRequested.connect(lambda ids: trial_actions.open_log(self, ids))
@@ -283,9 +277,8 @@ class MainWindow(QMainWindow):
         plan = self.experiment.plan
         self.run_title.setText(f"<b>#{self.experiment.id} {self.experiment.name}</b> · "
                                f"{self.experiments.task_label(self.experiment.task)}")
-        self.trials.set_plan(plan)
-        self.curves.set_experiment(plan)
-        self.compare.set_data(plan, [])
+        self.run_view.set_experiment(plan)
+        self.compare.set_experiment(plan)
         self._drop_poller()
         self.poller = ExperimentPoller(self.db_path, experiment_id, parent=self)
         self.poller.polled.connect(self._on_poll)
@@ -305,12 +298,10 @@ class MainWindow(QMainWindow):
         self.poller = None
 
     def _on_poll(self, result: Any) -> None:
-        if result.trials_changed:
-            self.trials.set_trials(result.trials)
-            if self.experiment is not None:
-                self.compare.set_data(self.experiment.plan, result.trials)
-        self.trials.set_latest(result.latest)
-        self.curves.on_poll(result)
+        self.run_view.on_poll(result)
+        if result.trials_changed and self.experiment is not None:
+            self.compare.set_data(self.experiment.plan, result.trials)
+        self.compare.add_events(result.events)
 
     def _on_validity(self, valid: bool, problems: list[str]) -> None:
         self.launch_button.setEnabled(valid)

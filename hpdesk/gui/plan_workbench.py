@@ -18,6 +18,9 @@ from hpdesk.gui.run_settings import RunSettings
 from hpdesk.plan import Plan
 
 
+SIDE_MIN_WIDTH = 260  # the run settings' labels and fields stay readable in a small window
+
+
 class PlanWorkbench(QWidget):
     """Editor | (advice above run settings), in splitters whose state the window may save
     (objectNames `planWorkbenchSplitter` and `planWorkbenchSideSplitter`)."""
@@ -48,6 +51,7 @@ class PlanWorkbench(QWidget):
         self.side_splitter.addWidget(settings_scroll)
         self.side_splitter.setStretchFactor(0, 2)
         self.side_splitter.setStretchFactor(1, 3)
+        self.side_splitter.setMinimumWidth(SIDE_MIN_WIDTH)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("planWorkbenchSplitter")
         self.splitter.addWidget(self.editor)
@@ -93,6 +97,8 @@ class PlanWorkbench(QWidget):
         if self._setting:
             return
         edited = self.editor.plan()
+        if edited is not None:  # checked against the edited plan (objectives, searched names)
+            self.run_settings.follow(edited)
         combined = self.run_settings.apply(edited) if edited is not None else None
         problems = self.editor.problems() + self.run_settings.problems()
         valid = combined is not None and not problems

@@ -2,7 +2,8 @@
 
 `ExperimentPoller` (GUI thread) owns a `QThread` in which a `_PollWorker` opens its own `Store`
 and, on a timer, reads what changed: the experiment's trial rows (a small table), the metric
-points written since the last look (a rowid watermark: never a whole-table aggregate), and, on
+points written since the last look (a rowid watermark: never a whole-table aggregate), the
+search's events the views draw (stages, importance, PBT decisions; an id watermark too), and, on
 request, whole curves from the packed store (`hpdesk.store.curves`). Results travel back as
 frozen dataclasses of plain data and numpy arrays, one signal per tick, never one per point.
 
@@ -25,7 +26,7 @@ from PySide6.QtCore import (
     QCoreApplication, QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot,
 )
 
-from hpdesk.store import Experiment, Store, StoreError, Trial
+from hpdesk.store import Event, Experiment, Store, StoreError, Trial
 from hpdesk.store.curves import Curve, last_points, metric_names, read_curves, snapshot
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ DEFAULT_INTERVAL_MS = 250  # 4 Hz: live enough, cheap enough
 MAX_POINTS_PER_TICK = 200_000  # a backlog is read over several ticks, the window stays fluid
 READER_BUSY_TIMEOUT_MS = 2_000
 CURVES_PER_RESULT = 8  # whole curves per curvesLoaded signal  # a reader waits little: a locked file is reported, then retried
+#: Events with a payload the views draw: staged search (stage, stage_end, importance), PBT.
+VIEW_EVENTS = ("stage", "stage_end", "importance", "pbt")
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,9 @@ class PollResult:
     - `latest`: trial id -> {metric: value at its latest step}, for the trials that changed
       (all of them in the first result): merge it into what you have.
     - `metrics`: every metric name the experiment's trials reported, sorted.
-    - `watermark`: the newest metric rowid this result covers."""
+    - `watermark`: the newest metric rowid this result covers.
+    - `events`: the experiment's events of the kinds in VIEW_EVENTS written since the previous
+      result, oldest first (all of them in the first result)."""
 
     experiment_id: int
     watermark: int
@@ -78,6 +83,7 @@ class PollResult:
     new_points: dict[tuple[int, str], Points] = field(default_factory=dict)
     latest: dict[int, dict[str, float | None]] = field(default_factory=dict)
     metrics: tuple[str, ...] = ()
+    events: tuple[Event, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class _PollWorker(QObject):
         self._store: Store | None = None
         self._timer: QTimer | None = None
         self._watermark = 0
+        self._event_id = 0
         self._trial_rows: list[tuple[Any, ...]] | None = None
         self._trials: tuple[Trial, ...] = ()
         self._experiment_row: tuple[Any, ...] | None = None
@@ -225,10 +232,21 @@ class _PollWorker(QObject):
                 self._latest_steps.update({(tid, name): p.step for name, p in points.items()})
         elif ids:
             new_points = self._new_points(cur, ids, latest)
-        if not (trials_changed or experiment is not None or new_points or latest):
+        events = self._new_events(store)
+        if not (trials_changed or experiment is not None or new_points or latest or events):
             return None
         return PollResult(self._experiment_id, self._watermark, self._trials, trials_changed,
-                          experiment, new_points, latest, tuple(sorted(self._metrics)))
+                          experiment, new_points, latest, tuple(sorted(self._metrics)), events)
+
+    def _new_events(self, store: Store) -> tuple[Event, ...]:
+        """Events the views draw, after the last one read (the index on experiment and kind)."""
+        rows = store.conn.execute(
+            "SELECT * FROM events WHERE experiment_id = ? AND id > ?"
+            f" AND kind IN ({', '.join('?' * len(VIEW_EVENTS))}) ORDER BY id",
+            (self._experiment_id, self._event_id, *VIEW_EVENTS)).fetchall()
+        if rows:
+            self._event_id = int(rows[-1]["id"])
+        return tuple(Event.from_row(r) for r in rows)
 
     def _new_points(self, cur: sqlite3.Cursor, ids: list[int],
                     latest: dict[int, dict[str, float | None]]) -> dict[tuple[int, str], Points]:

@@ -1,8 +1,11 @@
-"""How an experiment runs: search strategy, budget, concurrency, devices, timeouts and retries.
+"""How an experiment runs: search strategy, early stopping, budget, concurrency, devices,
+timeouts and retries.
 
-`RunSettings` reads and writes the `strategy`, `budget`, `concurrency` and `executor` sections of
-a plan and checks them with `parse_plan`, like the plan editor. The GPUs it offers are plain dicts
-(`available_devices()` asks `hpdesk.runner.devices`, which reads NVML without torch).
+`RunSettings` reads and writes the `strategy`, `pruner`, `budget`, `concurrency` and `executor`
+sections of a plan and checks them with `parse_plan`, like the plan editor. Strategies and
+pruners come with their explanation and their options (`hpdesk.gui.method_options`); options a
+plan had are kept when it is edited. The GPUs it offers are plain dicts (`available_devices()`
+asks `hpdesk.runner.devices`, which reads NVML without torch).
 """
 
 from __future__ import annotations
@@ -11,15 +14,19 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QVBoxLayout,
+    QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QVBoxLayout,
     QWidget,
 )
 
 from hpdesk.gui.common import named
+from hpdesk.gui.method_options import MethodChooser, guard_wheel
 from hpdesk.gui.plan_rows import INVALID_STYLE, NOTE_STYLE, combo_box, fill
+from hpdesk.knowledge.search_methods import pruners, strategies
 from hpdesk.plan import Plan, PlanError, parse_plan
+from hpdesk.plan.model import PRUNERS, STRATEGIES
+from hpdesk.plan.search_options import PRUNER_OPTIONS, STRATEGY_OPTIONS
 
-SECTIONS = ("strategy", "budget", "concurrency", "executor")
+SECTIONS = ("strategy", "pruner", "budget", "concurrency", "executor")
 
 
 def available_devices() -> list[dict[str, Any]]:
@@ -56,13 +63,17 @@ class RunSettings(QWidget):
         self._valid = True
         self._problems: list[str] = []
         self._loading = False
+        self._repeats = 1
 
-        self.strategy = combo_box("strategyName", self.tr("Search strategy"), self.tr(
-            "Random search draws each trial's values at random: the better default when several "
-            "hyperparameters are searched (Bergstra & Bengio 2012). Grid search tries every "
-            "combination of a few values per range."))
-        self.strategy.addItem(self.tr("Random search"), "random")
-        self.strategy.addItem(self.tr("Grid search"), "grid")
+        search, pruning = QFormLayout(), QFormLayout()
+        self.strategy_chooser = MethodChooser(
+            "strategy", strategies(), STRATEGY_OPTIONS, STRATEGIES, language, search,
+            self.tr("Strategy"), self.tr("Search strategy"), self)
+        self.strategy = self.strategy_chooser.combo
+        self.pruner_chooser = MethodChooser(
+            "pruner", pruners(), PRUNER_OPTIONS, PRUNERS, language, pruning,
+            self.tr("Pruner"), self.tr("Pruner: which running trials to stop early"), self)
+        self.pruner = self.pruner_chooser.combo
         self.seed = named(QSpinBox(), "strategySeed", self.tr("Random seed of the search"),
                           self.tr("The same seed draws the same trials again"))
         self.seed.setRange(-1, 2_147_483_647)
@@ -78,6 +89,15 @@ class RunSettings(QWidget):
         self.concurrency = named(QSpinBox(), "concurrency", self.tr("Trials at once"),
                                  self.tr("How many trials run at the same time"))
         self.concurrency.setRange(1, 1024)
+        self.budget_epochs = named(QSpinBox(), "budgetEpochs", self.tr("Epochs over all trials"),
+                                   self.tr("Stop starting trials once the trials together have "
+                                           "trained this many epochs"))
+        self.budget_steps = named(QSpinBox(), "budgetSteps", self.tr("Steps over all trials"),
+                                  self.tr("Stop starting trials once the trials together have "
+                                          "trained this many steps"))
+        for total in (self.budget_epochs, self.budget_steps):
+            total.setRange(0, 2_147_483_647)
+            total.setSpecialValueText(self.tr("no limit"))
 
         self.device_mode = combo_box("deviceMode", self.tr("Devices"))
         self.device_mode.addItem(self.tr("Automatic (all GPUs, else CPU)"), "auto")
@@ -109,7 +129,7 @@ class RunSettings(QWidget):
                              self.tr("A failed trial is run again with the same values this "
                                      "many times"))
         self.retries.setRange(0, 10)
-        self.warm = named(QCheckBox(self.tr("Start built-in tasks from a warm process")),
+        self.warm = named(QCheckBox(self.tr("Warm start (built-in tasks)")),
                           "warmStart", self.tr("Start built-in tasks from a warm process"),
                           self.tr("Trials of built-in tasks start in milliseconds from a process "
                                   "that has already loaded PyTorch"))
@@ -119,13 +139,13 @@ class RunSettings(QWidget):
         self.problem_label.setStyleSheet("color: #d62728;")
         self.problem_label.hide()
 
-        search = QFormLayout()
-        search.addRow(self.tr("Strategy"), self.strategy)
         search.addRow(self.tr("Seed"), self.seed)
         search.addRow(self.tr("Values per range"), self.grid_points)
         budget = QFormLayout()
         budget.addRow(self.tr("Trials"), self.trials)
         budget.addRow(self.tr("Time limit"), self.wall_time)
+        budget.addRow(self.tr("Epochs (all trials)"), self.budget_epochs)
+        budget.addRow(self.tr("Steps (all trials)"), self.budget_steps)
         budget.addRow(self.tr("Trials at once"), self.concurrency)
         devices_form = QFormLayout()
         devices_form.addRow(self.tr("Run on"), self.device_mode)
@@ -139,21 +159,31 @@ class RunSettings(QWidget):
         trial.addRow("", self.warm)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for title, form in ((self.tr("Search"), search), (self.tr("Budget"), budget),
-                            (self.tr("Devices"), devices_form), (self.tr("Each trial"), trial)):
+        for title, form in ((self.tr("Search"), search),
+                            (self.tr("Early stopping (pruning)"), pruning),
+                            (self.tr("Budget"), budget), (self.tr("Devices"), devices_form),
+                            (self.tr("Each trial"), trial)):
             box = QGroupBox(title)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: fields wrap
             box.setLayout(form)
             layout.addWidget(box)
         layout.addWidget(self.problem_label)
         layout.addStretch(1)
 
         for spin in (self.seed, self.grid_points, self.trials, self.concurrency, self.per_gpu,
-                     self.retries):
+                     self.retries, self.budget_epochs, self.budget_steps):
             spin.valueChanged.connect(self._changed)
+            guard_wheel(spin)
         for edit in (self.wall_time, self.timeout):
             edit.textChanged.connect(self._changed)
-        for combo in (self.strategy, self.device_mode):
-            combo.currentIndexChanged.connect(self._changed)
+        self.device_mode.currentIndexChanged.connect(self._changed)
+        self.device_mode.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_mode.setMinimumContentsLength(10)
+        guard_wheel(self.device_mode)
+        for chooser in (self.strategy_chooser, self.pruner_chooser):
+            chooser.changed.connect(self._changed)
         self.warm.toggled.connect(self._changed)
         self._sync_enabled()
 
@@ -163,13 +193,17 @@ class RunSettings(QWidget):
         """Show `plan`'s run sections (emitting nothing)."""
         self._base = plan
         s, b, e = plan.strategy, plan.budget, plan.executor
+        self._repeats = s.repeats
         self._loading = True
         try:
-            self.strategy.setCurrentIndex(max(0, self.strategy.findData(s.name)))
+            self.strategy_chooser.set_method(s.name, s.options)
+            self.pruner_chooser.set_method(plan.pruner.name, plan.pruner.options)
             self.seed.setValue(-1 if s.seed is None else s.seed)
             self.grid_points.setValue(s.grid_points)
             self.trials.setValue(b.trials)
             self.wall_time.setText(format_duration(b.wall_time))
+            self.budget_epochs.setValue(b.epochs or 0)
+            self.budget_steps.setValue(b.steps or 0)
             self.concurrency.setValue(plan.concurrency)
             mode = e.devices if isinstance(e.devices, str) else "gpus"
             self.device_mode.setCurrentIndex(max(0, self.device_mode.findData(mode)))
@@ -195,21 +229,28 @@ class RunSettings(QWidget):
         devices: Any = mode
         if mode == "gpus":
             devices = [i for i, c in sorted(self.gpu_checks.items()) if c.isChecked()]
-        strategy: dict[str, Any] = {"name": self.strategy.currentData(),
+        strategy: dict[str, Any] = {"name": self.strategy_chooser.name(),
                                     "grid_points": self.grid_points.value()}
         if self.seed.value() >= 0:
             strategy["seed"] = self.seed.value()
+        if self._repeats != 1:
+            strategy["repeats"] = self._repeats
+        strategy.update(self.strategy_chooser.options())
+        pruner = {"name": self.pruner_chooser.name(), **self.pruner_chooser.options()}
         budget: dict[str, Any] = {"trials": self.trials.value()}
         if self.wall_time.text().strip():
             budget["wall_time"] = self.wall_time.text().strip()
+        for key, spin in (("epochs", self.budget_epochs), ("steps", self.budget_steps)):
+            if spin.value() > 0:
+                budget[key] = spin.value()
         executor: dict[str, Any] = {"kind": base, "devices": devices,
                                     "trials_per_gpu": self.per_gpu.value(),
                                     "retries": self.retries.value(),
                                     "warm_start": self.warm.isChecked()}
         if self.timeout.text().strip():
             executor["trial_timeout"] = self.timeout.text().strip()
-        return {"strategy": strategy, "budget": budget, "concurrency": self.concurrency.value(),
-                "executor": executor}
+        return {"strategy": strategy, "pruner": pruner, "budget": budget,
+                "concurrency": self.concurrency.value(), "executor": executor}
 
     def apply(self, plan: Plan) -> Plan | None:
         """`plan` with these run settings, or None while they have problems."""
@@ -219,6 +260,13 @@ class RunSettings(QWidget):
             return parse_plan(data, source="run settings")
         except PlanError:
             return None
+
+    def follow(self, plan: Plan) -> None:
+        """Check these settings against `plan` from now on (the editor's latest valid plan:
+        several objectives, the searched hyperparameters...) without changing what is shown."""
+        if plan != self._base:
+            self._base = plan
+            self._check()
 
     def is_valid(self) -> bool:
         return self._valid
@@ -241,7 +289,7 @@ class RunSettings(QWidget):
         self.gpu_checks[index] = check
 
     def _sync_enabled(self) -> None:
-        grid = self.strategy.currentData() == "grid"
+        grid = self.strategy_chooser.name() == "grid"
         self.grid_points.setEnabled(grid)
         self.trials.setToolTip(self.tr("A grid stops after this many trials even when it has "
                                        "more combinations") if grid else
@@ -283,18 +331,29 @@ class RunSettings(QWidget):
             try:
                 parse_plan(data, source="run settings")
             except PlanError as exc:
+                # The base plan is valid as it is: every problem comes from these settings,
+                # including those found elsewhere (a stage naming a parameter not searched).
                 for p in exc.problems:
-                    if p.path.split(".")[0] in SECTIONS:
-                        problems.setdefault(p.path, fill(self.tr("%1: expected %2, found %3."),
-                                                         p.path, p.expected, p.found))
+                    problems.setdefault(p.path, fill(self.tr("%1: expected %2, found %3."),
+                                                     p.path, p.expected, p.found))
         if "executor.devices" in problems:
             problems["executor.devices"] = self.tr(
                 "Pick at least one GPU, or run on every GPU (automatic) or on the CPU.")
-        fields = {"budget.wall_time": self.wall_time, "executor.trial_timeout": self.timeout,
-                  "executor.devices": self.device_mode}
+        fields: dict[str, QWidget] = {
+            "budget.wall_time": self.wall_time, "executor.trial_timeout": self.timeout,
+            "executor.devices": self.device_mode, "budget.epochs": self.budget_epochs,
+            "budget.steps": self.budget_steps, "strategy.name": self.strategy,
+            "pruner.name": self.pruner}
+        for chooser in (self.strategy_chooser, self.pruner_chooser):
+            for key in chooser.fields.get(chooser.name(), {}):
+                widget = chooser.field(key)
+                if widget is not None:
+                    fields[f"{chooser.section}.{key}"] = widget
         for path, widget in fields.items():
-            widget.setStyleSheet(INVALID_STYLE if path in problems else "")
-            widget.setAccessibleDescription(problems.get(path, ""))
+            found = [text for where, text in problems.items()
+                     if where == path or where.startswith((path + ".", path + "["))]
+            widget.setStyleSheet(INVALID_STYLE if found else "")
+            widget.setAccessibleDescription(" ".join(found))
         sentences = list(problems.values())
         self.problem_label.setText("\n".join(sentences))
         self.problem_label.setVisible(bool(sentences))

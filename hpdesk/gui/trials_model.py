@@ -1,15 +1,13 @@
 """The trials of one experiment as a table: number, state, the searched parameters, the
-objective, the best so far, progress, elapsed time and ETA.
+objective (and the other objectives of a plan with several), the best so far, progress, elapsed
+time and ETA; the stage of each trial when the search is staged.
 
 Polls update the rows in place (dataChanged for the cells that changed, inserted rows for new
 trials), never a reset, so the selection and the scroll position survive every poll. Sorting
-and filtering live in `TrialsProxy`, which sorts on `SORT_ROLE` (numbers as numbers, missing
-values last in either order) and filters by state and by a typed filter (`lr>0.01 running`).
+and filtering live in `hpdesk.gui.trials_proxy.TrialsProxy`, which sorts on `SORT_ROLE`.
 """
 
 from __future__ import annotations
-
-import re
 
 import math
 import time
@@ -17,16 +15,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt,
-)
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
 from hpdesk.analysis.progress import (
-    elapsed_seconds, epoch_fraction, eta_seconds, format_duration, parse_filter, running_best,
-    total_epochs,
+    elapsed_seconds, epoch_fraction, eta_seconds, format_duration, running_best, total_epochs,
 )
-from hpdesk.gui.common import state_color, state_label
+from hpdesk.gui.common import (
+    STATE_SYMBOLS, state_color, state_icon, state_label, state_reason,
+)
+from hpdesk.gui.plan_dicts import objectives, strategy_name
 from hpdesk.knowledge import catalogue
 from hpdesk.store import Trial
 from hpdesk.store.records import TRIAL_STATES
@@ -86,6 +84,7 @@ class TrialsModel(QAbstractTableModel):
         self._latest: dict[int, dict[str, float]] = {}
         self._direction = "maximize"
         self._metric = ""
+        self._extra: list[str] = []  # metrics of the objectives after the first
         self.state_names = {state: state_label(state) for state in TRIAL_STATES}
 
     # --- the API the window calls ---------------------------------------------------------------
@@ -97,13 +96,17 @@ class TrialsModel(QAbstractTableModel):
         params = [name for name, entry in space.items()
                   if not (isinstance(entry, Mapping) and entry.get("type") == "fixed")
                   and isinstance(entry, (Mapping, list))]
-        objective = plan.get("objective") or {}
+        goals = objectives(plan) or [{"metric": "", "direction": "maximize"}]
         self.beginResetModel()
         self._plan = dict(plan)
         self._params = params
-        self._columns = [*FIXED_BEFORE, *(f"param:{p}" for p in params), *FIXED_AFTER]
-        self._metric = str(objective.get("metric", ""))
-        self._direction = str(objective.get("direction", "maximize"))
+        self._extra = [g["metric"] for g in goals[1:]]
+        stage = ["stage"] if strategy_name(plan) == "staged" else []
+        self._columns = [*FIXED_BEFORE, *stage, *(f"param:{p}" for p in params),
+                         "objective", *(f"extra:{i}" for i in range(len(self._extra))),
+                         *FIXED_AFTER[1:]]
+        self._metric = str(goals[0]["metric"])
+        self._direction = str(goals[0]["direction"])
         self._cells = self._compute_all()
         self.endResetModel()
 
@@ -167,7 +170,7 @@ class TrialsModel(QAbstractTableModel):
         t = self._trials[row]
         cells = self._cells[row]
         values: dict[str, Any] = {**t.params, "number": t.number, "#": t.number, "state": t.state,
-                                  "id": t.id}
+                                  "id": t.id, "stage": t.stage}
         for key in ("objective", "best", "progress"):
             values[key] = cells[self.column_of(key)].sort
         if self._metric:
@@ -207,6 +210,9 @@ class TrialsModel(QAbstractTableModel):
                        | Qt.AlignmentFlag.AlignVCenter)
         if key == "state" and role == Qt.ItemDataRole.BackgroundRole:
             return state_color(trial.state)
+        if key == "state" and role == Qt.ItemDataRole.DecorationRole and \
+                trial.state in STATE_SYMBOLS:  # the shape of its curve's end marker
+            return state_icon(trial.state)
         if key == "state" and role == Qt.ItemDataRole.ForegroundRole:
             return _readable_on(state_color(trial.state))
         if role == Qt.ItemDataRole.FontRole and (cell.provisional or key == "state"):
@@ -238,8 +244,10 @@ class TrialsModel(QAbstractTableModel):
             return key[len("param:"):]
         if key == "objective":
             return self._metric or self.tr("Objective")
-        return {"number": self.tr("#"), "state": self.tr("State"), "best": self.tr("Best so far"),
-                "progress": self.tr("Progress"), "elapsed": self.tr("Elapsed"),
+        if key.startswith("extra:"):
+            return self._extra[int(key[len("extra:"):])]
+        return {"number": self.tr("#"), "state": self.tr("State"), "stage": self.tr("Stage"),
+                "best": self.tr("Best so far"),                "progress": self.tr("Progress"), "elapsed": self.tr("Elapsed"),
                 "eta": self.tr("ETA")}.get(key, key)
 
     def _header_tip(self, key: str) -> str:
@@ -253,6 +261,10 @@ class TrialsModel(QAbstractTableModel):
                 "Running trials show their latest value in italics.")
         if key == "best":
             return self.tr("The best objective of the completed trials up to this one.")
+        if key == "stage":
+            return self.tr("The stage of the staged search the trial ran in (1: the first).")
+        if key.startswith("extra:"):
+            return self.tr("Another objective of the plan (see the Pareto front).")
         if key == "progress":
             return self.tr("Epochs done of the epochs planned.")
         if key == "eta":
@@ -260,8 +272,8 @@ class TrialsModel(QAbstractTableModel):
         return ""
 
     def _tooltip(self, trial: Trial, key: str, cell: Cell) -> str | None:
-        if key == "state" and trial.message:
-            return trial.message
+        if key == "state":
+            return state_reason(trial.state, trial.message) or None
         if cell.provisional:
             return self.tr("Latest value; the trial is still running.")
         return None
@@ -289,6 +301,12 @@ class TrialsModel(QAbstractTableModel):
             elif key.startswith("param:"):
                 value = t.params.get(key[len("param:"):])
                 cells.append(Cell(format_value(value), sort_value(value)))
+            elif key == "stage":
+                cells.append(Cell("" if t.stage is None else str(t.stage), t.stage))
+            elif key.startswith("extra:"):
+                i = int(key[len("extra:"):]) + 1
+                extra = t.objectives[i] if t.objectives and len(t.objectives) > i else None
+                cells.append(Cell(format_value(extra), sort_value(extra)))
             elif key == "objective":
                 value, provisional = t.objective, False
                 if value is None and t.state == "running" and self._metric in latest:
@@ -329,60 +347,3 @@ def _readable_on(background: QColor) -> QColor:
     lum = (0.2126 * channel(background.red()) + 0.7152 * channel(background.green())
            + 0.0722 * channel(background.blue()))
     return QColor("#ffffff") if 1.05 / (lum + 0.05) >= 3.0 else QColor("#000000")
-
-
-class TrialsProxy(QSortFilterProxyModel):
-    """Sorts numbers as numbers and puts missing values last whichever the order; filters by
-    one state (None: all) and by a typed filter."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(True)
-        self._state: str | None = None
-        self._filter = parse_filter("")
-
-    def set_state_filter(self, state: str | None) -> None:
-        self._refilter(lambda: setattr(self, "_state", state))
-
-    def set_text_filter(self, text: str) -> None:
-        """`state=` also takes the state names the table shows (state=已完成 in Chinese)."""
-        by_label = {state_label(s).lower(): s for s in TRIAL_STATES}
-        text = re.sub(r"(?i)(\bstate\s*(?:!=|==|=)\s*)(\S+)",
-                      lambda m: m.group(1) + by_label.get(m.group(2).lower(), m.group(2)), text)
-        self._refilter(lambda: setattr(self, "_filter", parse_filter(text)))
-
-    def _refilter(self, change: Callable[[], None]) -> None:
-        """Qt 6.9 brought begin/endFilterChange and deprecated invalidateFilter (we allow 6.8)."""
-        if hasattr(self, "beginFilterChange"):
-            self.beginFilterChange()
-            change()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            change()
-            self.invalidateFilter()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
-        model = self.sourceModel()
-        if not isinstance(model, TrialsModel):
-            return True
-        if self._state is not None and model.trial(source_row).state != self._state:
-            return False
-        if not self._filter:
-            return True
-        return self._filter.matches(model.filter_values(source_row), model.row_text(source_row))
-
-    def lessThan(self, left: Index, right: Index) -> bool:  # noqa: N802
-        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
-        if a is None or b is None:
-            if a is None and b is None:
-                return False
-            # Missing values last: "less" in a descending sort, "greater" in an ascending one.
-            return (a is None) == (self.sortOrder() == Qt.SortOrder.DescendingOrder)
-        return _key(a) < _key(b)
-
-
-def _key(value: Any) -> tuple[int, Any]:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (0, value)
-    return (1, str(value).lower())

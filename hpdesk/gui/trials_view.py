@@ -15,7 +15,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
-    QAction, QFont, QFontMetrics, QGuiApplication, QIcon, QKeySequence, QPainter, QPixmap,
+    QAction, QFont, QFontMetrics, QGuiApplication, QKeySequence, QPainter,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView, QApplication, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
@@ -23,12 +23,14 @@ from PySide6.QtWidgets import (
     QTableView, QVBoxLayout, QWidget,
 )
 
-from hpdesk.gui.common import named, state_color
-from hpdesk.gui.trials_model import PROGRESS_ROLE, TRIAL_ID_ROLE, TrialsModel, TrialsProxy
+from hpdesk.gui.common import named, state_icon
+from hpdesk.gui.trials_model import PROGRESS_ROLE, TRIAL_ID_ROLE, TrialsModel
+from hpdesk.gui.trials_proxy import TrialsProxy
 from hpdesk.store import Trial
-from hpdesk.store.records import TRIAL_STATES
+from hpdesk.store.records import FINISHED_STATES, TRIAL_STATES
 
 STOPPABLE = frozenset({"running", "queued"})
+RERUNNABLE = FINISHED_STATES | {"interrupted"}
 MAX_LOGS = 3  # log windows one click opens
 
 
@@ -84,7 +86,7 @@ class TrialsView(QWidget):
         self.state_combo = named(QComboBox(), "trialStateFilter", self.tr("Show trials in state"))
         self.state_combo.addItem(self.tr("All states"), None)
         for state in TRIAL_STATES:
-            self.state_combo.addItem(_swatch(state), self.model.state_names[state], state)
+            self.state_combo.addItem(state_icon(state), self.model.state_names[state], state)
         self.count = QLabel()
         self.count.setObjectName("trialCount")
 
@@ -168,7 +170,7 @@ class TrialsView(QWidget):
         """The context menu for these trials; actions that make no sense are disabled."""
         trials = [t for t in (self.model.trial_by_id(i) for i in ids) if t is not None]
         stoppable = [t.id for t in trials if t.state in STOPPABLE]
-        ended = [t.id for t in trials if t.state not in STOPPABLE]
+        ended = [t.id for t in trials if t.state in RERUNNABLE]  # not paused PBT members
         all_ids = [t.id for t in trials]
         menu = QMenu(self)
         menu.setObjectName("trialsMenu")
@@ -245,15 +247,9 @@ class TrialsView(QWidget):
                 bold.setBold(True)
                 widest = max(QFontMetrics(bold).horizontalAdvance(label)
                              for label in self.model.state_names.values())
-                header.resizeSection(state, max(header.sectionSize(state), widest + 16))
+                header.resizeSection(state, max(header.sectionSize(state), widest + 36))
             self._sized = True
 
     def _tick(self) -> None:
         if any(self.model.trial(r).state == "running" for r in range(self.model.rowCount())):
             self.model.refresh_times()
-
-
-def _swatch(state: str) -> QIcon:
-    pixmap = QPixmap(12, 12)
-    pixmap.fill(state_color(state))
-    return QIcon(pixmap)

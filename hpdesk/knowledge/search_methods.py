@@ -75,9 +75,12 @@ def pruners() -> Mapping[str, SearchMethod]:
     return MappingProxyType(_methods(_data(), "pruners"))
 
 
-def option_help(name: str, lang: str = "en") -> str:
-    """One line on a strategy or pruner option; empty when the data has none."""
-    entry = _data().get("options", {}).get(name)
+def option_help(name: str, lang: str = "en", method: str | None = None) -> str:
+    """One line on a strategy or pruner option (the `method`'s own wording when one option name
+    means something else there, `median.n_startup_trials`); empty when the data has none."""
+    options = _data().get("options", {})
+    entry = options.get(f"{method}.{name}") if method else None
+    entry = entry if isinstance(entry, Mapping) else options.get(name)
     if not isinstance(entry, Mapping):
         return ""
     return pick_language(lang, " ".join(str(entry.get("en", "")).split()),

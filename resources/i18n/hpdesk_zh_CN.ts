@@ -95,6 +95,14 @@
         <translation>重要性</translation>
     </message>
     <message>
+        <source>Pareto front</source>
+        <translation>帕累托前沿</translation>
+    </message>
+    <message>
+        <source>Population</source>
+        <translation>种群</translation>
+    </message>
+    <message>
         <source>Every trial as a line across its parameters and its objective</source>
         <translation>每个试验画成一条折线，依次穿过各参数和目标值</translation>
     </message>
@@ -105,6 +113,14 @@
     <message>
         <source>Which parameters mattered, beside the tuning guide&apos;s tiers</source>
         <translation>哪些参数影响最大，并与调参指南的梯队对照</translation>
+    </message>
+    <message>
+        <source>The trials no other trial beats on every objective; for plans with several objectives</source>
+        <translation>在所有目标上都没有被其他试验超越的试验；适用于有多个目标的计划</translation>
+    </message>
+    <message>
+        <source>Who copied whom, and each member&apos;s hyperparameters over the epochs; for population-based training</source>
+        <translation>谁复制了谁，以及每个成员的超参数随轮次的变化；适用于基于种群的训练</translation>
     </message>
     <message>
         <source>No trials to compare yet.</source>
@@ -188,6 +204,22 @@
     <message>
         <source>Keep every curve in view as points arrive</source>
         <translation>有新数据点时，让所有曲线保持在视野内</translation>
+    </message>
+</context>
+<context>
+    <name>CurveMarkers</name>
+    <message>
+        <source>pruned by the plan&apos;s pruner</source>
+        <extracomment>States whose curve ends where the trial stopped (paused: where it waits for its generation).</extracomment>
+        <translation>由计划的剪枝器剪枝（提前停止）</translation>
+    </message>
+    <message>
+        <source>stopped by a person</source>
+        <translation>由人工停止</translation>
+    </message>
+    <message>
+        <source>Trial %1 · %2</source>
+        <translation>试验 %1 · %2</translation>
     </message>
 </context>
 <context>
@@ -759,6 +791,37 @@
     </message>
 </context>
 <context>
+    <name>MethodOptions</name>
+    <message>
+        <source>Default: %1</source>
+        <translation>默认值：%1</translation>
+    </message>
+    <message>
+        <source>Empty by default</source>
+        <translation>默认留空</translation>
+    </message>
+    <message>
+        <source>automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>fix at the best value</source>
+        <translation>固定为最好的取值</translation>
+    </message>
+    <message>
+        <source>narrow the range around the best value</source>
+        <translation>在最好的取值附近缩小范围</translation>
+    </message>
+    <message>
+        <source>every one that can change (e.g. lr, momentum)</source>
+        <translation>所有可以改变的（如 lr、momentum）</translation>
+    </message>
+    <message>
+        <source>by the guide&apos;s tiers (e.g. lr, optimizer | batch_size | dropout)</source>
+        <translation>按指南的梯队（如 lr, optimizer | batch_size | dropout）</translation>
+    </message>
+</context>
+<context>
     <name>MetricsPage</name>
     <message>
         <source>What to optimise</source>
@@ -1074,6 +1137,57 @@
     </message>
 </context>
 <context>
+    <name>ParetoPanel</name>
+    <message>
+        <source>Objective across</source>
+        <translation>横轴上的目标</translation>
+    </message>
+    <message>
+        <source>Objective up</source>
+        <translation>纵轴上的目标</translation>
+    </message>
+    <message>
+        <source>Pareto front plot</source>
+        <translation>帕累托前沿图</translation>
+    </message>
+    <message>
+        <source>Across</source>
+        <translation>横轴</translation>
+    </message>
+    <message>
+        <source>Up</source>
+        <translation>纵轴</translation>
+    </message>
+    <message>
+        <source>The plan has one objective: there is no front to draw.</source>
+        <translation>该计划只有一个目标：没有可画的前沿。</translation>
+    </message>
+    <message>
+        <source>higher is better</source>
+        <translation>越高越好</translation>
+    </message>
+    <message>
+        <source>lower is better</source>
+        <translation>越低越好</translation>
+    </message>
+    <message>
+        <source>%1 completed trials. Orange, joined: the %2 that no other trial beats on both %3 and %4 (the Pareto front); faint: the rest.</source>
+        <translation>%1 个已完成的试验。橙色并连线的是在 %3 和 %4 上都没有被其他试验超越的 %2 个（帕累托前沿）；浅色的是其余试验。</translation>
+    </message>
+    <message>
+        <source>On the front of all %1 objectives: %2 trials.</source>
+        <translation>位于全部 %1 个目标的前沿上的试验：%2 个。</translation>
+    </message>
+    <message>
+        <source>No completed trial has both values yet.</source>
+        <translation>还没有同时具有这两个值的已完成试验。</translation>
+    </message>
+    <message>
+        <source>Trial %1</source>
+        <translation>试验 %1</translation>
+    </message>
+</context>
+<context>
     <name>PlanEditor</name>
     <message>
         <source>Hyperparameter to add</source>
@@ -1219,6 +1333,14 @@
         <translation>评判每个试验所用的指标（名称与试验上报的一致）</translation>
     </message>
     <message>
+        <source>Add an objective</source>
+        <translation>添加目标</translation>
+    </message>
+    <message>
+        <source>Add an objective: search for the trade-off between several (accuracy against training time, say); the comparison shows their Pareto front</source>
+        <translation>添加目标：搜索多个目标之间的权衡（例如准确率与训练时间）；对比视图会显示它们的帕累托前沿</translation>
+    </message>
+    <message>
         <source>Objective direction</source>
         <translation>优化方向</translation>
     </message>
@@ -1247,6 +1369,26 @@
         <translation>最佳值</translation>
     </message>
     <message>
+        <source>Objective %1</source>
+        <translation>目标 %1</translation>
+    </message>
+    <message>
+        <source>Another metric each trial is judged by (as it reports it)</source>
+        <translation>评判每个试验的另一个指标（按试验报告的名称）</translation>
+    </message>
+    <message>
+        <source>e.g. val_loss or train_seconds</source>
+        <translation>例如 val_loss 或 train_seconds</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Remove objective %1</source>
+        <translation>移除目标 %1</translation>
+    </message>
+    <message>
         <source>Fine-tuning a pre-trained model</source>
         <translation>微调预训练模型</translation>
     </message>
@@ -1261,6 +1403,57 @@
     <message>
         <source>Objective</source>
         <translation>目标</translation>
+    </message>
+</context>
+<context>
+    <name>PopulationPanel</name>
+    <message>
+        <source>Lineage of the population</source>
+        <translation>种群的谱系</translation>
+    </message>
+    <message>
+        <source>Hyperparameter schedule of every member</source>
+        <translation>每个成员的超参数变化</translation>
+    </message>
+    <message>
+        <source>Epoch</source>
+        <translation>轮次（epoch）</translation>
+    </message>
+    <message>
+        <source>Member</source>
+        <translation>成员</translation>
+    </message>
+    <message>
+        <source>Hyperparameter to follow</source>
+        <translation>要查看的超参数</translation>
+    </message>
+    <message>
+        <source>A hyperparameter the members change as they train</source>
+        <translation>成员在训练过程中会改变的超参数</translation>
+    </message>
+    <message>
+        <source>Schedule of</source>
+        <translation>变化曲线：</translation>
+    </message>
+    <message>
+        <source>member %1 (trial %2)</source>
+        <translation>成员 %1（试验 %2）</translation>
+    </message>
+    <message>
+        <source>%1 members, %2 exploits so far. Each bar is an interval, coloured by the member whose weights it carries; an arrow marks a member copying a better one.</source>
+        <translation>%1 个成员，目前共 %2 次利用（复制）。每一段代表一个训练区间，颜色表示它所携带的权重来自哪个成员；箭头表示一个成员复制了更好的成员。</translation>
+    </message>
+    <message>
+        <source>No member of the population has started yet.</source>
+        <translation>种群中还没有成员开始训练。</translation>
+    </message>
+    <message>
+        <source>%1 · trial %2</source>
+        <translation>%1 · 试验 %2</translation>
+    </message>
+    <message>
+        <source>Epoch %1: trial %2 (member %3, %4) copied trial %5 (member %6, %7)</source>
+        <translation>第 %1 轮：试验 %2（成员 %3，%4）复制了试验 %5（成员 %6，%7）</translation>
     </message>
 </context>
 <context>
@@ -1349,18 +1542,6 @@
         <translation>搜索策略</translation>
     </message>
     <message>
-        <source>Random search draws each trial&apos;s values at random: the better default when several hyperparameters are searched (Bergstra &amp; Bengio 2012). Grid search tries every combination of a few values per range.</source>
-        <translation>随机搜索为每个试验随机抽取取值：同时搜索多个超参数时，它是更好的默认选择（Bergstra &amp; Bengio 2012）。网格搜索在每个范围内取几个值，并尝试所有组合。</translation>
-    </message>
-    <message>
-        <source>Random search</source>
-        <translation>随机搜索</translation>
-    </message>
-    <message>
-        <source>Grid search</source>
-        <translation>网格搜索</translation>
-    </message>
-    <message>
         <source>Random seed of the search</source>
         <translation>搜索的随机种子</translation>
     </message>
@@ -1403,6 +1584,26 @@
     <message>
         <source>How many trials run at the same time</source>
         <translation>同时运行多少个试验</translation>
+    </message>
+    <message>
+        <source>Epochs over all trials</source>
+        <translation>所有试验合计的轮数</translation>
+    </message>
+    <message>
+        <source>Stop starting trials once the trials together have trained this many epochs</source>
+        <translation>所有试验合计训练满这么多轮后，不再启动新的试验</translation>
+    </message>
+    <message>
+        <source>Steps over all trials</source>
+        <translation>所有试验合计的步数</translation>
+    </message>
+    <message>
+        <source>Stop starting trials once the trials together have trained this many steps</source>
+        <translation>所有试验合计训练满这么多步后，不再启动新的试验</translation>
+    </message>
+    <message>
+        <source>no limit</source>
+        <translation>不限</translation>
     </message>
     <message>
         <source>Devices</source>
@@ -1453,6 +1654,10 @@
         <translation>失败的试验会用相同的取值重新运行这么多次</translation>
     </message>
     <message>
+        <source>Warm start (built-in tasks)</source>
+        <translation>热启动（内置任务）</translation>
+    </message>
+    <message>
         <source>Start built-in tasks from a warm process</source>
         <translation>从预热的进程启动内置任务</translation>
     </message>
@@ -1463,6 +1668,14 @@
     <message>
         <source>Strategy</source>
         <translation>策略</translation>
+    </message>
+    <message>
+        <source>Pruner</source>
+        <translation>剪枝器</translation>
+    </message>
+    <message>
+        <source>Pruner: which running trials to stop early</source>
+        <translation>剪枝器：提前停止哪些运行中的试验</translation>
     </message>
     <message>
         <source>Seed</source>
@@ -1481,6 +1694,14 @@
         <translation>时间上限</translation>
     </message>
     <message>
+        <source>Epochs (all trials)</source>
+        <translation>轮数（所有试验）</translation>
+    </message>
+    <message>
+        <source>Steps (all trials)</source>
+        <translation>步数（所有试验）</translation>
+    </message>
+    <message>
         <source>Run on</source>
         <translation>运行于</translation>
     </message>
@@ -1491,6 +1712,10 @@
     <message>
         <source>Search</source>
         <translation>搜索</translation>
+    </message>
+    <message>
+        <source>Early stopping (pruning)</source>
+        <translation>剪枝/提前停止</translation>
     </message>
     <message>
         <source>Budget</source>
@@ -1680,10 +1905,105 @@
     </message>
 </context>
 <context>
+    <name>StagePanel</name>
+    <message>
+        <source>Show or hide the stages</source>
+        <translation>显示或隐藏各阶段</translation>
+    </message>
+    <message>
+        <source>Stages</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
+        <source>Staged search</source>
+        <translation>分阶段搜索</translation>
+    </message>
+    <message>
+        <source>stage %1 of %2: %3 · %4 of %5 trials ended</source>
+        <translation>第 %1 / %2 阶段：%3 · %5 个试验中已结束 %4 个</translation>
+    </message>
+    <message>
+        <source>all %1 stages done</source>
+        <translation>全部 %1 个阶段已完成</translation>
+    </message>
+    <message>
+        <source>%1 stages, none started yet</source>
+        <translation>共 %1 个阶段，尚未开始</translation>
+    </message>
+    <message>
+        <source>done</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>current</source>
+        <translation>进行中</translation>
+    </message>
+    <message>
+        <source>to come</source>
+        <translation>待进行</translation>
+    </message>
+    <message>
+        <source>Stage %1 · %2</source>
+        <translation>阶段 %1 · %2</translation>
+    </message>
+    <message>
+        <source>Opens: %1</source>
+        <translation>搜索：%1</translation>
+    </message>
+    <message>
+        <source>%1 trials · %2</source>
+        <translation>%1 个试验 · %2</translation>
+    </message>
+    <message>
+        <source>%1 trials · %2 · %3 ended, %4 running</source>
+        <translation>%1 个试验 · %2 · 已结束 %3，运行中 %4</translation>
+    </message>
+    <message>
+        <source>%1 trials · %2 · %3 ended</source>
+        <translation>%1 个试验 · %2 · 已结束 %3</translation>
+    </message>
+    <message>
+        <source>Narrowed around: %1</source>
+        <translation>在其附近缩小范围：%1</translation>
+    </message>
+    <message>
+        <source>Held: %1</source>
+        <translation>固定：%1</translation>
+    </message>
+    <message>
+        <source>Held: nothing (the first stage searches alone)</source>
+        <translation>固定：无（第一阶段单独搜索）</translation>
+    </message>
+    <message>
+        <source>Best so far: trial %1 (%2 %3)</source>
+        <translation>当前最佳：试验 %1（%2 %3）</translation>
+    </message>
+    <message>
+        <source>Importance after this stage: not measured, too few finished trials</source>
+        <translation>本阶段后的重要性：未测量，已完成的试验太少</translation>
+    </message>
+    <message>
+        <source>Importance after this stage (%1, %2 trials): %3</source>
+        <translation>本阶段后的重要性（%1，%2 个试验）：%3</translation>
+    </message>
+    <message>
+        <source>The order agrees with the guide&apos;s tiers.</source>
+        <translation>排序与指南的梯队一致。</translation>
+    </message>
+    <message>
+        <source>%1 (tier %2, %3) mattered more than %4 (tier %5, %6)</source>
+        <translation>%1（第 %2 梯队，%3）比 %4（第 %5 梯队，%6）更重要</translation>
+    </message>
+    <message>
+        <source>Later stages&apos; hyperparameters at their defaults: %1</source>
+        <translation>后续阶段的超参数取默认值：%1</translation>
+    </message>
+</context>
+<context>
     <name>States</name>
     <message>
         <source>queued</source>
-        <extracomment>One colour per trial state, shared by the trials table and the curves.</extracomment>
+        <extracomment>One colour per trial state, shared by the trials table and the curves. Where a trial&apos;s curve ended, the marker&apos;s shape (pyqtgraph symbols) tells why as well as its colour: a pruner&apos;s cut (down triangle) never looks like a person&apos;s stop (square).</extracomment>
         <translation>排队中</translation>
     </message>
     <message>
@@ -1693,6 +2013,10 @@
     <message>
         <source>completed</source>
         <translation>已完成</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>已暂停</translation>
     </message>
     <message>
         <source>pruned</source>
@@ -1717,6 +2041,18 @@
     <message>
         <source>created</source>
         <translation>已创建</translation>
+    </message>
+    <message>
+        <source>Stopped early by the plan&apos;s pruner (early stopping)</source>
+        <translation>被计划的剪枝器提前停止（剪枝）</translation>
+    </message>
+    <message>
+        <source>Stopped by a person</source>
+        <translation>由人工停止</translation>
+    </message>
+    <message>
+        <source>Paused: waiting for the rest of its generation (population-based training)</source>
+        <translation>已暂停：等待同一代的其他成员（基于种群的训练）</translation>
     </message>
 </context>
 <context>
@@ -1930,6 +2266,10 @@ Run it?</source>
         <translation>状态</translation>
     </message>
     <message>
+        <source>Stage</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
         <source>Best so far</source>
         <translation>当前最佳</translation>
     </message>
@@ -1960,6 +2300,14 @@ Run it?</source>
     <message>
         <source>The best objective of the completed trials up to this one.</source>
         <translation>截至本试验，已完成试验中的最佳目标值。</translation>
+    </message>
+    <message>
+        <source>The stage of the staged search the trial ran in (1: the first).</source>
+        <translation>该试验所属的分阶段搜索的阶段（1 为第一阶段）。</translation>
+    </message>
+    <message>
+        <source>Another objective of the plan (see the Pareto front).</source>
+        <translation>计划的另一个目标（见帕累托前沿）。</translation>
     </message>
     <message>
         <source>Epochs done of the epochs planned.</source>
@@ -2033,6 +2381,7 @@ Run it?</source>
     <name>_PollWorker</name>
     <message>
         <source>Cannot open %1: %2</source>
+        <extracomment>Events with a payload the views draw: staged search (stage, stage_end, importance), PBT.</extracomment>
         <translation>无法打开 %1：%2</translation>
     </message>
     <message>

@@ -96,7 +96,8 @@ def test_dialog_launch_watch_stop_one_export_and_close_without_stopping(
         with Store(window.db_path) as store:
             trial = store.trial(ids[0])
         window.trials.stopRequested.emit([ids[0]])
-        qtbot.waitUntil(lambda: window.trials.model.trial_by_id(ids[0]).state == "pruned",
+        # A person's stop is "stopped", never the pruner's "pruned".
+        qtbot.waitUntil(lambda: window.trials.model.trial_by_id(ids[0]).state == "stopped",
                         timeout=60_000)
         assert window.trials.model.trial_by_id(ids[1]).state == "running"
         window.trials.rerunRequested.emit([ids[0]])  # the same parameters, as a new trial

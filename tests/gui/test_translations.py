@@ -81,7 +81,12 @@ def test_the_shipped_qm_is_the_compiled_ts(tmp_path: Path) -> None:
     ("States", "completed", "已完成"),
     ("States", "pruned", "已剪枝"),
     ("PlanEditor", "Tier 1 · tune first", "第一梯队 · 最先调"),
-    ("RunSettings", "Random search", "随机搜索"),
+    ("RunSettings", "Early stopping (pruning)", "剪枝/提前停止"),
+    ("States", "stopped", "已停止"),
+    ("States", "paused", "已暂停"),
+    ("StagePanel", "Stages", "阶段"),
+    ("CompareView", "Pareto front", "帕累托前沿"),
+    ("CompareView", "Population", "种群"),
 ])
 def test_the_translator_turns_key_strings_into_chinese(qapp: object, context: str, source: str,
                                                        expected: str) -> None:

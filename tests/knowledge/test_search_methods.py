@@ -46,3 +46,10 @@ def test_every_option_is_explained_in_both_languages(option: str) -> None:
 def test_tiers_for_the_names_scripts_use(name: str, tier: int | None) -> None:
     assert tier_of(name) == tier
     assert (catalogue_name(name) is None) == (tier is None)
+
+
+def test_an_option_name_shared_by_methods_is_explained_for_each() -> None:
+    tpe = option_help("n_startup_trials", "en", method="tpe")
+    median = option_help("n_startup_trials", "en", method="median")
+    assert tpe != median and "finish" in median
+    assert has_cjk(option_help("n_startup_trials", "zh_CN", method="median"))

@@ -1,0 +1,70 @@
+"""The "Trials and curves" tab's body: the stages of a staged search and the trials table above
+the live curves, in a splitter whose sizes the window remembers (objectName runSplitter).
+
+The window hands it the experiment's plan (`set_experiment`) and every poll (`on_poll`); the
+trials' selection emphasises their curves here, without the window."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
+
+from hpdesk.gui.curves_view import CurvesView
+from hpdesk.gui.poller import PollResult
+from hpdesk.gui.stage_panel import StagePanel
+from hpdesk.gui.trials_view import TrialsView
+
+
+ROOM_FOR_ROWS = 270  # pixels for the filter line, the header and about eight rows of trials
+
+
+class RunView(QWidget):
+    def __init__(self, language: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("runView")
+        self.stages = StagePanel(language)
+        self.trials = TrialsView(language)
+        self.curves = CurvesView(language)
+        top = QWidget()
+        column = QVBoxLayout(top)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.stages)
+        column.addWidget(self.trials, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("runSplitter")
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.curves)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+        self.trials.selectionChanged.connect(self.curves.set_selected_trials)
+
+    def set_experiment(self, plan: dict[str, Any]) -> None:
+        self.trials.set_plan(plan)
+        self.curves.set_experiment(plan)
+        self.stages.set_experiment(plan)
+        if self.stages.isVisibleTo(self):
+            QTimer.singleShot(0, self._make_room)
+
+    def _make_room(self) -> None:
+        """With the stages shown, the table above the curves keeps room for a few rows (a
+        layout the person saved with more room for the table is left as it is)."""
+        sizes = self.splitter.sizes()
+        want = max(self.stages.height(), self.stages.sizeHint().height()) + ROOM_FOR_ROWS
+        want = min(want, sum(sizes) // 2)  # the curves keep at least half
+        if len(sizes) == 2 and 0 < sizes[0] < want:
+            self.splitter.setSizes([want, sum(sizes) - want])
+
+    def on_poll(self, result: PollResult) -> None:
+        if result.trials_changed:
+            self.trials.set_trials(result.trials)
+            self.stages.set_trials(result.trials)
+        self.trials.set_latest(result.latest)  # type: ignore[arg-type]
+        self.curves.on_poll(result)
+        self.stages.add_events(result.events)
+
+
+__all__ = ["RunView"]
