@@ -75,6 +75,32 @@ def pruners() -> Mapping[str, SearchMethod]:
     return MappingProxyType(_methods(_data(), "pruners"))
 
 
+@dataclass(frozen=True)
+class DefaultSearch:
+    """The strategy and pruner sections a new plan starts with, and the measurement behind."""
+
+    strategy: Mapping[str, Any]
+    pruner: Mapping[str, Any]
+    why_en: str
+    why_zh: str
+    source: str
+
+    def why(self, lang: str = "en") -> str:
+        return pick_language(lang, self.why_en, self.why_zh)
+
+
+@functools.cache
+def default_search() -> DefaultSearch:
+    entry = _data().get("default")
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("strategy"), Mapping) or (
+            not isinstance(entry.get("pruner"), Mapping)):
+        raise KnowledgeError(f"{FILE}: needs a 'default' with a strategy and a pruner",
+                             file=FILE, field="default")
+    texts = {k: " ".join(str(entry.get(k, "")).split()) for k in ("why_en", "why_zh", "source")}
+    return DefaultSearch(MappingProxyType(dict(entry["strategy"])),
+                         MappingProxyType(dict(entry["pruner"])), **texts)
+
+
 def option_help(name: str, lang: str = "en", method: str | None = None) -> str:
     """One line on a strategy or pruner option (the `method`'s own wording when one option name
     means something else there, `median.n_startup_trials`); empty when the data has none."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from hpdesk.knowledge import preset, preset_space
-from hpdesk.plan.model import Budget, Objective, Plan, Strategy
+from hpdesk.knowledge.search_methods import default_search
+from hpdesk.plan.model import Budget, Objective, Plan
 from hpdesk.plan.schema import parse_plan
 
 
@@ -11,7 +12,10 @@ def plan_from_preset(
     task: str, *, optimizer: str | None = None, fine_tune: bool = False,
     command: list[str] | None = None, trials: int = 10, concurrency: int = 1,
 ) -> Plan:
-    """The plan a person starts from; parsed like any file, so a preset can never be invalid."""
+    """The plan a person starts from; parsed like any file, so a preset can never be invalid.
+
+    It searches with hpdesk's default strategy and pruner (knowledge `search.yaml`, chosen by
+    the replay benchmark) and names no seed: each experiment made from it draws its own."""
     p = preset(task)
     data = Plan(
         task=task,
@@ -19,12 +23,13 @@ def plan_from_preset(
         objective=Objective(p.objective_metric, p.direction),
         name=f"{task}-{optimizer or p.default_optimizer}",
         fine_tune=fine_tune,
-        strategy=Strategy("random", seed=0),
         budget=Budget(trials),
         concurrency=concurrency,
         command=tuple(command) if command else None,
     ).to_dict()
     data["space"] = preset_space(task, optimizer=optimizer, fine_tune=fine_tune)
+    search = default_search()
+    data["strategy"], data["pruner"] = dict(search.strategy), dict(search.pruner)
     if task == "script" and command is None:
         data["command"] = ["python", "train.py"]
     return parse_plan(data, source=f"preset {task}")

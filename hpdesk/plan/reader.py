@@ -28,6 +28,10 @@ class PlanError(ValueError):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
 
+    def __reduce__(self) -> tuple[type[PlanError], tuple[list[Problem]]]:
+        # Rebuilt from its problems, not its message (a worker process raising it).
+        return (PlanError, (self.problems,))
+
 
 def describe(value: Any) -> str:
     """How a found value is shown in a message: short, typed, never a repr of a huge object."""

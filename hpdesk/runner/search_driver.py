@@ -20,7 +20,14 @@ from typing import Any
 
 from hpdesk.plan import Plan
 from hpdesk.search import (
-    WAIT, Continuation, Decision, Note, Suggestion, Tried, TrialPruner, make_strategy,
+    WAIT,
+    Continuation,
+    Decision,
+    Note,
+    Suggestion,
+    TrialPruner,
+    Tried,
+    make_strategy,
 )
 from hpdesk.search.base import _Wait
 from hpdesk.store import Store, Trial
@@ -67,6 +74,10 @@ class SearchDriver:
         self._steps = store.last_steps([t.id for t in trials])
         self._watermark = store.max_rowid()
         self._live: dict[int, Trial] = {}
+        # The report each trial was judged to stop at: what it trains after that (until the
+        # signal lands) is kept in its curve but not shown to the pruner or the strategy, so
+        # the search decides the same whatever the timing (as the replay benchmark does).
+        self._verdict: dict[int, int] = {}
         self.made = sum(1 for t in trials if t.retry_of is None)
 
     # --- budgets -------------------------------------------------------------------------------
@@ -123,19 +134,18 @@ class SearchDriver:
         if points:
             self._watermark = points[-1].rowid
         decisions: list[tuple[Trial, Decision]] = []
-        judged: set[int] = set()
         for point in points:
             reports = self._reports.setdefault(point.trial_id, _Reports({}))
             new = point.step not in reports.by_step
             reports.by_step[point.step] = point.value
             trial = self._live.get(point.trial_id)
-            if trial is None or not new or point.trial_id in judged:
+            if trial is None or not new or point.trial_id in self._verdict:
                 continue
             decision = self.pruner.report(trial.number, reports.resource_of(point.step),
                                           point.value)
             if decision is not None:
                 decisions.append((trial, decision))
-                judged.add(point.trial_id)
+                self._verdict[point.trial_id] = decision.resource
         return decisions
 
     def refresh_steps(self) -> None:
@@ -146,12 +156,15 @@ class SearchDriver:
         self._live.pop(trial.id, None)
         self._steps.update(self.store.last_steps([trial.id]))
         reports = self._reports.setdefault(trial.id, _Reports({}))
+        verdict = self._verdict.pop(trial.id, None)
         steps, values = self.store.series(trial.id, self.metric)
         for step, value in zip(steps, values):  # what it reported after the last poll
             if step not in reports.by_step:
                 reports.by_step[step] = value
-                self.pruner.report(trial.number, reports.resource_of(step), value)
-        intermediate = {k: v for k, v in reports.numbered().items() if v is not None}
+                if verdict is None:
+                    self.pruner.report(trial.number, reports.resource_of(step), value)
+        intermediate = {k: v for k, v in reports.numbered().items() if v is not None
+                        and (verdict is None or trial.state != "pruned" or k <= verdict)}
         tried = Tried(trial.params, trial.state, trial.objective, number=trial.number,
                       objectives=None if trial.objectives is None else tuple(trial.objectives),
                       intermediate=intermediate, search_state=dict(trial.search_state or {}))

@@ -7,9 +7,9 @@ import math
 from typing import Any
 
 from hpdesk.plan import loads_plan
+from hpdesk.plan.space import FloatRange
 from hpdesk.search import WAIT, StagedSearch, Suggestion, Tried, make_strategy, plan_stages
 from hpdesk.search.staged import narrowed
-from hpdesk.plan.space import FloatRange
 
 PLAN = """
 hpdesk: 1
@@ -86,7 +86,7 @@ def test_stage_one_searches_tier_one_with_the_rest_at_their_defaults() -> None:
 
 
 def test_later_stages_hold_the_best_values_and_open_the_next_tier() -> None:
-    search = make_strategy(plan(20))
+    search = make_strategy(plan(20, ", carry: fix"))
     stage1 = run(search, 10)
     best = min(stage1, key=lambda s: loss(s.params)).params
     stage2 = run(search, 6, 10)
