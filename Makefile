@@ -26,6 +26,13 @@ test: system-deps venv
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
+# ruff and mypy for the code, import-linter for the layers (also run by `make test`, through
+# tests/test_lint.py and the lint-imports line above).
+lint: venv
+	$(VENV)/bin/ruff check hpdesk tests scripts packaging benchmarks
+	$(VENV)/bin/mypy hpdesk
+	QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports
+
 benchmarks: venv
 	$(PY) benchmarks/ingest.py
 

@@ -77,7 +77,7 @@ def main() -> int:
                 window = MainWindow(Settings(Path(tmp) / f"{language}.ini"), db, language)
                 window.resize(1560, 940)
                 window.show()
-                _wait(app, lambda: window.experiment is not None, 30)
+                _wait(app, lambda window=window: window.experiment is not None, 30)
                 window.trials.select_trials([t.id for t in window.store.trials(
                     window.experiment.id)])
                 _settle(app, 4)

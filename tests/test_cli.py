@@ -23,7 +23,8 @@ def hpdesk(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 BROKEN_FILES = {
     "types.yaml": ("hpdesk: 1\ntask: classification\nconcurrency: many\nspace: {lr: 0.1}\n",
                    "concurrency"),
-    "minmax.yaml": ("hpdesk: 1\ntask: classification\nspace:\n  lr: {type: float, low: 0.1, high: 0.001}\n",
+    "minmax.yaml": ("hpdesk: 1\ntask: classification\nspace:\n"
+                    "  lr: {type: float, low: 0.1, high: 0.001}\n",
                     "space.lr.low"),
     "logzero.toml": ('hpdesk = 1\ntask = "classification"\n[space]\n'
                      'weight_decay = { type = "float", low = 0.0, high = 1e-4, log = true }\n',
@@ -31,7 +32,8 @@ BROKEN_FILES = {
     "optimiser.json": ('{"hpdesk": 1, "task": "classification", "space": {"optimizer": "adamw2"}}',
                        "space.optimizer.value"),
     "empty.yaml": ("", "empty file"),
-    "tag.yaml": ("hpdesk: 1\ntask: !!python/object/apply:os.system ['touch pwned']\n", "YAML error"),
+    "tag.yaml": ("hpdesk: 1\ntask: !!python/object/apply:os.system ['touch pwned']\n",
+                 "YAML error"),
 }
 
 

@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hpdesk.plan import Budget, Fixed, Plan, Strategy, parse_plan
-from hpdesk.plan.model import Pruner
-from hpdesk.plan.model import objective_entries
+from hpdesk.plan.model import Pruner, objective_entries
 from hpdesk.store import Store, Trial
 
 TRIAL_COLUMNS = ("number", "state", "objective", "started_at", "ended_at", "device", "message")

@@ -14,7 +14,6 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from hpdesk.plan import Plan
@@ -40,7 +39,8 @@ def _fixed_value(entry: Any) -> Any:
     return entry
 
 
-def epoch_fraction(epoch: float | None, total: int | None, *, completed: bool = False) -> float | None:
+def epoch_fraction(epoch: float | None, total: int | None, *,
+                   completed: bool = False) -> float | None:
     """Share of the run done. The built-in tasks report `epoch` as the number of epochs finished
     (1 after the first), so `epoch / total`, kept in [0, 1]; a completed trial is 1 whatever it
     reported. None when the total is unknown or nothing was reported yet (and not completed)."""

@@ -16,7 +16,11 @@ from collections.abc import Sequence
 from hpdesk import __version__
 from hpdesk.cli import inspect, plans, runs, window
 from hpdesk.cli.common import (
-    EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, CliError,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RUNTIME,
+    EXIT_USAGE,
+    CliError,
 )
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_RUNTIME", "EXIT_USAGE", "CliError",

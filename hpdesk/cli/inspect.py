@@ -120,8 +120,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         best = "" if r["best"] is None else (
             f"; best trial {r['best']['number']}: {r['best']['objective']:.4f}")
         alive = f" ({r['scheduler']})" if r["scheduler"] else ""
-        stage = "" if r["stage"] is None else f"; stage {r['stage']['current']} of " \
-                                               f"{r['stage']['of']} ({', '.join(r['stage']['open'])})"
+        stage = "" if r["stage"] is None else (
+            f"; stage {r['stage']['current']} of "
+            f"{r['stage']['of']} ({', '.join(r['stage']['open'])})")
         search = r["strategy"] + ("" if r["pruner"] == "none" else f" + {r['pruner']}")
         print(f"{r['id']:>4}  {r['name']}: {r['state']}{alive}; {counts} of {r['budget']}"
               f"{best}; {search}{stage}")

@@ -10,7 +10,13 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from hpdesk.cli.common import (
-    EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, CliError, db_arg, open_store,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RUNTIME,
+    EXIT_USAGE,
+    CliError,
+    db_arg,
+    open_store,
 )
 
 if TYPE_CHECKING:

@@ -56,7 +56,8 @@ def _write_probe(path: str) -> None:
     Path(path).write_text(json.dumps(record) + "\n")
 
 
-def run(*, db: str | os.PathLike[str] | None = None, plan_file: str | os.PathLike[str] | None = None,
+def run(*, db: str | os.PathLike[str] | None = None,
+        plan_file: str | os.PathLike[str] | None = None,
         language: str | None = None, settings_path: str | None = None) -> int:
     """Open the main window on `db` (default: the user's database) and run until it closes."""
     from hpdesk.gui import i18n

@@ -13,12 +13,21 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 from shiboken6 import isValid
 
 from hpdesk.analysis.importance import (
-    EVALUATOR_NAMES, EVALUATORS, FANOVA_RELIABLE, ImportanceResult, compute_importance,
+    EVALUATOR_NAMES,
+    EVALUATORS,
+    FANOVA_RELIABLE,
+    ImportanceResult,
+    compute_importance,
     shortfall,
 )
 from hpdesk.analysis.trials_table import TrialsTable

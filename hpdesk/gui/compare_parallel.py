@@ -16,7 +16,15 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from hpdesk.analysis.trials_table import Axis, TrialsTable, format_value
 from hpdesk.gui.common import named, state_label
 from hpdesk.gui.compare_style import (
-    BACKGROUND, BEST, FAINT, HOVER, INK, goodness, objective_colormap, small_font, style_plot,
+    BACKGROUND,
+    BEST,
+    FAINT,
+    HOVER,
+    INK,
+    goodness,
+    objective_colormap,
+    small_font,
+    style_plot,
 )
 
 NA = -0.12  # where a trial without a value on an axis meets that axis

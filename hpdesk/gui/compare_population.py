@@ -21,13 +21,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from hpdesk.analysis.population import Population, population
-from hpdesk.gui.trials_model import format_value
 from hpdesk.gui.common import named
 from hpdesk.gui.compare_style import BACKGROUND, INK, style_plot
 from hpdesk.gui.curve_items import PALETTE
 from hpdesk.gui.method_options import guard_wheel
 from hpdesk.gui.plan_dicts import fixed_value, is_log, strategy_options
 from hpdesk.gui.plan_rows import combo_box, fill
+from hpdesk.gui.trials_model import format_value
 from hpdesk.plan.search_options import PBT_MUTABLE
 from hpdesk.store import Event, Trial
 

@@ -10,13 +10,21 @@ from collections.abc import Sequence
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-    QSlider, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSlider,
+    QWidget,
 )
 
 from hpdesk.gui.common import named, state_color, state_label
 from hpdesk.gui.curve_items import X_EPOCH, X_STEP, X_WALL, trial_color
 from hpdesk.store import Trial
+
 SMOOTH_DEBOUNCE_MS = 120  # the slider moves through many values: smooth once it rests
 TRIAL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 

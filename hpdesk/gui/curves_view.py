@@ -27,7 +27,12 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from hpdesk.analysis.series import SeriesBuffer
 from hpdesk.gui.curve_controls import CurveControls, TrialList
 from hpdesk.gui.curve_items import (
-    X_EPOCH, TrialCurve, export_plot, follow_range, nearest_curve, write_csv,
+    X_EPOCH,
+    TrialCurve,
+    export_plot,
+    follow_range,
+    nearest_curve,
+    write_csv,
 )
 from hpdesk.gui.curve_markers import EndMarkers
 from hpdesk.gui.plan_dicts import objectives

@@ -40,8 +40,9 @@ def _write(window: MainWindow, path: Path | None, title: str, name: str, filters
 
 def _experiment(window: MainWindow) -> Experiment | None:
     if window.experiment is None or window.store is None:
-        QMessageBox.information(window, QCoreApplication.translate("Exports", "Export"),
-                                QCoreApplication.translate("Exports", "Select an experiment first."))
+        QMessageBox.information(
+            window, QCoreApplication.translate("Exports", "Export"),
+            QCoreApplication.translate("Exports", "Select an experiment first."))
         return None
     return window.experiment
 
@@ -89,9 +90,10 @@ def best_plan(window: MainWindow, path: Path | None = None) -> Path | None:
         return None
     best = best_trial(exp.plan, window.store.trials(exp.id))
     if best is None:
-        QMessageBox.information(window, QCoreApplication.translate("Exports", "Export"),
-                                QCoreApplication.translate(
-                                    "Exports", "No trial has completed with an objective value yet."))
+        QMessageBox.information(
+            window, QCoreApplication.translate("Exports", "Export"),
+            QCoreApplication.translate(
+                "Exports", "No trial has completed with an objective value yet."))
         return None
     return _write(window, path,
                   QCoreApplication.translate("Exports", "Export the best trial as a plan"),

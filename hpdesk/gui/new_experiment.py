@@ -15,7 +15,13 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QWidget, QWizard
 
 from hpdesk.gui.common import named
 from hpdesk.gui.new_experiment_pages import (
-    DataPage, Page, TaskPage, TrainingPage, hint_label, monospace_box, page_form,
+    DataPage,
+    Page,
+    TaskPage,
+    TrainingPage,
+    hint_label,
+    monospace_box,
+    page_form,
 )
 from hpdesk.gui.new_experiment_plan import Choices, build_plan, digits_default
 from hpdesk.gui.new_experiment_script import MetricsPage, ScriptPage

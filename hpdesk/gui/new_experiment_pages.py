@@ -12,16 +12,28 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontDatabase, QPalette
 from PySide6.QtWidgets import (
-    QButtonGroup, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-    QPlainTextEdit, QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget, QWizardPage,
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
 )
 
-from hpdesk.plan.space import example_params
-from hpdesk.runner.launch import preview_argv
 from hpdesk.gui.common import named
 from hpdesk.gui.new_experiment_plan import DATA_PATHS, needs_checkpoint, path_problem
 from hpdesk.knowledge import lr_range, optimizers, preset, tasks
 from hpdesk.plan import Plan, plan_from_preset
+from hpdesk.plan.space import example_params
+from hpdesk.runner.launch import preview_argv
 
 PROBLEM_STYLE = "color: #b00020;"
 

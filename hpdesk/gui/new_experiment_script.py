@@ -11,7 +11,12 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QWidget
 from hpdesk.analysis.progress import unused_placeholders
 from hpdesk.gui.common import named
 from hpdesk.gui.new_experiment_pages import (
-    Page, PathRow, hint_label, monospace_box, named_combo, page_form,
+    Page,
+    PathRow,
+    hint_label,
+    monospace_box,
+    named_combo,
+    page_form,
 )
 from hpdesk.gui.new_experiment_plan import path_problem, pattern_problem, split_command
 from hpdesk.plan import Plan
@@ -131,7 +136,8 @@ class MetricsPage(Page):
         self.setTitle(self.tr("What to optimise"))
         self.setSubTitle(self.tr("hpdesk reads metrics from what your script prints, or from "
                                  "hpdesk.sdk.report() if it uses the SDK."))
-        self.metric_edit = named(QLineEdit("val_loss"), "objectiveMetric", self.tr("Objective metric"))
+        self.metric_edit = named(QLineEdit("val_loss"), "objectiveMetric",
+                                 self.tr("Objective metric"))
         self.direction = named_combo("objectiveDirection", self.tr("Objective direction"))
         self.direction.addItem(self.tr("lower is better (minimize)"), "minimize")
         self.direction.addItem(self.tr("higher is better (maximize)"), "maximize")

@@ -12,7 +12,14 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -22,8 +29,17 @@ from hpdesk.gui.plan_rows import ParamRow, combo_box, fill
 from hpdesk.knowledge import catalogue, optimizers, tasks
 from hpdesk.plan import Plan, PlanError, Problem
 from hpdesk.plan.editing import (
-    RowForm, build_plan, form_state, format_scalar, forms_from_plan, is_builtin, locate,
-    log_middle, possible_values, recommended_lr, suggested_form,
+    RowForm,
+    build_plan,
+    form_state,
+    format_scalar,
+    forms_from_plan,
+    is_builtin,
+    locate,
+    log_middle,
+    possible_values,
+    recommended_lr,
+    suggested_form,
 )
 
 _TIERS = (1, 2, 3, 0)

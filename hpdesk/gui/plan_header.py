@@ -10,7 +10,14 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton,
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
     QWidget,
 )
 
@@ -74,7 +81,8 @@ class PlanHeader(QWidget):
         try:
             self.name_edit.setText(plan.name)
             self.metric_edit.setText(plan.objective.metric)
-            self.direction.setCurrentIndex(max(0, self.direction.findData(plan.objective.direction)))
+            self.direction.setCurrentIndex(
+                max(0, self.direction.findData(plan.objective.direction)))
             self.reduce.setCurrentIndex(max(0, self.reduce.findData(plan.objective.reduce)))
             self.fine_tune.setChecked(plan.fine_tune)
             while self._extra:

@@ -17,7 +17,6 @@ from hpdesk.gui.plan_editor import PlanEditor
 from hpdesk.gui.run_settings import RunSettings
 from hpdesk.plan import Plan
 
-
 SIDE_MIN_WIDTH = 260  # the run settings' labels and fields stay readable in a small window
 
 

@@ -8,8 +8,9 @@ request, whole curves from the packed store (`hpdesk.store.curves`). Results tra
 frozen dataclasses of plain data and numpy arrays, one signal per tick, never one per point.
 
 Ordering contract: `CurvesResult`s (a request is answered in batches of a few trials) are read
-in the same snapshot as the `PollResult` emitted just before them and carry its watermark, so a receiver that replaces a curve with the
-`CurvesResult` and appends later `PollResult.new_points` sees every point exactly once.
+in the same snapshot as the `PollResult` emitted just before them and carry its watermark, so a
+receiver that replaces a curve with the `CurvesResult` and appends later `PollResult.new_points`
+sees every point exactly once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import (
-    QCoreApplication, QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot,
+    QCoreApplication,
+    QMetaObject,
+    QObject,
+    Qt,
+    QThread,
+    QTimer,
+    Signal,
+    Slot,
 )
 
 from hpdesk.store import Event, Experiment, Store, StoreError, Trial
@@ -33,8 +41,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_MS = 250  # 4 Hz: live enough, cheap enough
 MAX_POINTS_PER_TICK = 200_000  # a backlog is read over several ticks, the window stays fluid
-READER_BUSY_TIMEOUT_MS = 2_000
-CURVES_PER_RESULT = 8  # whole curves per curvesLoaded signal  # a reader waits little: a locked file is reported, then retried
+READER_BUSY_TIMEOUT_MS = 2_000  # a reader waits little: a locked file is reported, then retried
+CURVES_PER_RESULT = 8  # whole curves per curvesLoaded signal
 #: Events with a payload the views draw: staged search (stage, stage_end, importance), PBT.
 VIEW_EVENTS = ("stage", "stage_end", "importance", "pbt")
 
@@ -225,7 +233,7 @@ class _PollWorker(QObject):
             self._primed = True
             self._watermark = int(cur.execute(
                 "SELECT COALESCE(MAX(rowid), 0) FROM metrics").fetchone()[0])
-            for tid, names in metric_names(store, self._experiment_id).items():
+            for names in metric_names(store, self._experiment_id).values():
                 self._metrics.update(names)
             for tid, points in last_points(store, ids).items():
                 latest[tid] = {name: p.value for name, p in points.items()}

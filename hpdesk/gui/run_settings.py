@@ -14,7 +14,14 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox, QVBoxLayout,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -83,7 +90,8 @@ class RunSettings(QWidget):
         self.grid_points.setRange(1, 100)
         self.trials = named(QSpinBox(), "budgetTrials", self.tr("Number of trials"))
         self.trials.setRange(1, 1_000_000)
-        self.wall_time = named(QLineEdit(), "budgetWallTime", self.tr("Time limit of the experiment"),
+        self.wall_time = named(QLineEdit(), "budgetWallTime",
+                               self.tr("Time limit of the experiment"),
                                self.tr("Stop starting trials after this long: 90s, 30m, 2h, 1d"))
         self.wall_time.setPlaceholderText(self.tr("no limit (e.g. 30m, 2h)"))
         self.concurrency = named(QSpinBox(), "concurrency", self.tr("Trials at once"),

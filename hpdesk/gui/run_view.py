@@ -16,7 +16,6 @@ from hpdesk.gui.poller import PollResult
 from hpdesk.gui.stage_panel import StagePanel
 from hpdesk.gui.trials_view import TrialsView
 
-
 ROOM_FOR_ROWS = 270  # pixels for the filter line, the header and about eight rows of trials
 
 

@@ -19,10 +19,19 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor, QFont
 
 from hpdesk.analysis.progress import (
-    elapsed_seconds, epoch_fraction, eta_seconds, format_duration, running_best, total_epochs,
+    elapsed_seconds,
+    epoch_fraction,
+    eta_seconds,
+    format_duration,
+    running_best,
+    total_epochs,
 )
 from hpdesk.gui.common import (
-    STATE_SYMBOLS, state_color, state_icon, state_label, state_reason,
+    STATE_SYMBOLS,
+    state_color,
+    state_icon,
+    state_label,
+    state_reason,
 )
 from hpdesk.gui.plan_dicts import objectives, strategy_name
 from hpdesk.knowledge import catalogue
@@ -247,8 +256,8 @@ class TrialsModel(QAbstractTableModel):
         if key.startswith("extra:"):
             return self._extra[int(key[len("extra:"):])]
         return {"number": self.tr("#"), "state": self.tr("State"), "stage": self.tr("Stage"),
-                "best": self.tr("Best so far"),                "progress": self.tr("Progress"), "elapsed": self.tr("Elapsed"),
-                "eta": self.tr("ETA")}.get(key, key)
+                "best": self.tr("Best so far"), "progress": self.tr("Progress"),
+                "elapsed": self.tr("Elapsed"), "eta": self.tr("ETA")}.get(key, key)
 
     def _header_tip(self, key: str) -> str:
         if key.startswith("param:"):
@@ -289,7 +298,8 @@ class TrialsModel(QAbstractTableModel):
     def _row_cells(self, t: Trial, best: float | None, now: float) -> list[Cell]:
         latest = self._latest.get(t.id, {})
         cells: list[Cell] = []
-        fraction = epoch_fraction(latest.get("epoch"), total_epochs(t.params, self._plan.get("space")),
+        fraction = epoch_fraction(latest.get("epoch"),
+                                  total_epochs(t.params, self._plan.get("space")),
                                   completed=t.state == "completed")
         elapsed = elapsed_seconds(t.started_at, t.ended_at, now)
         for key in self._columns:

@@ -27,21 +27,21 @@ from hpdesk.knowledge.catalogue import (
     tidy_zh,
 )
 from hpdesk.knowledge.plan_reading import (  # package-private helpers of the rules
-    _g,
-    _space,
-    _entry,
-    _values,
-    _number,
-    _bounds,
-    _param_bounds,
-    _may_take,
-    _task,
-    _preset_attr,
-    _fine_tune,
-    _optimizers,
     _above,
     _below,
+    _bounds,
+    _entry,
+    _fine_tune,
+    _g,
     _label,
+    _may_take,
+    _number,
+    _optimizers,
+    _param_bounds,
+    _preset_attr,
+    _space,
+    _task,
+    _values,
 )
 
 log = logging.getLogger(__name__)
@@ -88,7 +88,8 @@ def validate_messages(data: Any, *, file: str = "advice.yaml") -> dict[str, Mess
     for key, raw in data.items():
         r = EntryReader(file, str(key), raw)
         r.only(("rule", "level", "en", "zh", "source"))
-        out[str(key)] = Message(key=str(key), rule=r.text("rule") or "", level=r.choice("level", LEVELS),
+        out[str(key)] = Message(key=str(key), rule=r.text("rule") or "",
+                                level=r.choice("level", LEVELS),
                                 en=r.text("en") or "", zh=r.text("zh", cjk=True) or "",
                                 source=r.text("source") or "")
     return out
@@ -129,7 +130,8 @@ def impossible_values(plan: Mapping[str, Any]) -> list[Finding]:
         elif name == "weight_decay" and b[0] < 0:
             out.append(_say("impossible_negative", (name,), name=name, value=_g(b[0])))
         elif name in _RATES and (b[0] < 0 or b[1] >= 1):
-            out.append(_say("impossible_rate", (name,), name=name, value=_g(b[0] if b[0] < 0 else b[1])))
+            out.append(_say("impossible_rate", (name,), name=name,
+                            value=_g(b[0] if b[0] < 0 else b[1])))
     return out
 
 
@@ -155,8 +157,8 @@ def fine_tune_lr_not_lowered(plan: Mapping[str, Any]) -> list[Finding]:
     for name in _optimizers(plan, "lr"):
         opt = optimizers()[name]
         if _above(b[1], opt.lr_high / 10):
-            out.append(_say("fine_tune_lr_not_lowered", ("lr", "optimizer"), high=_g(b[1]), opt=_label(name),
-                            opt_low=_g(opt.lr_low), opt_high=_g(opt.lr_high),
+            out.append(_say("fine_tune_lr_not_lowered", ("lr", "optimizer"), high=_g(b[1]),
+                            opt=_label(name), opt_low=_g(opt.lr_low), opt_high=_g(opt.lr_high),
                             ft_low=_g(opt.lr_low / 100), ft_high=_g(opt.lr_high / 10)))
     return out
 
@@ -174,8 +176,8 @@ def lr_outside_range(plan: Mapping[str, Any]) -> list[Finding]:
             # Too high when fine-tuning is fine_tune_lr_not_lowered's finding; here only too low.
             lo, hi = opt.lr_low / 100, opt.lr_high / 10
             if _below(b[0], lo):
-                out.append(_say("lr_outside_fine_tune", ("lr", "optimizer"), low=_g(b[0]), opt=_label(name),
-                                rec_low=_g(lo), rec_high=_g(hi)))
+                out.append(_say("lr_outside_fine_tune", ("lr", "optimizer"), low=_g(b[0]),
+                                opt=_label(name), rec_low=_g(lo), rec_high=_g(hi)))
         elif _below(b[0], opt.lr_low) or _above(b[1], opt.lr_high):
             out.append(_say("lr_outside_scratch", ("lr", "optimizer"), low=_g(b[0]), high=_g(b[1]),
                             opt=_label(name), rec_low=_g(opt.lr_low), rec_high=_g(opt.lr_high)))
@@ -191,11 +193,13 @@ def dropout_high(plan: Mapping[str, Any]) -> list[Finding]:
 def weight_decay_high(plan: Mapping[str, Any]) -> list[Finding]:
     """§5: weight decay in [0, 1e-4]."""
     b = _param_bounds(plan, "weight_decay")
-    return [_say("weight_decay_high", ("weight_decay",), high=_g(b[1]))] if b and _above(b[1], 1e-4) else []
+    return ([_say("weight_decay_high", ("weight_decay",), high=_g(b[1]))]
+            if b and _above(b[1], 1e-4) else [])
 
 
 def small_batch_batchnorm(plan: Mapping[str, Any]) -> list[Finding]:
-    """§8: a batch of 1 or 2 hurts BatchNorm most (Wu & He 2018: BN's error grows as batches shrink).
+    """§8: a batch of 1 or 2 hurts BatchNorm most (Wu & He 2018: BN's error grows as batches
+    shrink).
 
     A plan without a ``normalization`` entry is read with its task's network normalisation.
     """
@@ -290,7 +294,8 @@ def gn_groups_degenerate(plan: Mapping[str, Any]) -> list[Finding]:
     if g[0] <= 1:
         return [_say("gn_groups_one", ("gn_groups",), low=_g(g[0]))]
     if width is not None and g[1] >= width[0]:
-        return [_say("gn_groups_per_channel", ("gn_groups", "width"), high=_g(g[1]), width=_g(width[0]))]
+        return [_say("gn_groups_per_channel", ("gn_groups", "width"), high=_g(g[1]),
+                     width=_g(width[0]))]
     return []
 
 
@@ -302,7 +307,8 @@ def unused_optimizer_param(plan: Mapping[str, Any]) -> list[Finding]:
         if opts and not any(name in optimizers()[o].uses for o in opts):
             labels = [_label(o) for o in opts]
             out.append(_say("unused_optimizer_param", (name, "optimizer"), name=name,
-                            opts=(", ".join(en for en, _ in labels), "、".join(zh for _, zh in labels))))
+                            opts=(", ".join(en for en, _ in labels),
+                                  "、".join(zh for _, zh in labels))))
     return out
 
 

@@ -123,7 +123,8 @@ class EntryReader:
 
     def choice(self, field: str, options: Sequence[Any]) -> Any:
         value = self.raw.get(field)
-        if value not in options or isinstance(value, bool) != any(isinstance(o, bool) for o in options):
+        if value not in options or (
+                isinstance(value, bool) != any(isinstance(o, bool) for o in options)):
             self.fail(field, f"must be one of {', '.join(map(str, options))}, not {value!r}")
         return value
 
@@ -186,7 +187,8 @@ class Hyperparameter:
         if self.type == "text":
             return isinstance(value, str)
         if self.choices is not None:
-            return any(value == c and isinstance(value, bool) == isinstance(c, bool) for c in self.choices)
+            return any(value == c and isinstance(value, bool) == isinstance(c, bool)
+                       for c in self.choices)
         number = as_number(value)
         if number is None or isinstance(value, str):
             return False
@@ -358,7 +360,8 @@ def fine_tune_shift(low: float, high: float) -> tuple[float, float]:
 
 
 def lr_range(optimizer: str, *, fine_tune: bool = False) -> tuple[float, float]:
-    """The recommended initial learning-rate range of ``optimizer`` (§5), lowered when fine-tuning."""
+    """The recommended initial learning-rate range of ``optimizer`` (§5), lowered when
+    fine-tuning."""
     known = optimizers()
     if optimizer not in known:
         raise KnowledgeError(

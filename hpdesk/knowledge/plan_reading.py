@@ -14,7 +14,8 @@ from hpdesk.knowledge.catalogue import (
 )
 from hpdesk.knowledge.presets import preset
 
-_TOL = 1e-9  # relative slack when comparing bounds, so 1e-4 read back as 1.0000000000000002e-4 is 1e-4
+# Relative slack when comparing bounds, so 1e-4 read back as 1.0000000000000002e-4 is 1e-4.
+_TOL = 1e-9
 
 
 def _g(x: float) -> str:

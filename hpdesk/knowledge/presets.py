@@ -96,7 +96,8 @@ def _check_value(r: EntryReader, where: str, hp: Hyperparameter, value: Any) -> 
     return value
 
 
-def _preset_param(file: str, task: str, name: str, raw: Any, known: Mapping[str, Hyperparameter]) -> PresetParam:
+def _preset_param(file: str, task: str, name: str, raw: Any,
+                  known: Mapping[str, Hyperparameter]) -> PresetParam:
     r = EntryReader(file, f"{task}.{name}", {} if raw is None else raw)
     if name not in known:
         r.fail(None, "is not a hyperparameter of the catalogue")
@@ -121,7 +122,8 @@ def _preset_param(file: str, task: str, name: str, raw: Any, known: Mapping[str,
                 r.fail("high", f"must be above low ({low}), not {high}")
         if r.has("log"):
             log = r.flag("log", False)
-        if (log if log is not None else hp.scale == "log") and (low if low is not None else hp.low or 0) <= 0:
+        if ((log if log is not None else hp.scale == "log")
+                and (low if low is not None else hp.low or 0) <= 0):
             r.fail("low", "must be above 0 on a log scale")
         if r.has("step"):
             step = r.number("step", integer=hp.type == "int")
@@ -130,7 +132,8 @@ def _preset_param(file: str, task: str, name: str, raw: Any, known: Mapping[str,
         lo = low if low is not None else hp.low
         hi = high if high is not None else hp.high
         for label, value in (("default", default), ("default_fine_tune", default_ft)):
-            # A log range cannot hold 0, the "off" value of a penalty; any other default must lie inside.
+            # A log range cannot hold 0, the "off" value of a penalty; any other default must lie
+            # inside.
             if value is not None and not (lo <= value <= hi) and not (value == 0 and log):
                 r.fail(label, f"{value!r} is outside the preset's range [{lo}, {hi}]")
     else:
@@ -151,7 +154,8 @@ def _preset_param(file: str, task: str, name: str, raw: Any, known: Mapping[str,
         r.fail("requires", "must map a parameter to the list of values it must take")
     for other, values in raw_requires.items():
         if other not in known or not isinstance(values, list) or not values:
-            r.fail("requires", f"{other!r}: must name a catalogue parameter and a non-empty list of values")
+            r.fail("requires", f"{other!r}: must name a catalogue parameter and a non-empty list"
+                               " of values")
         requires[other] = tuple(_check_value(r, "requires", known[other], v) for v in values)
     return PresetParam(
         name=name, search=search, default=default, default_fine_tune=default_ft, low=low, high=high,
@@ -188,7 +192,8 @@ def validate_presets(
         raw_params = r.raw.get("params")
         if not isinstance(raw_params, Mapping) or "optimizer" not in raw_params:
             r.fail("params", "must map hyperparameter names to settings, optimizer included")
-        settings = {str(n): _preset_param(file, str(task), str(n), s, known) for n, s in raw_params.items()}
+        settings = {str(n): _preset_param(file, str(task), str(n), s, known)
+                    for n, s in raw_params.items()}
         for s in settings.values():
             for other in s.requires:
                 if other not in settings:
@@ -199,10 +204,12 @@ def validate_presets(
         # Python's sort is stable: the file's order is kept inside each tier.
         ordered = tuple(sorted(settings, key=lambda n: known[n].tier))
         out[str(task)] = Preset(
-            task=str(task), label_en=r.text("label_en") or "", label_zh=r.text("label_zh", cjk=True) or "",
+            task=str(task), label_en=r.text("label_en") or "",
+            label_zh=r.text("label_zh", cjk=True) or "",
             module=module, objective_metric=objective.text("metric") or "",
             direction=objective.choice("direction", DIRECTIONS), default_optimizer=optimizer,
-            params=ordered, help_en=r.text("help_en") or "", help_zh=r.text("help_zh", cjk=True) or "",
+            params=ordered, help_en=r.text("help_en") or "",
+            help_zh=r.text("help_zh", cjk=True) or "",
             why_optimizer=r.text("why_optimizer") or "", net_normalization=net_norm,
             settings=MappingProxyType({n: settings[n] for n in ordered}),
             data_sources=tuple(sources),
@@ -224,7 +231,8 @@ def preset(task: str) -> Preset:
     """The preset of ``task``; an unknown task raises KnowledgeError listing the known ones."""
     known = _presets()
     if task not in known:
-        raise KnowledgeError(f"unknown task {task!r}; known tasks: {', '.join(known)}", entry=str(task))
+        raise KnowledgeError(f"unknown task {task!r}; known tasks: {', '.join(known)}",
+                             entry=str(task))
     return known[task]
 
 
@@ -237,7 +245,8 @@ def _log_middle(low: float, high: float) -> float:
     return float(f"{math.sqrt(low * high):.0e}")
 
 
-def _fixed_value(s: PresetParam, hp: Hyperparameter, lr: tuple[float, float], fine_tune: bool) -> Any:
+def _fixed_value(s: PresetParam, hp: Hyperparameter, lr: tuple[float, float],
+                 fine_tune: bool) -> Any:
     if fine_tune and s.default_fine_tune is not None:
         return s.default_fine_tune
     if s.name == "lr" and s.default is None:

@@ -147,7 +147,8 @@ def _kind_of(name: str, dist: Distribution | None) -> str:
     if types == {list} and isinstance(dist, Fixed):
         return "json"
     return {frozenset({bool}): "bool", frozenset({int}): "int", frozenset({float}): "float",
-            frozenset({int, float}): "float", frozenset({str}): "text"}.get(frozenset(types), "auto")
+            frozenset({int, float}): "float",
+            frozenset({str}): "text"}.get(frozenset(types), "auto")
 
 
 def form_from_dist(name: str, dist: Distribution, *, task: str, fine_tune: bool,

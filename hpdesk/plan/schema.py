@@ -14,8 +14,18 @@ from typing import Any
 
 from hpdesk.knowledge import preset, tasks
 from hpdesk.plan.model import (
-    DIRECTIONS, EXECUTORS, FORMAT_VERSION, PARAMS_STYLES, REDUCTIONS, Budget, Executor,
-    Objective, Plan, Pruner, StdoutMetrics, Strategy,
+    DIRECTIONS,
+    EXECUTORS,
+    FORMAT_VERSION,
+    PARAMS_STYLES,
+    REDUCTIONS,
+    Budget,
+    Executor,
+    Objective,
+    Plan,
+    Pruner,
+    StdoutMetrics,
+    Strategy,
 )
 from hpdesk.plan.reader import PlanError, Problem, Reader
 from hpdesk.plan.search_options import check_search, parse_pruner, parse_strategy

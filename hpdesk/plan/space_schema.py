@@ -14,7 +14,14 @@ from typing import Any
 from hpdesk.knowledge import optimizers, preset, tasks
 from hpdesk.plan.reader import Reader
 from hpdesk.plan.space import (
-    Categorical, Condition, Distribution, Fixed, FloatRange, IntRange, Scalar, possible_values,
+    Categorical,
+    Condition,
+    Distribution,
+    Fixed,
+    FloatRange,
+    IntRange,
+    Scalar,
+    possible_values,
 )
 
 SPACE_TYPES = ("float", "int", "categorical", "fixed")
@@ -161,7 +168,8 @@ def _condition(r: Reader, path: str, value: Any) -> Condition:
     requires = []
     for name, allowed in value.items():
         allowed_list = allowed if isinstance(allowed, list) else [allowed]
-        if not allowed_list or not all(isinstance(a, (str, int, float, bool)) for a in allowed_list):
+        if not allowed_list or not all(isinstance(a, (str, int, float, bool))
+                                       for a in allowed_list):
             r.fail(f"{path}.{name}", "a value or a list of values", allowed)
             continue
         requires.append((str(name), tuple(allowed_list)))

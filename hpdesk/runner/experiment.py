@@ -59,7 +59,8 @@ def summary_table(summary: Summary) -> str:
     metric, maximize = first["metric"], first["direction"] == "maximize"
     rows = sorted(
         summary.trials,
-        key=lambda t: (t.objective is None, -(t.objective or 0) if maximize else (t.objective or 0)),
+        key=lambda t: (t.objective is None,
+                       -(t.objective or 0) if maximize else (t.objective or 0)),
     )
     lines = [f"experiment {exp.id} ({exp.name}): {exp.state}; "
              + ", ".join(f"{n} {s}" for s, n in sorted(summary.counts().items())),

@@ -321,7 +321,8 @@ class Scheduler:
             return
         now = time.time()
         rows = [(run.trial.id, name, step, value, now)
-                for line in run.tail.new_lines() for name, step, value in run.parser.parse_line(line)]
+                for line in run.tail.new_lines()
+                for name, step, value in run.parser.parse_line(line)]
         if rows:
             self.store.write_metrics(rows)
 

@@ -11,7 +11,14 @@ from collections.abc import Sequence
 
 from hpdesk.plan import Plan
 from hpdesk.search.base import (
-    WAIT, Continuation, Note, SearchStrategy, Suggestion, Tried, canonical, derive_seed,
+    WAIT,
+    Continuation,
+    Note,
+    SearchStrategy,
+    Suggestion,
+    Tried,
+    canonical,
+    derive_seed,
 )
 from hpdesk.search.grid import GridSearch, GridTooLarge, grid_configurations
 from hpdesk.search.pbt import PopulationSearch

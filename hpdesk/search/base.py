@@ -120,7 +120,7 @@ class SearchStrategy(ABC):
     def continuations(self) -> list[Continuation]:
         return []
 
-    def finish(self) -> None:
+    def finish(self) -> None:  # noqa: B027  (optional hook: strategies override it if needed)
         """The experiment ended its search (budget spent or space exhausted): a last note."""
 
     def notes(self) -> list[Note]:

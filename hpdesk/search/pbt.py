@@ -25,7 +25,13 @@ from hpdesk.plan import Plan
 from hpdesk.plan.search_options import PBT_MUTABLE
 from hpdesk.plan.space import Categorical, Distribution, Fixed, FloatRange, IntRange
 from hpdesk.search.base import (
-    WAIT, Continuation, SearchStrategy, Suggestion, Tried, _Wait, derive_seed,
+    WAIT,
+    Continuation,
+    SearchStrategy,
+    Suggestion,
+    Tried,
+    _Wait,
+    derive_seed,
 )
 from hpdesk.search.pruning import max_resource
 from hpdesk.search.sampled import SampledSearch

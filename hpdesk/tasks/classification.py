@@ -50,17 +50,41 @@ import torch.nn.functional as F
 from torch import nn
 
 from hpdesk.tasks.common import (
-    ACTIVATIONS, EventSink, ParamError, Reporter, Status, StopCheck, TrainResult, coerce_params,
-    count_parameters, make_activation, pause_at_epoch, require, require_choice, run_main,
-    sdk_hooks, seed_everything, select_device,
+    ACTIVATIONS,
+    EventSink,
+    ParamError,
+    Reporter,
+    Status,
+    StopCheck,
+    TrainResult,
+    coerce_params,
+    count_parameters,
+    make_activation,
+    pause_at_epoch,
+    require,
+    require_choice,
+    run_main,
+    sdk_hooks,
+    seed_everything,
+    select_device,
 )
 from hpdesk.tasks.image_data import ImageData, load_data, metric_suffix, resolve_data_options
 from hpdesk.tasks.layers import KERNEL_SIZES, NORMALIZATIONS, ConvBackbone, check_groupnorm
 from hpdesk.tasks.optim import OPTIMIZER_DEFAULTS, make_optimizer, validate_optimizer_params
 from hpdesk.tasks.schedules import SCHEDULE_DEFAULTS, LRSchedule, validate_schedule_params
 from hpdesk.tasks.training import (
-    Checkpointer, Diverged, EpochTracker, autocast, check_finite, clip_gradients, eval_mode,
-    grad_scaler, plain_values, resume_training, trial_dir, training_state,
+    Checkpointer,
+    Diverged,
+    EpochTracker,
+    autocast,
+    check_finite,
+    clip_gradients,
+    eval_mode,
+    grad_scaler,
+    plain_values,
+    resume_training,
+    training_state,
+    trial_dir,
 )
 
 LOGGER_NAME = "hpdesk.tasks.classification"

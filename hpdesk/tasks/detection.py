@@ -30,23 +30,52 @@ from typing import Any
 import torch
 
 from hpdesk.tasks.common import (
-    ACTIVATIONS, EventSink, Reporter, Status, StopCheck, TrainResult, coerce_params,
-    count_parameters, pause_at_epoch, require, require_choice, run_main, sdk_hooks, seed_everything,
+    ACTIVATIONS,
+    EventSink,
+    Reporter,
+    Status,
+    StopCheck,
+    TrainResult,
+    coerce_params,
+    count_parameters,
+    pause_at_epoch,
+    require,
+    require_choice,
+    run_main,
+    sdk_hooks,
+    seed_everything,
     select_device,
 )
 from hpdesk.tasks.detection_data import DetectionSet, load_data, resolve_data_options
 from hpdesk.tasks.detection_metrics import (
-    ImageDetections, ImageTruth, MapResult, mean_average_precision,
+    ImageDetections,
+    ImageTruth,
+    MapResult,
+    mean_average_precision,
 )
 from hpdesk.tasks.detection_model import (
-    Detector, Targets, build_targets, detect, detection_losses, load_backbone,
+    Detector,
+    Targets,
+    build_targets,
+    detect,
+    detection_losses,
+    load_backbone,
 )
 from hpdesk.tasks.layers import KERNEL_SIZES, NORMALIZATIONS, freeze_batchnorm
 from hpdesk.tasks.optim import OPTIMIZER_DEFAULTS, make_optimizer, validate_optimizer_params
 from hpdesk.tasks.schedules import SCHEDULE_DEFAULTS, LRSchedule, validate_schedule_params
 from hpdesk.tasks.training import (
-    Checkpointer, Diverged, EpochTracker, autocast, check_finite, clip_gradients, eval_mode,
-    grad_scaler, resume_training, training_state, trial_dir,
+    Checkpointer,
+    Diverged,
+    EpochTracker,
+    autocast,
+    check_finite,
+    clip_gradients,
+    eval_mode,
+    grad_scaler,
+    resume_training,
+    training_state,
+    trial_dir,
 )
 
 LOGGER_NAME = "hpdesk.tasks.detection"

@@ -57,8 +57,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from hpdesk.tasks.common import (
-    EventSink, Reporter, Status, StopCheck, TrainResult, coerce_params, count_parameters,
-    data_source, pause_at_epoch, require, run_main, sdk_hooks, seed_everything, select_device,
+    EventSink,
+    Reporter,
+    Status,
+    StopCheck,
+    TrainResult,
+    coerce_params,
+    count_parameters,
+    data_source,
+    pause_at_epoch,
+    require,
+    run_main,
+    sdk_hooks,
+    seed_everything,
+    select_device,
 )
 from hpdesk.tasks.gan_metrics import DigitsFid, ring_centers, ring_metrics
 from hpdesk.tasks.image_data import digits_split
@@ -66,8 +78,18 @@ from hpdesk.tasks.layers import conv_block, norm2d
 from hpdesk.tasks.optim import OPTIMIZER_DEFAULTS, make_optimizer, validate_optimizer_params
 from hpdesk.tasks.schedules import SCHEDULE_DEFAULTS, LRSchedule, validate_schedule_params
 from hpdesk.tasks.training import (
-    Checkpointer, Diverged, EpochTracker, autocast, check_finite, clip_gradients, eval_mode,
-    grad_scaler, plain_values, resume_training, training_state, trial_dir,
+    Checkpointer,
+    Diverged,
+    EpochTracker,
+    autocast,
+    check_finite,
+    clip_gradients,
+    eval_mode,
+    grad_scaler,
+    plain_values,
+    resume_training,
+    training_state,
+    trial_dir,
 )
 
 LOGGER_NAME = "hpdesk.tasks.gan"

@@ -227,7 +227,8 @@ class ConvBackbone(nn.Module):
         return features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """The last stage's feature map, ``(N, out_channels, ceil(H / stride), ceil(W / stride))``."""
+        """The last stage's feature map,
+        ``(N, out_channels, ceil(H / stride), ceil(W / stride))``."""
         for stage in self.stages:
             x = stage(x)
         return x

@@ -1,4 +1,5 @@
-"""The optimisers of KNOWLEDGE.md section 5 (plus AdamW) and LARS (section 8), one mapping for every task.
+"""The optimisers of KNOWLEDGE.md section 5 (plus AdamW) and LARS (section 8), one mapping for
+every task.
 
 Why one module: a trial's ``optimizer: adam`` must mean the same ``torch.optim`` object with the
 same hyperparameter names in classification, detection and the GAN, or their results could not

@@ -1,4 +1,5 @@
-"""Learning-rate schedules by update count: the guide's exponential decay (KNOWLEDGE.md section 7) and kin.
+"""Learning-rate schedules by update count: the guide's exponential decay (KNOWLEDGE.md
+section 7) and kin.
 
 Why a pure function of the step instead of ``torch.optim.lr_scheduler``: a resumed trial must
 land on exactly the rate the uninterrupted one had, and a task must be able to report "the lr
@@ -99,7 +100,8 @@ class LRSchedule:
         if self.kind == "cosine":
             span = max(1, self.total_steps - self.warmup_steps - 1)
             progress = min(1.0, t / span)
-            return self.final_ratio + (1 - self.final_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+            return self.final_ratio + (1 - self.final_ratio) * 0.5 * (
+                1 + math.cos(math.pi * progress))
         return 1.0
 
     def apply(self, optimizer: torch.optim.Optimizer, step: int) -> float:

@@ -6,7 +6,10 @@ import csv
 from pathlib import Path
 
 from hpdesk.analysis.export import (
-    best_trial, plan_of_trial, write_metrics_csv, write_trials_csv,
+    best_trial,
+    plan_of_trial,
+    write_metrics_csv,
+    write_trials_csv,
 )
 from hpdesk.plan import Fixed, dump_plan, load_plan, plan_from_preset
 from hpdesk.store import Store

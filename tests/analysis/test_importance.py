@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from hpdesk.analysis.importance import (
-    MIN_TRIALS, compute_importance, shortfall,
+    MIN_TRIALS,
+    compute_importance,
+    shortfall,
 )
 from hpdesk.analysis.trials_table import format_value, tick_values, trials_table
 from hpdesk.plan import plan_from_preset

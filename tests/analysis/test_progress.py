@@ -7,11 +7,18 @@ import math
 from pathlib import Path
 
 from hpdesk.analysis.progress import (
-    elapsed_seconds, epoch_fraction, eta_seconds, format_duration, parse_filter, running_best,
-    total_epochs, unused_placeholders,
+    elapsed_seconds,
+    epoch_fraction,
+    eta_seconds,
+    format_duration,
+    parse_filter,
+    running_best,
+    total_epochs,
+    unused_placeholders,
 )
 from hpdesk.plan import Categorical, Fixed, FloatRange, IntRange, plan_from_preset
-from hpdesk.plan.space import Condition, example_params as _example_params, middle_value
+from hpdesk.plan.space import Condition, middle_value
+from hpdesk.plan.space import example_params as _example_params
 from hpdesk.runner.launch import preview_argv, trial_argv
 
 

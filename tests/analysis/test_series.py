@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from hpdesk.analysis.series import (
-    EmaState, GrowableArray, SeriesBuffer, best_so_far, decimate, ema, epochs_at,
+    EmaState,
+    GrowableArray,
+    SeriesBuffer,
+    best_so_far,
+    decimate,
+    ema,
+    epochs_at,
 )
 
 

@@ -187,7 +187,7 @@ def test_export_menu_writes_plot_csv_and_best_plan(make_window, qtbot, tmp_path)
     plan = plan_from_preset("classification").to_dict()
     with Store(db) as store:
         exp = store.create_experiment("done", "classification", plan)
-        for i, lr in enumerate([0.002, 0.004, 0.008]):
+        for lr in [0.002, 0.004, 0.008]:
             t = store.add_trial(exp.id, {"lr": lr, "batch_size": 32})
             store.write_metrics([(t.id, "val_acc", s, 0.5 + s * lr, 10.0 + s) for s in range(20)])
             store.update_trial(t.id, state="completed", objective=0.5 + 19 * lr, ended_at=1.0)

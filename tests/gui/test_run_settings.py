@@ -28,7 +28,8 @@ def test_budget_and_devices_reach_the_plan(qtbot, gpus: list[dict]) -> None:  # 
     plan = plan_from_preset("classification")
     settings.set_plan(plan)
     assert settings.apply(plan) == plan
-    labels = [c.text() for c in settings.findChildren(QCheckBox) if c.objectName().startswith("gpu")]
+    labels = [c.text() for c in settings.findChildren(QCheckBox)
+              if c.objectName().startswith("gpu")]
     assert labels == ["cuda:0 · A100 · 40 GiB", "cuda:1 · RTX 4090 · 24 GiB"]
     with qtbot.waitSignal(settings.settingsChanged):
         settings.trials.setValue(40)

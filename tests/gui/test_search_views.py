@@ -26,7 +26,11 @@ from hpdesk.plan import plan_from_preset
 from hpdesk.store import Store
 from tests.gui.accessibility import unnamed_widgets
 from tests.gui.search_runs import (
-    OBJECTIVES, record_pbt, record_staged, record_two_objectives, staged_plan,
+    OBJECTIVES,
+    record_pbt,
+    record_staged,
+    record_two_objectives,
+    staged_plan,
 )
 
 pytestmark = pytest.mark.usefixtures("qapp")

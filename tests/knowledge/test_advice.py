@@ -8,7 +8,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hpdesk.knowledge import RULES, Finding, KnowledgeError, advise, catalogue, optimizers, preset_space, tasks
+from hpdesk.knowledge import (
+    RULES,
+    Finding,
+    KnowledgeError,
+    advise,
+    catalogue,
+    optimizers,
+    preset_space,
+    tasks,
+)
 from hpdesk.knowledge.advice import LEVELS, messages, validate_messages
 from hpdesk.knowledge.catalogue import has_cjk
 
@@ -43,37 +52,47 @@ TRIGGERS: list[tuple[str, str, dict[str, Any], str]] = [
     ("impossible_values", "error", plan(batch_size=cat(0, 32)), "batch_size can be 0"),
     ("impossible_values", "error", plan(weight_decay=fixed(-1e-5)), "weight_decay can be -1e-05"),
     ("batch_size_extreme", "warning", plan(batch_size=rng(1, 64, "int")), "batch size can be 1"),
-    ("batch_size_extreme", "warning", plan(batch_size=rng(256, 8192, "int")), "reaches 8192, above 6000"),
+    ("batch_size_extreme", "warning", plan(batch_size=rng(256, 8192, "int")),
+     "reaches 8192, above 6000"),
     ("fine_tune_lr_not_lowered", "warning",
      plan(fine_tune=True, optimizer=fixed("adam"), lr=rng(1e-3, 1e-2)), "[1e-05, 0.001]"),
     ("fine_tune_lr_not_lowered", "warning",
      plan(fine_tune=True, optimizer=fixed("sgd"), lr=rng(1e-4, 2e-2)), "up to 0.02"),
-    ("lr_outside_range", "warning", plan(optimizer=fixed("adam"), lr=rng(1e-4, 1e-2)), "[0.001, 0.01]"),
+    ("lr_outside_range", "warning", plan(optimizer=fixed("adam"), lr=rng(1e-4, 1e-2)),
+     "[0.001, 0.01]"),
     ("lr_outside_range", "warning", plan(optimizer=fixed("sgd"), lr=rng(1e-3, 1e-2)), "SGD"),
     ("lr_outside_range", "warning",
      plan(fine_tune=True, optimizer=fixed("adam"), lr=rng(1e-7, 1e-4)), "as low as 1e-07"),
-    ("dropout_high", "warning", plan(dropout=rng(0.0, 0.8, log=False)), "0.8, above the recommended 0.5"),
-    ("weight_decay_high", "warning", plan(weight_decay=rng(1e-6, 1e-2)), "0.01, above the recommended 1e-4"),
+    ("dropout_high", "warning", plan(dropout=rng(0.0, 0.8, log=False)),
+     "0.8, above the recommended 0.5"),
+    ("weight_decay_high", "warning", plan(weight_decay=rng(1e-6, 1e-2)),
+     "0.01, above the recommended 1e-4"),
     ("small_batch_batchnorm", "warning",
      plan(batch_size=cat(2, 4), normalization=fixed("batchnorm")), "GroupNorm"),
     ("small_batch_batchnorm", "warning", plan("gan", batch_size=fixed(2)), "BatchNorm"),
-    ("small_batch_batchnorm", "info", plan(batch_size=fixed(4), normalization=cat("batchnorm", "groupnorm")),
-     "below about 8"),
-    ("small_batch_batchnorm", "info", plan("script", batch_size=fixed(2)), "if the network uses BatchNorm"),
+    ("small_batch_batchnorm", "info",
+     plan(batch_size=fixed(4), normalization=cat("batchnorm", "groupnorm")), "below about 8"),
+    ("small_batch_batchnorm", "info", plan("script", batch_size=fixed(2)),
+     "if the network uses BatchNorm"),
     ("large_batch_lars", "warning", plan(batch_size=rng(512, 8192, "int")), "LARS"),
     ("large_batch_lars", "info", plan(batch_size=fixed(2048)), "above the recommended 1024"),
     ("small_batch_accumulate", "info", plan(batch_size=rng(4, 8, "int")), "grad_accum_steps = 4"),
     ("loss_weight_scales", "warning",
-     plan("detection", box_loss_weight=rng(0.1, 10.0), cls_loss_weight=fixed(0.05)), "factor of 200"),
+     plan("detection", box_loss_weight=rng(0.1, 10.0), cls_loss_weight=fixed(0.05)),
+     "factor of 200"),
     ("gan_beta1", "warning", plan("gan", beta1=fixed(0.9)), "at least 0.9"),
-    ("gan_beta1", "warning", plan(lr_g=fixed(1e-4), lr_d=fixed(4e-4), beta1=rng(0.8, 0.95, log=False)), "0.5"),
+    ("gan_beta1", "warning",
+     plan(lr_g=fixed(1e-4), lr_d=fixed(4e-4), beta1=rng(0.8, 0.95, log=False)), "0.5"),
     ("gan_equal_lrs", "info", plan("gan", lr_g=fixed(2e-4), lr_d=fixed(2e-4)), "0.0002"),
     ("gn_groups_degenerate", "warning", plan(gn_groups=cat(1, 8)), "can be 1"),
-    ("gn_groups_degenerate", "warning", plan(gn_groups=cat(8, 32), width=rng(16, 64, "int")), "16 channels"),
+    ("gn_groups_degenerate", "warning", plan(gn_groups=cat(8, 32), width=rng(16, 64, "int")),
+     "16 channels"),
     ("unused_optimizer_param", "info", plan(optimizer=fixed("adam"), momentum=fixed(0.9)), "Adam"),
     ("unused_optimizer_param", "info",
-     plan(optimizer=cat("sgd", "adam"), beta1={**fixed(0.9), "when": {"optimizer": ["sgd"]}}), "SGD"),
-    ("lr_linear_scale", "info", plan(optimizer=fixed("adam"), lr=rng(1e-3, 1e-2, log=False)), "log scale"),
+     plan(optimizer=cat("sgd", "adam"), beta1={**fixed(0.9), "when": {"optimizer": ["sgd"]}}),
+     "SGD"),
+    ("lr_linear_scale", "info", plan(optimizer=fixed("adam"), lr=rng(1e-3, 1e-2, log=False)),
+     "log scale"),
     ("pretrained_without_checkpoint", "warning",
      plan("detection", pretrained=fixed(True), init_checkpoint=fixed("")), "init_checkpoint"),
     ("pretrained_without_checkpoint", "warning",
@@ -81,8 +100,10 @@ TRIGGERS: list[tuple[str, str, dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("rule", "level", "p", "text"), TRIGGERS, ids=[f"{t[0]}-{i}" for i, t in enumerate(TRIGGERS)])
-def test_rule_fires_with_numbers_and_both_languages(rule: str, level: str, p: dict[str, Any], text: str) -> None:
+@pytest.mark.parametrize(("rule", "level", "p", "text"), TRIGGERS,
+                         ids=[f"{t[0]}-{i}" for i, t in enumerate(TRIGGERS)])
+def test_rule_fires_with_numbers_and_both_languages(rule: str, level: str, p: dict[str, Any],
+                                                    text: str) -> None:
     found = [f for f in advise(p) if f.rule == rule and f.level == level]
     assert found, advise(p)
     f = found[0]
@@ -117,19 +138,22 @@ def test_near_misses_stay_silent() -> None:
         plan(fine_tune=True, optimizer=fixed("sgd"), lr=rng(1e-4, 1e-2)),   # sgd lowered exactly
         plan(optimizer=cat("adam", "nadam"), lr=rng(1e-3, 1e-2)),
         plan(dropout=rng(0.0, 0.5, log=False), weight_decay=rng(0.0, 1e-4, log=False)),
-        plan(batch_size=fixed(4), normalization=fixed("frozen_batchnorm"), grad_accum_steps=fixed(8)),
+        plan(batch_size=fixed(4), normalization=fixed("frozen_batchnorm"),
+             grad_accum_steps=fixed(8)),
         plan("detection", box_loss_weight=rng(0.1, 10.0), cls_loss_weight=fixed(1.0)),
         plan("detection", pretrained=fixed(False), init_checkpoint=fixed("")),
         plan("gan", beta1=rng(0.0, 0.9, log=False), lr_g=fixed(1e-4), lr_d=rng(1e-4, 1e-3)),
         plan(gn_groups=cat(8, 16), width=rng(64, 256, "int")),
-        plan(optimizer=cat("sgd_momentum", "adam"), momentum={**fixed(0.9), "when": {"optimizer": ["sgd_momentum"]}}),
+        plan(optimizer=cat("sgd_momentum", "adam"),
+             momentum={**fixed(0.9), "when": {"optimizer": ["sgd_momentum"]}}),
     ]
     for p in quiet:
         assert advise(p) == [], (p, advise(p))
 
 
 def test_advice_reads_the_task_default_optimiser_and_network() -> None:
-    # No optimizer entry: the classification preset's Adam is assumed, so SGD's range does not apply.
+    # No optimizer entry: the classification preset's Adam is assumed, so SGD's range does not
+    # apply.
     assert "lr_outside_range" not in rules_hit(plan("classification", lr=rng(1e-3, 1e-2)))
     assert "lr_outside_range" in rules_hit(plan("detection", lr=rng(1e-2, 1e-1)))  # SGD+momentum
     # DCGAN-style nets and the default classification CNN normalise with BatchNorm; the
@@ -142,7 +166,8 @@ def test_advice_reads_the_task_default_optimiser_and_network() -> None:
 
 
 def test_findings_come_errors_first() -> None:
-    found = advise(plan(dropout=fixed(1.0), batch_size=fixed(4), optimizer=fixed("adam"), momentum=fixed(0.9)))
+    found = advise(plan(dropout=fixed(1.0), batch_size=fixed(4), optimizer=fixed("adam"),
+                        momentum=fixed(0.9)))
     order = [LEVELS[::-1].index(f.level) for f in found]
     assert order == sorted(order) and found[0].level == "error"
 
@@ -153,11 +178,13 @@ def test_messages_are_complete_and_belong_to_rules() -> None:
         assert m.rule in names, key
         assert m.level in LEVELS and m.en and has_cjk(m.zh) and m.source
     with pytest.raises(KnowledgeError) as info:
-        validate_messages({"x": {"rule": "r", "level": "fatal", "en": "e", "zh": "中", "source": "s"}},
-                          file="advice.yaml")
+        validate_messages(
+            {"x": {"rule": "r", "level": "fatal", "en": "e", "zh": "中", "source": "s"}},
+            file="advice.yaml")
     assert (info.value.file, info.value.entry, info.value.field) == ("advice.yaml", "x", "level")
     with pytest.raises(KnowledgeError, match="'x': field 'zh'"):
-        validate_messages({"x": {"rule": "r", "level": "info", "en": "e", "zh": "e", "source": "s"}})
+        validate_messages(
+            {"x": {"rule": "r", "level": "info", "en": "e", "zh": "e", "source": "s"}})
 
 
 # ---- junk never raises ----------------------------------------------------------------------
@@ -165,26 +192,32 @@ def test_messages_are_complete_and_belong_to_rules() -> None:
 scalars = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=6)
            | st.sampled_from(["adam", "sgd", "batchnorm", "groupnorm", "gan", "classification"]))
 junk = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                    | st.dictionaries(st.text(max_size=6) | st.integers(), inner, max_size=4), max_leaves=12)
+                    | st.dictionaries(st.text(max_size=6) | st.integers(), inner, max_size=4),
+                    max_leaves=12)
 numbers = st.integers(min_value=-10**400, max_value=10**400) | st.floats() | st.booleans() | junk
 names = st.sampled_from([*catalogue(), "foo_loss_weight", "bar_loss_weight"]) | st.text(max_size=6)
 entries = st.fixed_dictionaries({}, optional={
     "type": st.sampled_from(["fixed", "float", "int", "categorical", "nope"]) | junk,
-    "value": numbers | st.lists(scalars, max_size=2) | st.dictionaries(st.text(max_size=3), scalars, max_size=2),
+    "value": (numbers | st.lists(scalars, max_size=2)
+              | st.dictionaries(st.text(max_size=3), scalars, max_size=2)),
     "low": numbers, "high": numbers, "log": junk, "step": numbers,
     "choices": st.lists(numbers | scalars, max_size=5) | junk,
-    "when": st.dictionaries(st.sampled_from(["optimizer", "normalization"]), st.lists(scalars) | junk) | junk,
+    "when": st.dictionaries(st.sampled_from(["optimizer", "normalization"]),
+                            st.lists(scalars) | junk) | junk,
 })
 odd = st.floats() | st.integers(-10**6, 10**6) | st.sampled_from([0, 1, 2, 0.5, 1e-4, 6000, 1e308])
-odd_entries = (odd.map(fixed) | st.tuples(odd, odd, st.booleans()).map(lambda t: rng(*t[:2], log=t[2]))
+odd_entries = (odd.map(fixed)
+               | st.tuples(odd, odd, st.booleans()).map(lambda t: rng(*t[:2], log=t[2]))
                | st.lists(odd, min_size=1, max_size=3).map(lambda c: cat(*c)))
 # Odd entries under the names the rules read most are drawn on purpose, not left to chance.
 spaces = st.tuples(
     st.dictionaries(names, entries | junk, max_size=6),
-    st.dictionaries(st.sampled_from(["optimizer", "normalization", "batch_size", "lr", "width", "momentum",
-                                     "beta1", "gn_groups"]), entries | odd_entries, max_size=6),
+    st.dictionaries(st.sampled_from(["optimizer", "normalization", "batch_size", "lr", "width",
+                                     "momentum", "beta1", "gn_groups"]),
+                    entries | odd_entries, max_size=6),
     st.fixed_dictionaries({}, optional={
-        "optimizer": st.fixed_dictionaries({"type": st.sampled_from(["fixed", "categorical"]), "value": junk,
+        "optimizer": st.fixed_dictionaries({"type": st.sampled_from(["fixed", "categorical"]),
+                                            "value": junk,
                                             "choices": st.lists(junk, max_size=3)}),
         "lr": odd_entries, "momentum": odd_entries}),
 ).map(lambda t: {**t[0], **t[1], **t[2]})
@@ -213,13 +246,15 @@ def test_rules_never_raise_on_junk(p: Any) -> None:
 
 
 optimizer_entries = (st.sampled_from(list(optimizers())).map(fixed)
-                     | st.lists(st.sampled_from(list(optimizers())), min_size=1, max_size=3).map(lambda c: cat(*c)))
+                     | st.lists(st.sampled_from(list(optimizers())), min_size=1, max_size=3)
+                     .map(lambda c: cat(*c)))
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from([*tasks(), None]), st.booleans(),
-       st.dictionaries(st.sampled_from(["lr", "lr_g", "lr_d", "batch_size", "dropout", "weight_decay", "beta1",
-                                        "momentum", "gn_groups", "width", "grad_accum_steps",
+       st.dictionaries(st.sampled_from(["lr", "lr_g", "lr_d", "batch_size", "dropout",
+                                        "weight_decay", "beta1", "momentum", "gn_groups",
+                                        "width", "grad_accum_steps",
                                         "box_loss_weight", "cls_loss_weight"]), odd_entries),
        optimizer_entries)
 def test_rules_never_raise_on_odd_numbers(task: str | None, fine_tune: bool, space: dict[str, Any],

@@ -141,7 +141,8 @@ def test_untiered_entries_say_why_they_sit_where_they_are() -> None:
 
 def test_chinese_has_no_spaces_between_chinese_characters() -> None:
     for hp in catalogue().values():
-        assert not re.search(r"[\u4e00-\u9fff，。；：）] +[\u4e00-\u9fff，。；：（]", hp.help_zh), hp.name
+        assert not re.search(r"[\u4e00-\u9fff，。；：）] +[\u4e00-\u9fff，。；：（]",
+                             hp.help_zh), hp.name
     assert tidy_zh("学习率\n   过高，\n hpdesk 把它") == "学习率过高，hpdesk 把它"
 
 
@@ -242,12 +243,14 @@ def test_malformed_optimiser_names_the_entry() -> None:
     good = {"label_en": "Adam", "label_zh": "Adam 优化器", "lr": [1e-3, 1e-2], "uses": ["beta1"],
             "source": "KNOWLEDGE.md §5"}
     assert validate_optimizers({"adam": good}, known=catalogue())["adam"].uses == ("beta1",)
-    cases: list[tuple[dict[str, Any], str]] = [({"lr": [1e-3]}, "lr"), ({"lr": [1e-2, 1e-3]}, "lr"), ({"lr": [0.0, 1e-3]}, "lr"),
-             ({"uses": ["gamma"]}, "uses"), ({"uses": "beta1"}, "uses"), ({"label_zh": ""}, "label_zh")]
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"lr": [1e-3]}, "lr"), ({"lr": [1e-2, 1e-3]}, "lr"), ({"lr": [0.0, 1e-3]}, "lr"),
+        ({"uses": ["gamma"]}, "uses"), ({"uses": "beta1"}, "uses"), ({"label_zh": ""}, "label_zh")]
     for change, field in cases:
         with pytest.raises(KnowledgeError) as info:
             validate_optimizers({"adam": good | change}, file="optimizers.yaml", known=catalogue())
-        assert (info.value.file, info.value.entry, info.value.field) == ("optimizers.yaml", "adam", field)
+        assert (info.value.file, info.value.entry, info.value.field) == (
+            "optimizers.yaml", "adam", field)
 
 
 def test_unreadable_data_file_names_it() -> None:

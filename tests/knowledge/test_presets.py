@@ -50,10 +50,12 @@ def test_tasks_and_their_metadata() -> None:
 
 
 @pytest.mark.parametrize(("task", "names"), [
-    ("classification", "lr optimizer momentum beta1 beta2 batch_size epochs weight_decay dropout width depth"),
+    ("classification", "lr optimizer momentum beta1 beta2 batch_size epochs weight_decay dropout "
+                       "width depth"),
     ("detection", "box_loss_weight cls_loss_weight pretrained normalization gn_groups lr optimizer "
                   "batch_size epochs weight_decay"),
-    ("gan", "lr_g lr_d beta1 beta2 d_steps label_smoothing spectral_norm batch_size epochs optimizer"),
+    ("gan", "lr_g lr_d beta1 beta2 d_steps label_smoothing spectral_norm batch_size epochs "
+            "optimizer"),
     ("script", "lr optimizer batch_size epochs"),
 ])
 def test_preset_covers_the_required_hyperparameters(task: str, names: str) -> None:
@@ -100,7 +102,8 @@ def test_lr_range_comes_from_the_optimiser(task: str, optimizer: str, fine_tune:
     space = preset_space(task, optimizer=optimizer, fine_tune=fine_tune)
     if "lr" in preset(task).params:
         lr = space["lr"]
-        assert (lr["low"], lr["high"], lr["log"]) == (*lr_range(optimizer, fine_tune=fine_tune), True)
+        assert (lr["low"], lr["high"], lr["log"]) == (
+            *lr_range(optimizer, fine_tune=fine_tune), True)
 
 
 @pytest.mark.parametrize("task", ["classification", "detection", "gan", "script"])
@@ -149,7 +152,8 @@ def test_detection_scratch_versus_pretrained() -> None:
     assert grouped["gn_groups"]["when"] == {"normalization": ["groupnorm"]}
     assert 1 not in grouped["gn_groups"]["choices"]
     assert all(16 % g == 0 for g in grouped["gn_groups"]["choices"])  # divide the first stage
-    assert scratch["epochs"]["value"] > fine["epochs"]["value"]  # He et al. 2019: longer from scratch
+    # He et al. 2019: longer from scratch
+    assert scratch["epochs"]["value"] > fine["epochs"]["value"]
 
 
 def test_detection_loss_weights_span_one_order_around_the_paper_value() -> None:
@@ -160,7 +164,8 @@ def test_detection_loss_weights_span_one_order_around_the_paper_value() -> None:
         assert s.low is not None and s.high is not None
         assert s.low < s.default < s.high
         assert s.high / s.low == pytest.approx(10)
-    assert preset_space("detection")["box_loss_weight"] == {"type": "float", "low": 0.3, "high": 3.0, "log": True}
+    assert preset_space("detection")["box_loss_weight"] == {
+        "type": "float", "low": 0.3, "high": 3.0, "log": True}
 
 
 def test_gan_uses_ttur_and_dcgan_beta1() -> None:
@@ -216,13 +221,15 @@ def test_a_good_preset_validates_in_tier_order() -> None:
     ({"dropout": {"choices": [0.1]}}, "mytask.dropout", "choices"),
     ({"dropout": {"low": 0.0, "high": 0.5, "log": True}}, "mytask.dropout", "low"),
     ({"normalization": {"choices": ["layernorm"]}}, "mytask.normalization", "choices"),
-    ({"normalization": {"default": "groupnorm", "choices": ["batchnorm"]}}, "mytask.normalization", "default"),
+    ({"normalization": {"default": "groupnorm", "choices": ["batchnorm"]}}, "mytask.normalization",
+     "default"),
     ({"gn_groups": {"requires": {"normalisation": ["groupnorm"]}}}, "mytask.gn_groups", "requires"),
     ({"batch_size": {"default": 2.5}}, "mytask.batch_size", "default"),
     ({"dropout": {"why": 3}}, "mytask.dropout", "why"),
     ({"dropout": {"serach": True}}, "mytask.dropout", "serach"),
 ])
-def test_malformed_preset_names_the_entry_and_field(params: dict, entry: str, field: str | None) -> None:
+def test_malformed_preset_names_the_entry_and_field(params: dict, entry: str,
+                                                    field: str | None) -> None:
     with pytest.raises(KnowledgeError) as info:
         validate_presets(_presets(**params), file="presets.yaml")
     assert (info.value.file, info.value.entry, info.value.field) == ("presets.yaml", entry, field)

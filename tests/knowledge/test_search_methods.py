@@ -7,7 +7,11 @@ import pytest
 
 from hpdesk.knowledge.catalogue import has_cjk
 from hpdesk.knowledge.search_methods import (
-    catalogue_name, option_help, pruners, strategies, tier_of,
+    catalogue_name,
+    option_help,
+    pruners,
+    strategies,
+    tier_of,
 )
 from hpdesk.plan.model import PRUNERS, STRATEGIES
 from hpdesk.plan.search_options import PRUNER_OPTIONS, STRATEGY_OPTIONS

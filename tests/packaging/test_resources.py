@@ -9,8 +9,15 @@ import pytest
 
 from hpdesk.gui import resources
 from hpdesk.gui.resources import (
-    APP_ID, ICON_SIZES, ResourceError, examples_dir, icon_file_name, icon_path, resource_path,
-    resources_root, translations_dir,
+    APP_ID,
+    ICON_SIZES,
+    ResourceError,
+    examples_dir,
+    icon_file_name,
+    icon_path,
+    resource_path,
+    resources_root,
+    translations_dir,
 )
 from tests.packaging.conftest import ROOT
 

@@ -1,4 +1,5 @@
-"""scripts/system-deps.sh: never breaks `make test` where it cannot install, says what is missing."""
+"""scripts/system-deps.sh: never breaks `make test` where it cannot install, says what is
+missing."""
 
 from __future__ import annotations
 

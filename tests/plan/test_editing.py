@@ -6,12 +6,27 @@ import pytest
 
 from hpdesk.knowledge import lr_range, optimizers, tasks
 from hpdesk.plan import (
-    Categorical, Fixed, FloatRange, IntRange, PlanError, Problem, dumps_plan, loads_plan,
-    parse_plan, plan_from_preset,
+    Categorical,
+    Fixed,
+    FloatRange,
+    IntRange,
+    PlanError,
+    Problem,
+    dumps_plan,
+    loads_plan,
+    parse_plan,
+    plan_from_preset,
 )
 from hpdesk.plan.editing import (
-    RowForm, build_plan, form_state, format_scalar, forms_from_plan, locate, parse_scalar,
-    recommended_lr, suggested_form,
+    RowForm,
+    build_plan,
+    form_state,
+    format_scalar,
+    forms_from_plan,
+    locate,
+    parse_scalar,
+    recommended_lr,
+    suggested_form,
 )
 
 

@@ -102,7 +102,8 @@ space:
 
 
 def test_durations_are_read_in_units() -> None:
-    base = "hpdesk: 1\ntask: classification\nspace: {epochs: 1}\nbudget: {trials: 2, wall_time: %s}\n"
+    base = ("hpdesk: 1\ntask: classification\nspace: {epochs: 1}\n"
+            "budget: {trials: 2, wall_time: %s}\n")
     assert loads_plan(base % "90").budget.wall_time == 90
     assert loads_plan(base % "30m").budget.wall_time == 1800
     assert loads_plan(base % "2h").budget.wall_time == 7200
@@ -115,15 +116,19 @@ def _problems(text: str, fmt: str = "yaml") -> list[str]:
 
 
 BROKEN = {
-    "wrong type": ("hpdesk: 1\ntask: classification\nspace:\n  lr: {type: float, low: abc, high: 1}\n",
+    "wrong type": ("hpdesk: 1\ntask: classification\nspace:\n"
+                   "  lr: {type: float, low: abc, high: 1}\n",
                    "space.lr.low", "a number"),
-    "min above max": ("hpdesk: 1\ntask: classification\nspace:\n  lr: {type: float, low: 0.1, high: 0.01}\n",
+    "min above max": ("hpdesk: 1\ntask: classification\nspace:\n"
+                      "  lr: {type: float, low: 0.1, high: 0.01}\n",
                       "space.lr.low", "below high"),
-    "log through zero": ("hpdesk: 1\ntask: classification\nspace:\n  weight_decay: {type: float, low: 0, high: 1e-4, log: true}\n",
+    "log through zero": ("hpdesk: 1\ntask: classification\nspace:\n"
+                         "  weight_decay: {type: float, low: 0, high: 1e-4, log: true}\n",
                          "space.weight_decay.low", "above 0 for a log range"),
     "unknown optimiser": ("hpdesk: 1\ntask: classification\nspace:\n  optimizer: adamm\n",
                           "space.optimizer.value", "an optimiser"),
-    "unknown optimiser in choices": ("hpdesk: 1\ntask: classification\nspace:\n  optimizer: [adam, lion]\n",
+    "unknown optimiser in choices": ("hpdesk: 1\ntask: classification\nspace:\n"
+                                     "  optimizer: [adam, lion]\n",
                                      "space.optimizer.choices[1]", "lion"),
     "unknown task": ("hpdesk: 1\ntask: segmentation\nspace: {lr: 0.1}\n", "task", "one of"),
     "unknown hyperparameter": ("hpdesk: 1\ntask: classification\nspace: {lr_rate: 0.1}\n",
@@ -135,13 +140,15 @@ BROKEN = {
                     "above 0"),
     "dropout of 1": ("hpdesk: 1\ntask: classification\nspace: {dropout: [0.1, 1.0]}\n",
                      "space.dropout.choices", "[0, 1)"),
-    "bad condition": ("hpdesk: 1\ntask: classification\nspace:\n  momentum: {type: fixed, value: 0.9, when: {optimiser: sgd}}\n",
+    "bad condition": ("hpdesk: 1\ntask: classification\nspace:\n"
+                      "  momentum: {type: fixed, value: 0.9, when: {optimiser: sgd}}\n",
                       "space.momentum.when.optimiser", "another parameter"),
     "script without command": ("hpdesk: 1\ntask: script\nspace: {lr: 0.1}\n", "command",
                                "the command"),
     "bad concurrency": ("hpdesk: 1\ntask: classification\nconcurrency: 0\nspace: {lr: 0.1}\n",
                         "concurrency", "at least 1"),
-    "empty choices": ("hpdesk: 1\ntask: classification\nspace: {batch_size: {type: categorical, choices: []}}\n",
+    "empty choices": ("hpdesk: 1\ntask: classification\n"
+                      "space: {batch_size: {type: categorical, choices: []}}\n",
                       "space.batch_size.choices", "non-empty"),
     "not a mapping": ("- 1\n- 2\n", "p.yaml", "a mapping"),
     "python tag": ("hpdesk: 1\ntask: !!python/object/apply:os.system ['echo hi']\n", "p.yaml",

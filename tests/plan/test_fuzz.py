@@ -91,7 +91,8 @@ def plans(draw: st.DrawFn) -> Plan:
         space["dropout"] = FloatRange(0.0, draw(st.floats(min_value=0.01, max_value=0.99)),
                                       step=draw(st.sampled_from([None, 0.01])))
     if isinstance(space["optimizer"], Categorical) and "sgd_momentum" in space["optimizer"].choices:
-        space["momentum"] = FloatRange(0.8, 0.99, when=Condition((("optimizer", ("sgd_momentum",)),)))
+        space["momentum"] = FloatRange(0.8, 0.99,
+                                       when=Condition((("optimizer", ("sgd_momentum",)),)))
     if draw(st.booleans()):
         space["epochs"] = Fixed(draw(st.integers(1, 100)))
     return Plan(

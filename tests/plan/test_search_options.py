@@ -73,22 +73,28 @@ def test_hpdesk_plan_validate_exits_2_with_one_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("strategy, pruner, expected", [
-    ("{name: tpe, n_startup_trials: -1}", "none", "strategy.n_startup_trials: expected an integer of at least 0"),
+    ("{name: tpe, n_startup_trials: -1}", "none",
+     "strategy.n_startup_trials: expected an integer of at least 0"),
     ("{name: tpe, multivariate: maybe}", "none", "strategy.multivariate: expected true or false"),
-    ("{name: tpe, population_size: 4}", "none", "strategy.population_size: expected one of the fields of the tpe strategy"),
-    ("{name: staged, inner: nsga2}", "none", "strategy.inner: expected one of random, sobol, tpe, gp, cmaes"),
+    ("{name: tpe, population_size: 4}", "none",
+     "strategy.population_size: expected one of the fields of the tpe strategy"),
+    ("{name: staged, inner: nsga2}", "none",
+     "strategy.inner: expected one of random, sobol, tpe, gp, cmaes"),
     ("{name: staged, stages: [[lr], [lr]]}", "none", "each hyperparameter in one stage"),
     ("{name: staged, stages: [[lr]]}", "none", "space.dropout: expected a stage that opens it"),
-    ("{name: staged, stages: [{params: [lr, dropout], share: 1.5}]}", "none", "share of the trials"),
+    ("{name: staged, stages: [{params: [lr, dropout], share: 1.5}]}", "none",
+     "share of the trials"),
     ("{name: pbt, mutate: [width]}", "none", "hyperparameters a member can change"),
     ("{name: pbt, interval: 6}", "none", "fewer epochs than the whole run (6)"),
     ("pbt", "asha", "population-based training stops and copies members itself"),
     ("{name: nsga2, crossover_prob: 2}", "none", "expected a number from 0 to 1"),
-    ("tpe", "{name: asha, reduction_factor: 1}", "pruner.reduction_factor: expected an integer from 2 to 100"),
+    ("tpe", "{name: asha, reduction_factor: 1}",
+     "pruner.reduction_factor: expected an integer from 2 to 100"),
     ("tpe", "{name: threshold}", "a lower or an upper bound"),
     ("tpe", "{name: threshold, lower: 3, upper: 1}", "a lower bound below the upper one"),
     ("tpe", "{name: hyperband, min_resource: 5, max_resource: 3}", "more epochs than min_resource"),
-    ("tpe", "{name: median, patience: 3}", "pruner.patience: expected one of the fields of the median pruner"),
+    ("tpe", "{name: median, patience: 3}",
+     "pruner.patience: expected one of the fields of the median pruner"),
 ])
 def test_bad_options_are_named(strategy: str, pruner: str, expected: str) -> None:
     found = problems(strategy, pruner)

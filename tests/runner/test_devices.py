@@ -35,7 +35,8 @@ def test_slots_spread_over_gpus_before_doubling_up() -> None:
 def test_cpu_slots_share_the_cores_and_hide_gpus() -> None:
     pool = SlotPool([], trials_per_gpu=1, concurrency=2, cpu_count=2)
     a, b = pool.take(), pool.take()
-    assert a and b and a.env()["HPDESK_NUM_THREADS"] == "1" and a.env()["CUDA_VISIBLE_DEVICES"] == ""
+    assert a and b and a.env()["HPDESK_NUM_THREADS"] == "1"
+    assert a.env()["CUDA_VISIBLE_DEVICES"] == ""
     assert a.label == "cpu"
 
 

@@ -121,7 +121,8 @@ def test_missing_objective_and_unstartable_command_are_reported(tmp_path: Path) 
 def test_concurrency_runs_trials_side_by_side_and_shares_cores(tmp_path: Path) -> None:
     db = tmp_path / "x.db"
     plan = script_plan(tmp_path, {"lr": [0.1, 0.2], "steps": 4, "sleep": 0.25,
-                                  "echo_env": "HPDESK_NUM_THREADS,OMP_NUM_THREADS,HPDESK_TRIAL_DIR"},
+                                  "echo_env": "HPDESK_NUM_THREADS,OMP_NUM_THREADS,"
+                                              "HPDESK_TRIAL_DIR"},
                        budget={"trials": 2})
     out = hpdesk("run", str(plan), "--db", str(db))
     assert out.returncode == 0, out.stderr

@@ -14,7 +14,6 @@ import pytest
 import yaml
 
 from hpdesk.store import Store
-
 from tests.runner.test_run_cli import FAKE, hpdesk, trials_json
 
 
@@ -92,7 +91,8 @@ def test_a_seeded_search_stopped_and_resumed_tries_what_an_uninterrupted_one_doe
         assert started.returncode == 0, started.stderr
         exp_id = started.stdout.strip().splitlines()[-1]
         with Store(parted_db) as store:
-            _wait(lambda: sum(t.state == "completed" for t in store.trials(int(exp_id))) >= 2)
+            _wait(lambda exp_id=exp_id: sum(t.state == "completed"
+                                            for t in store.trials(int(exp_id))) >= 2)
         assert hpdesk("stop", exp_id, "--db", str(parted_db)).returncode in (0, 130)
         assert len(trials_json(parted_db)) < 6
         resumed = hpdesk("resume", exp_id, "--db", str(parted_db), "--foreground")
@@ -124,7 +124,8 @@ def test_staged_search_records_its_stages_and_the_measured_importance(tmp_path: 
     db = tmp_path / "x.db"
     out = hpdesk("run", str(write(tmp_path, plan)), "--db", str(db))
     assert out.returncode == 0, out.stderr
-    assert "stage 1 of 2: searching lr" in out.stdout and "stage 2 of 2: searching steps" in out.stdout
+    assert "stage 1 of 2: searching lr" in out.stdout
+    assert "stage 2 of 2: searching steps" in out.stdout
     rows = trials_json(db)
     assert [r["stage"] for r in rows] == [1] * 6 + [2] * 4
     stage1_best = max(rows[:6], key=lambda r: r["objective"])["params"]["lr"]

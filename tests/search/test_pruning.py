@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from hpdesk.plan import loads_plan
-from hpdesk.search import Tried, TrialPruner, max_resource
+from hpdesk.search import TrialPruner, Tried, max_resource
 
 PLAN = """
 hpdesk: 1

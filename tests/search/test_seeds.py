@@ -28,8 +28,9 @@ space:
 
 
 def loss(config: dict[str, Any]) -> float:
-    return abs(math.log10(config["lr"]) + 2.5) + config["dropout"] + (
-        0.2 if config["optimizer"] == "adam" else 0.0) + abs(math.log2(config["batch_size"]) - 6) / 10
+    return (abs(math.log10(config["lr"]) + 2.5) + config["dropout"]
+            + (0.2 if config["optimizer"] == "adam" else 0.0)
+            + abs(math.log2(config["batch_size"]) - 6) / 10)
 
 
 def run(name: str, trials: int, *, stop_after: int | None = None) -> list[dict[str, Any]]:

@@ -6,7 +6,13 @@ import pytest
 
 from hpdesk.plan import loads_plan
 from hpdesk.search import (
-    GridSearch, GridTooLarge, SampledSearch, SearchStrategy, Tried, canonical, make_strategy,
+    GridSearch,
+    GridTooLarge,
+    SampledSearch,
+    SearchStrategy,
+    Tried,
+    canonical,
+    make_strategy,
 )
 
 
@@ -83,7 +89,8 @@ def test_random_respects_ranges_scales_and_conditions() -> None:
     assert all(0.001 <= lr <= 0.1 for lr in lrs)
     # log scale: about half the draws fall below the geometric middle 0.01
     assert 0.3 < sum(lr < 0.01 for lr in lrs) / len(lrs) < 0.7
-    assert all(isinstance(c["batch_size"], int) and 16 <= c["batch_size"] <= 64 for c in configs if c)
+    assert all(isinstance(c["batch_size"], int) and 16 <= c["batch_size"] <= 64
+               for c in configs if c)
     assert all(("momentum" in c) == (c["optimizer"] == "sgd_momentum") for c in configs if c)
     assert list(configs[0])[0] == "lr"  # plan order kept
 

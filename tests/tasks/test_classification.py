@@ -493,7 +493,8 @@ def test_folder_data_errors_name_the_path(tmp_path: Path) -> None:
         assert "\n" not in str(info.value)
         return str(info.value)
 
-    assert str(tmp_path / "nowhere") in error({"source": "folder", "path": str(tmp_path / "nowhere")})
+    assert str(tmp_path / "nowhere") in error({"source": "folder",
+                                               "path": str(tmp_path / "nowhere")})
     (tmp_path / "empty").mkdir()
     assert "at least 2 class" in error({"source": "folder", "path": str(tmp_path / "empty")})
     root = make_folder(tmp_path / "hole", per_class=3)

@@ -91,7 +91,7 @@ def test_scale_option_sets_the_object_size() -> None:
         sides = torch.cat([b[:, 2] - b[:, 0] for b in data.boxes])
         assert lo - 1e-6 <= float(sides.min()) and float(sides.max()) <= hi + 1e-6
         assert torch.allclose(sides, torch.cat([b[:, 3] - b[:, 1] for b in data.boxes]))
-    assert {int(c) for l in shapes()[0].labels for c in l} == {0, 1, 2}
+    assert {int(c) for labels in shapes()[0].labels for c in labels} == {0, 1, 2}
 
 
 def test_noise_option_changes_pixels_not_boxes() -> None:
@@ -249,7 +249,7 @@ def test_reports_and_result(baseline: tuple[TrainResult, Recorder]) -> None:
                         "ap50_triangle", "epoch_time", "n_params"}
     assert end["n_params"] == result.n_params and end["epoch_time"] > 0
     assert all(math.isfinite(v) for _, m in rec.points for v in m.values())
-    total = [l for l in rec.values("train_loss")]
+    total = [loss for loss in rec.values("train_loss")]
     parts = [c + b for c, b in zip(rec.values("cls_loss"), rec.values("box_loss"))]
     assert total == pytest.approx(parts)
 

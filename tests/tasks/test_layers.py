@@ -1,4 +1,5 @@
-"""Conv blocks, normalisation choices and the shared backbone: the right modules, sizes and counts."""
+"""Conv blocks, normalisation choices and the shared backbone: the right modules, sizes and
+counts."""
 from __future__ import annotations
 
 from collections.abc import Iterator

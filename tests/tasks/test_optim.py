@@ -103,7 +103,8 @@ def test_nesterov_changes_the_very_first_update_by_the_momentum_term() -> None:
     w.grad = torch.tensor([0.5, 0.25])
     make_optimizer([w], {"optimizer": "sgd_momentum", "lr": 0.1, "momentum": 0.9,
                          "nesterov": True}).step()
-    assert torch.allclose(w.detach(), torch.tensor([1.0, -2.0]) - 0.1 * 1.9 * torch.tensor([0.5, 0.25]))
+    assert torch.allclose(w.detach(),
+                          torch.tensor([1.0, -2.0]) - 0.1 * 1.9 * torch.tensor([0.5, 0.25]))
 
 
 def test_adamw_decay_is_decoupled_adam_decay_is_l2() -> None:

@@ -25,8 +25,8 @@ from hpdesk.tasks.training import (
     restore_training_state,
     rng_state,
     set_rng_state,
-    trial_dir,
     training_state,
+    trial_dir,
 )
 
 
