@@ -2,9 +2,11 @@
 
 Run under a real X server (the README's images come from Xvfb):
   xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python scripts/screenshots.py
-It runs a finished digits search (12 trials) for the comparison views, then a second one that is
+It runs a finished digits search (12 trials) for the comparison views, a staged search, a
+population-based training and a two-objective search (the example plans), then a search that is
 still training while the main window is captured, in English and in Chinese. Writes
-docs/screenshots/{main,plan,compare-parallel,compare-importance}-{en,zh_CN}.png.
+docs/screenshots/{main,plan,compare-parallel,compare-importance,staged,compare-pareto,
+compare-population}-{en,zh_CN}.png.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from hpdesk.plan import Budget, Fixed, FloatRange, IntRange, plan_from_preset
+from hpdesk.plan import Budget, Fixed, FloatRange, IntRange, load_plan, plan_from_preset
 from hpdesk.runner import control
 from hpdesk.store import Store
 
@@ -49,10 +51,16 @@ def _experiments(db: Path) -> None:
                                  space={**base.space, "epochs": Fixed(4)})
     live = base.with_changes(name="digits-live", budget=Budget(6), concurrency=2,
                              space={**base.space, "epochs": Fixed(40)})
+    examples = ROOT / "resources" / "examples"
+    staged = base.with_changes(name="digits-staged", budget=Budget(12), concurrency=2,
+                               strategy=base.strategy.__class__("staged", seed=4),
+                               space={**base.space, "epochs": Fixed(4)})
     with Store(db) as store:
-        first = control.launch(store, finished)
-        while store.experiment(first.id).state == "running":
-            time.sleep(0.5)
+        for plan in (finished, staged, load_plan(examples / "digits-pbt.yaml"),
+                     load_plan(examples / "digits-pareto.yaml")):
+            done = control.launch(store, plan)
+            while store.experiment(done.id).state == "running":
+                time.sleep(0.5)
         control.launch(store, live)
 
 
@@ -89,16 +97,25 @@ def main() -> int:
                     "batch_size": IntRange(2, 256, log=True)}))
                 _settle(app, 1)
                 window.grab().save(str(OUT / f"plan-{language}.png"))
-                finished = next(e for e in window.store.experiments() if e.name == "digits-search")
-                window.experiments.select_experiment(finished.id)
+                by_name = {e.name: e.id for e in window.store.experiments()}
+                window.experiments.select_experiment(by_name["digits-staged"])
+                window.tabs.setCurrentWidget(window.run_tab)
+                _settle(app, 3)
+                window.grab().save(str(OUT / f"staged-{language}.png"))
+                window.experiments.select_experiment(by_name["digits-search"])
                 window.tabs.setCurrentWidget(window.compare_tab)
                 _settle(app, 3)
                 window.grab().save(str(OUT / f"compare-parallel-{language}.png"))
-                tabs = window.compare.findChild(type(window.tabs))
-                if tabs is not None:
-                    tabs.setCurrentIndex(tabs.count() - 1)
-                _settle(app, 4)
-                window.grab().save(str(OUT / f"compare-importance-{language}.png"))
+                compare = window.compare
+                for name, widget, experiment in (
+                        ("compare-importance", compare.importance, "digits-search"),
+                        ("compare-population", compare.population, "digits-pbt"),
+                        ("compare-pareto", compare.pareto, "digits-pareto")):
+                    window.experiments.select_experiment(by_name[experiment])
+                    _settle(app, 2)
+                    compare.tabs.setCurrentWidget(widget)
+                    _settle(app, 3)
+                    window.grab().save(str(OUT / f"{name}-{language}.png"))
                 window.close()
                 _settle(app, 0.5)
         finally:

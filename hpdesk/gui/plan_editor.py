@@ -299,7 +299,12 @@ class PlanEditor(QWidget):
         if self._base is None:
             return
         try:
-            plan: Plan | None = build_plan(self._base, self._forms, **self.header.values())
+            # The search sections are the run settings' to check, against this plan: checked
+            # here too, a pruner the person has since removed there would block the editor.
+            plan: Plan | None = build_plan(
+                self._base, self._forms, **self.header.values(),
+                strategy={"name": "random"}, pruner={"name": "none"}).with_changes(
+                strategy=self._base.strategy, pruner=self._base.pruner)
             problems: list[Problem] = []
         except PlanError as exc:
             plan, problems = None, exc.problems

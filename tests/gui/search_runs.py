@@ -92,6 +92,7 @@ def record_staged(store: Store, *, with_events: bool = True) -> int:
 def two_objective_plan() -> dict[str, Any]:
     data = plan_from_preset("classification").to_dict()
     data["name"] = "digits-pareto"
+    data.pop("pruner")  # early stopping judges one objective
     data["objective"] = [{"metric": "val_acc", "direction": "maximize"},
                          {"metric": "train_seconds", "direction": "minimize"},
                          {"metric": "params_k", "direction": "minimize"}]
@@ -119,6 +120,7 @@ def record_two_objectives(store: Store) -> tuple[int, list[int]]:
 def pbt_plan() -> dict[str, Any]:
     data = plan_from_preset("classification").to_dict()
     data["name"] = "digits-pbt"
+    data.pop("pruner")  # population-based training stops and copies members itself
     data["strategy"] = {"name": "pbt", "population": 4, "interval": 2}
     data["space"]["batch_size"] = {"type": "fixed", "value": 64}
     data["space"]["epochs"] = {"type": "fixed", "value": 8}

@@ -15,6 +15,7 @@ from hpdesk.gui.main_menus import save_plan_to
 from hpdesk.gui.main_window import MainWindow
 from hpdesk.gui.settings import Settings
 from hpdesk.plan import Budget, Fixed, load_plan
+from hpdesk.plan.model import Pruner
 from hpdesk.runner import control
 from hpdesk.runner.recovery import pid_alive
 from hpdesk.store import Store
@@ -79,7 +80,8 @@ def test_dialog_launch_watch_stop_one_export_and_close_without_stopping(
     assert plan is not None and plan.task == "classification" and plan.data == {"source": "digits"}
     # A tiny budget: two trials at once, long enough to be stopped mid-way.
     space = {**plan.space, "epochs": Fixed(60)}
-    window.workbench.set_plan(plan.with_changes(budget=Budget(2), concurrency=2, space=space))
+    window.workbench.set_plan(plan.with_changes(  # no pruner: both run until stopped
+        budget=Budget(2), concurrency=2, space=space, pruner=Pruner()))
     save_plan_to(window, tmp_path / "exported.yaml")
     assert load_plan(tmp_path / "exported.yaml") == window.workbench.plan()
 

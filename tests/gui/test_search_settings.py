@@ -81,16 +81,16 @@ def test_tpe_and_asha_with_a_reduction_factor_make_the_plan(qtbot: Any) -> None:
     _choose(settings.strategy, "tpe")
     _choose(settings.pruner, "asha")
     rung = settings.findChild(QSpinBox, "prunerOption.asha.reduction_factor")
-    assert rung is settings.pruner_chooser.field("reduction_factor") and rung.value() == 3
+    assert rung is settings.pruner_chooser.field("reduction_factor") and rung.value() == 4
     with qtbot.waitSignal(settings.settingsChanged):
-        rung.setValue(4)
-    settings.findChild(QCheckBox, "strategyOption.tpe.multivariate").setChecked(False)
+        rung.setValue(5)  # the preset's default search is tpe + asha with a factor of 4
+    settings.findChild(QCheckBox, "strategyOption.tpe.multivariate").setChecked(True)
     settings.budget_epochs.setValue(120)
     edited = settings.apply(plan)
     assert edited is not None and settings.is_valid()
     assert edited.strategy.name == "tpe" and edited.pruner.name == "asha"
-    assert edited.pruner.options["reduction_factor"] == 4
-    assert dict(edited.strategy.options) == {"multivariate": False}  # defaults stay out
+    assert edited.pruner.options["reduction_factor"] == 5
+    assert dict(edited.strategy.options) == {"multivariate": True}  # defaults stay out
     assert edited.budget.epochs == 120 and edited.budget.steps is None
     assert loads_plan(dumps_plan(edited)) == edited
     # Options hidden with their method: only the chosen one's rows show.
@@ -175,6 +175,7 @@ def test_the_stages_text_reads_back_what_it_shows() -> None:
 
 def _two_objectives() -> Any:
     data = plan_from_preset("classification").to_dict()
+    data.pop("pruner")  # early stopping judges one objective
     data["objective"] = [data["objective"],
                          {"metric": "train_seconds", "direction": "minimize", "reduce": "best"}]
     data["strategy"] = {"name": "nsga2", "population_size": 12}

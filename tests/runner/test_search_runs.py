@@ -5,6 +5,8 @@ budgets of epochs, several objectives."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -76,14 +78,16 @@ def _wait(predicate: Any, timeout: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.parametrize("how", ["stop", "kill -9"])
 def test_a_seeded_search_stopped_and_resumed_tries_what_an_uninterrupted_one_does(
-        tmp_path: Path) -> None:
+        tmp_path: Path, how: str) -> None:
+    """The issue's check, for a stop and for a crash of the scheduler (kill -9)."""
     for strategy in ({"name": "random", "seed": 21}, {"name": "tpe", "seed": 21,
                                                       "n_startup_trials": 2}):
         plan = fake_plan(strategy=strategy)
         plan["space"]["sleep"] = 0.15
-        whole_db, parted_db = tmp_path / f"{strategy['name']}-whole.db", tmp_path / "parted.db"
-        parted_db.unlink(missing_ok=True)
+        whole_db = tmp_path / f"{strategy['name']}-whole.db"
+        parted_db = tmp_path / f"{strategy['name']}-parted.db"
         path = write(tmp_path, plan)
         assert hpdesk("run", str(path), "--db", str(whole_db)).returncode == 0
         whole = [r["params"] for r in trials_json(whole_db)]
@@ -91,9 +95,14 @@ def test_a_seeded_search_stopped_and_resumed_tries_what_an_uninterrupted_one_doe
         assert started.returncode == 0, started.stderr
         exp_id = started.stdout.strip().splitlines()[-1]
         with Store(parted_db) as store:
-            _wait(lambda exp_id=exp_id: sum(t.state == "completed"
-                                            for t in store.trials(int(exp_id))) >= 2)
-        assert hpdesk("stop", exp_id, "--db", str(parted_db)).returncode in (0, 130)
+            _wait(lambda store=store, exp_id=exp_id: sum(
+                t.state == "completed" for t in store.trials(int(exp_id))) >= 2)
+            pid = store.experiment(int(exp_id)).scheduler_pid
+        if how == "stop":
+            assert hpdesk("stop", exp_id, "--db", str(parted_db)).returncode in (0, 130)
+        else:
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
         assert len(trials_json(parted_db)) < 6
         resumed = hpdesk("resume", exp_id, "--db", str(parted_db), "--foreground")
         assert resumed.returncode == 0, resumed.stderr
@@ -116,7 +125,7 @@ def test_a_plan_without_a_seed_gets_one_recorded_so_experiments_differ(tmp_path:
 
 
 def test_staged_search_records_its_stages_and_the_measured_importance(tmp_path: Path) -> None:
-    plan = fake_plan(strategy={"name": "staged", "seed": 2, "inner": "random",
+    plan = fake_plan(strategy={"name": "staged", "seed": 2, "inner": "random", "carry": "fix",
                                "stages": [{"params": ["lr"], "share": 0.6},
                                           {"params": ["steps"]}]},
                      budget={"trials": 10})
@@ -197,3 +206,24 @@ def test_population_based_training_copies_the_best_and_stores_each_members_sched
             assert row["params"] == mine[-1]["params"]
             assert lrs[0] == pytest.approx(mine[0]["previous"]["lr"])
     assert "copies trial" in out.stdout
+
+
+def test_a_script_that_only_prints_is_pruned_by_signal(tmp_path: Path) -> None:
+    """No SDK, no should_stop(): the printed objective is read, judged, and SIGTERM stops it."""
+    endless = Path(FAKE).with_name("endless_plain.py")
+    plan = write(tmp_path, {
+        "hpdesk": 1, "task": "script", "name": "printing",
+        "command": [sys.executable, str(endless)], "params_style": "template",
+        "objective": {"metric": "loss", "direction": "minimize"},
+        "strategy": {"name": "random", "seed": 1}, "budget": {"trials": 1},
+        "pruner": {"name": "threshold", "lower": 0.2},
+        "space": {"unused": [1, 2]}})
+    db = tmp_path / "x.db"
+    out = hpdesk("run", str(plan), "--db", str(db), timeout=120)
+    assert out.returncode == 0, out.stderr
+    (row,) = trials_json(db)
+    assert row["state"] == "pruned" and row["exit_code"] != 0
+    assert row["message"].startswith("threshold: report 6 of loss (0.1667) is outside")
+    with Store(db) as store:
+        steps, values = store.series(row["trial_id"], "loss")
+    assert steps[:6] == [1, 2, 3, 4, 5, 6] and values[5] == pytest.approx(1 / 6, abs=1e-4)
