@@ -52,6 +52,19 @@ def test_written_yaml_carries_order_and_help_as_comments(tmp_path: Path) -> None
     assert load_plan(path) == plan_from_preset("classification")
 
 
+def test_written_plans_say_how_they_search_and_why_the_default() -> None:
+    text = dumps_plan(plan_from_preset("classification"), "yaml")
+    header = " ".join(line[2:] for line in text.splitlines() if line.startswith("# "))
+    assert "Search: Bayesian optimisation (TPE)." in header
+    assert "Early stopping: Successive halving (ASHA)." in header
+    assert "hpdesk's default: Replayed on 4,860 real learning curves" in header
+    plan = plan_from_preset("classification")
+    staged = plan.with_changes(strategy=plan.strategy.__class__("staged"))
+    other = dumps_plan(staged, "yaml")
+    assert "# Search: In the guide's order (staged)." in other
+    assert "hpdesk's default" not in other
+
+
 def test_advice_is_written_as_comments(tmp_path: Path) -> None:
     plan = plan_from_preset("classification")
     plan = plan.with_changes(space={**plan.space, "dropout": FloatRange(0.0, 0.8)})
