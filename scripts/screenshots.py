@@ -52,8 +52,9 @@ def _experiments(db: Path) -> None:
     live = base.with_changes(name="digits-live", budget=Budget(6), concurrency=2,
                              space={**base.space, "epochs": Fixed(40)})
     examples = ROOT / "resources" / "examples"
-    staged = base.with_changes(name="digits-staged", budget=Budget(12), concurrency=2,
+    staged = base.with_changes(name="digits-staged", budget=Budget(24), concurrency=2,
                                strategy=base.strategy.__class__("staged", seed=4),
+                               pruner=base.pruner.__class__(),  # every trial measures importance
                                space={**base.space, "epochs": Fixed(4)})
     with Store(db) as store:
         for plan in (finished, staged, load_plan(examples / "digits-pbt.yaml"),

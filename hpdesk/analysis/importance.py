@@ -106,6 +106,10 @@ def compute_importance(table: TrialsTable, evaluator: str = "ped_anova", *,
         # Small regimes of a conditional parameter and experimental flags only warn.
         warnings.simplefilter("ignore")
         raw = chosen.evaluate(study)
+    # A parameter that took one value in every scored trial explained nothing: not assessed
+    # (PED-ANOVA still gives it a few per cent of noise, as after a stage that held it fixed).
+    held = set(constant_axes(table))
+    raw = {name: value for name, value in raw.items() if name not in held}
     total = sum(v for v in raw.values() if math.isfinite(v))
     assessed = [ParamImportance(a.name, _share(raw[a.name], total), a.tier, a.conditional)
                 for a in table.axes if a.name in raw]
@@ -113,6 +117,18 @@ def compute_importance(table: TrialsTable, evaluator: str = "ped_anova", *,
     missing = [ParamImportance(a.name, None, a.tier, a.conditional)
                for a in table.axes if a.name not in raw]
     return ImportanceResult(evaluator, table.scored_count, tuple(assessed + missing))
+
+
+def constant_axes(table: TrialsTable) -> list[str]:
+    """The searched parameters whose value was the same in every scored trial."""
+    rows = table.values[table.scored]
+    out = []
+    for column, axis in enumerate(table.axes):
+        seen = rows[:, column]
+        seen = seen[np.isfinite(seen)]
+        if len(seen) == 0 or float(seen.max() - seen.min()) == 0.0:
+            out.append(axis.name)
+    return out
 
 
 def _check_evaluator(evaluator: str) -> None:
