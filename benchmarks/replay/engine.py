@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from hpdesk.runner.search_driver import jsonable
 from replay.table import Table
 
 
@@ -84,18 +85,8 @@ def train(table: Table, row: int, judge: Callable[[int, float], bool] | None) ->
 
 
 def _through_json(value: Any) -> Any:
-    """As the database gives it back (NaN and infinities become null, tuples lists)."""
-    def clean(v: Any) -> Any:
-        if isinstance(v, Mapping):
-            return {str(k): clean(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [clean(x) for x in v]
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        if v is None or isinstance(v, (bool, int, float, str)):
-            return v
-        return str(v)
-    return json.loads(json.dumps(clean(value)))
+    """As the database gives it back (the scheduler stores search state through `jsonable`)."""
+    return json.loads(json.dumps(jsonable(value)))
 
 
 # --- hpdesk --------------------------------------------------------------------------------------

@@ -182,7 +182,7 @@ class SearchDriver:
             kept.update(sampler_notes)
             changed = True
         if changed:
-            self.store.update_trial(trial.id, search_state=_jsonable(kept))
+            self.store.update_trial(trial.id, search_state=jsonable(kept))
         self.record_notes()
 
     # --- notes -----------------------------------------------------------------------------------
@@ -191,7 +191,7 @@ class SearchDriver:
             self._record(note)
 
     def _record(self, note: Note) -> None:
-        data = _jsonable(note.data)
+        data = jsonable(note.data)
         if note.kind in ("stage", "stage_end") and self._already(note.kind, data.get("stage")):
             return  # a restarted scheduler re-announcing a stage it announced before
         trial_id = None
@@ -228,16 +228,16 @@ class SearchDriver:
             return
         self.store.add_event("importance", report.message, experiment_id=self.experiment_id,
                              level="warning" if report.disagreements else "info",
-                             data=_jsonable(report.to_dict()))
+                             data=jsonable(report.to_dict()))
         self.echo(report.message)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Plain JSON values (a NaN or an infinity becomes None; tuples become lists)."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -245,4 +245,4 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-__all__ = ["WAIT", "SearchDriver", "tried_from"]
+__all__ = ["WAIT", "SearchDriver", "jsonable", "tried_from"]
