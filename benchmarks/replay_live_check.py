@@ -125,7 +125,8 @@ def read_real(db: Path) -> tuple[Any, list[dict[str, Any]], list[Any]]:
             "curve": [math.nan if v is None else float(v) for v in values],
             "decision": int(decisions[0]["resource"]) if decisions else None,
         })
-    history = [tried_from(t, reports.get(t.id)) for t in trials]
+    history = [tried_from(t, {i + 1: v for i, (_, v) in enumerate(reports.get(t.id, []))})
+               for t in trials]
     store.close()
     return experiment, out, history
 

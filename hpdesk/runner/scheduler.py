@@ -235,12 +235,9 @@ class Scheduler:
     def _continue(self, step: Continuation) -> None:
         """A population member's next interval: the donor's checkpoint copied into its folder
         (when it exploits another member), its new parameters stored, and queued to run."""
-        row = self.store.conn.execute(
-            "SELECT id FROM trials WHERE experiment_id = ? AND number = ?",
-            (self.experiment_id, step.number)).fetchone()
-        if row is None:
+        trial = self.store.trial_by_number(self.experiment_id, step.number)
+        if trial is None:
             return
-        trial = self.store.trial(int(row[0]))
         if step.copy_from is not None:
             source = self.folder / f"trial-{step.copy_from}"
             target = self.folder / f"trial-{step.number}"

@@ -27,20 +27,20 @@ from hpdesk.search import (
     Suggestion,
     TrialPruner,
     Tried,
+    Wait,
     make_strategy,
 )
-from hpdesk.search.base import _Wait
 from hpdesk.store import Store, Trial
 
 log = logging.getLogger(__name__)
 
 
-def tried_from(trial: Trial, reports: list[tuple[int, float | None]] | None) -> Tried:
-    """A stored trial as the search sees it, its objective reports numbered from 1."""
-    intermediate = {i + 1: v for i, (_, v) in enumerate(reports or []) if v is not None}
+def tried_from(trial: Trial, intermediate: Mapping[int, float | None]) -> Tried:
+    """A stored trial as the search sees it, with its objective reports numbered from 1."""
     return Tried(trial.params, trial.state, trial.objective, number=trial.number,
                  objectives=None if trial.objectives is None else tuple(trial.objectives),
-                 intermediate=intermediate, search_state=dict(trial.search_state or {}))
+                 intermediate={k: v for k, v in intermediate.items() if v is not None},
+                 search_state=dict(trial.search_state or {}))
 
 
 @dataclass
@@ -66,11 +66,11 @@ class SearchDriver:
         self.metric = plan.objective.metric
         trials = store.trials(experiment_id)
         reports = store.reports(experiment_id, self.metric)
-        history = [tried_from(t, reports.get(t.id)) for t in trials]
-        self.strategy = make_strategy(plan, history)
-        self.pruner = TrialPruner(plan, history)
         self._reports: dict[int, _Reports] = {
             t.id: _Reports({s: v for s, v in reports.get(t.id, [])}) for t in trials}
+        history = [tried_from(t, self._reports[t.id].numbered()) for t in trials]
+        self.strategy = make_strategy(plan, history)
+        self.pruner = TrialPruner(plan, history)
         self._steps = store.last_steps([t.id for t in trials])
         self._watermark = store.max_rowid()
         self._live: dict[int, Trial] = {}
@@ -102,7 +102,7 @@ class SearchDriver:
         return None
 
     # --- the strategy --------------------------------------------------------------------------
-    def next(self) -> Suggestion | _Wait | None:
+    def next(self) -> Suggestion | Wait | None:
         suggestion = self.strategy.suggest()
         self.record_notes()
         return suggestion
@@ -163,11 +163,9 @@ class SearchDriver:
                 reports.by_step[step] = value
                 if verdict is None:
                     self.pruner.report(trial.number, reports.resource_of(step), value)
-        intermediate = {k: v for k, v in reports.numbered().items() if v is not None
-                        and (verdict is None or trial.state != "pruned" or k <= verdict)}
-        tried = Tried(trial.params, trial.state, trial.objective, number=trial.number,
-                      objectives=None if trial.objectives is None else tuple(trial.objectives),
-                      intermediate=intermediate, search_state=dict(trial.search_state or {}))
+        tried = tried_from(trial, {
+            k: v for k, v in reports.numbered().items()
+            if verdict is None or trial.state != "pruned" or k <= verdict})
         kept = dict(trial.search_state or {})
         changed = False
         pruner_notes = self.pruner.finish(trial.number, tried)
@@ -194,9 +192,9 @@ class SearchDriver:
         data = jsonable(note.data)
         if note.kind in ("stage", "stage_end") and self._already(note.kind, data.get("stage")):
             return  # a restarted scheduler re-announcing a stage it announced before
-        trial_id = None
-        if isinstance(data.get("trial"), int):
-            trial_id = self._trial_id(data["trial"])
+        member = (self.store.trial_by_number(self.experiment_id, data["trial"])
+                  if isinstance(data.get("trial"), int) else None)
+        trial_id = None if member is None else member.id
         self.store.add_event(note.kind, note.message, experiment_id=self.experiment_id,
                              trial_id=trial_id, level=note.level, data=data)
         self.echo(note.message)
@@ -206,12 +204,6 @@ class SearchDriver:
     def _already(self, kind: str, stage: Any) -> bool:
         return any(e.data and e.data.get("stage") == stage
                    for e in self.store.events(experiment_id=self.experiment_id, kinds=[kind]))
-
-    def _trial_id(self, number: int) -> int | None:
-        row = self.store.conn.execute(
-            "SELECT id FROM trials WHERE experiment_id = ? AND number = ?",
-            (self.experiment_id, number)).fetchone()
-        return None if row is None else int(row[0])
 
     def _importance(self, stage: Mapping[str, Any]) -> None:
         """Importance on the finished trials after a stage, against the guide's tiers."""

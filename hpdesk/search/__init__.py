@@ -17,6 +17,7 @@ from hpdesk.search.base import (
     SearchStrategy,
     Suggestion,
     Tried,
+    Wait,
     canonical,
     derive_seed,
 )
@@ -38,7 +39,7 @@ def make_strategy(plan: Plan, history: Sequence[Tried] = ()) -> SearchStrategy:
     return SampledSearch(plan, history)
 
 
-__all__ = ["WAIT", "Continuation", "Decision", "GridSearch", "GridTooLarge", "Note",
+__all__ = ["WAIT", "Wait", "Continuation", "Decision", "GridSearch", "GridTooLarge", "Note",
            "PopulationSearch", "SampledSearch", "SearchStrategy", "StagedSearch", "Suggestion",
            "Tried", "TrialPruner", "canonical", "derive_seed", "grid_configurations",
            "make_strategy", "max_resource", "plan_stages"]

@@ -81,13 +81,13 @@ class Note:
     level: str = "info"
 
 
-class _Wait:
+class Wait:
     def __repr__(self) -> str:
         return "WAIT"
 
 
 #: `suggest()` returns this when the next trial must wait for running ones to end.
-WAIT = _Wait()
+WAIT = Wait()
 
 
 class SearchStrategy(ABC):
@@ -100,7 +100,7 @@ class SearchStrategy(ABC):
         self._notes: list[Note] = []
 
     @abstractmethod
-    def suggest(self) -> Suggestion | _Wait | None:
+    def suggest(self) -> Suggestion | Wait | None:
         """The next trial, WAIT, or None when the space is done."""
 
     def tell(self, tried: Tried) -> dict[str, Any] | None:

@@ -30,7 +30,7 @@ from hpdesk.search.base import (
     SearchStrategy,
     Suggestion,
     Tried,
-    _Wait,
+    Wait,
     derive_seed,
 )
 from hpdesk.search.pruning import max_resource
@@ -74,7 +74,7 @@ class PopulationSearch(SearchStrategy):
         """Where a member pauses after `segment` (None: it runs to the end of training)."""
         return None if segment >= len(self.boundaries) - 1 else self.boundaries[segment]
 
-    def suggest(self) -> Suggestion | _Wait | None:
+    def suggest(self) -> Suggestion | Wait | None:
         if self._created < self.size:
             suggestion = self._initial.suggest()
             if suggestion is None:

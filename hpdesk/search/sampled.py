@@ -95,14 +95,7 @@ class SampledSearch(SearchStrategy):
         dists = {n: optuna_distribution(d) for n, d in _draw_order(self.plan.space)
                  if n in tried.params and not isinstance(d, Fixed)
                  and contains(d, tried.params[n])}
-        state = optuna.trial.TrialState
-        values = self._values(tried)
-        if tried.state == "completed" and values is not None:
-            kind = state.COMPLETE
-        elif tried.state == "pruned" and tried.intermediate and len(self._directions) == 1:
-            kind, values = state.PRUNED, None
-        else:
-            kind, values = state.FAIL, None
+        kind, values = self._outcome(tried)
         try:
             self._study.add_trial(optuna.trial.create_trial(
                 params={n: tried.params[n] for n in dists}, distributions=dists,
@@ -112,6 +105,17 @@ class SampledSearch(SearchStrategy):
             ))
         except ValueError as exc:  # a value Optuna will not take: it just informs less
             log.debug("history trial not added to the sampler: %s", exc)
+
+    def _outcome(self, tried: Tried) -> tuple[Any, list[float] | None]:
+        """How Optuna records a finished trial: complete with its values, pruned (its
+        intermediate values speak for it; one objective only), or failed."""
+        state = self._optuna.trial.TrialState
+        values = self._values(tried)
+        if tried.state == "completed" and values is not None:
+            return state.COMPLETE, values
+        if tried.state == "pruned" and tried.intermediate and len(self._directions) == 1:
+            return state.PRUNED, None
+        return state.FAIL, None
 
     def _values(self, tried: Tried) -> list[float] | None:
         values = list(tried.objectives) if tried.objectives is not None and len(
@@ -158,16 +162,14 @@ class SampledSearch(SearchStrategy):
             if tried.finished:
                 self._add(tried)  # a re-run, a retry, or a trial from before a restart
             return None
-        state = self._optuna.trial.TrialState
-        values = self._values(tried)
-        if tried.state == "completed" and values is not None:
+        kind, values = self._outcome(tried)
+        if values is not None:
             self._study.tell(trial, values)
-        elif tried.state == "pruned" and tried.intermediate and len(self._directions) == 1:
-            for step, value in sorted(_finite(tried.intermediate).items()):
-                trial.report(value, step)
-            self._study.tell(trial, state=state.PRUNED)
         else:
-            self._study.tell(trial, state=state.FAIL)
+            if kind == self._optuna.trial.TrialState.PRUNED:
+                for step, value in sorted(_finite(tried.intermediate).items()):
+                    trial.report(value, step)
+            self._study.tell(trial, state=kind)
         return {"sampler": self._trial_attrs(trial.number)}
 
 

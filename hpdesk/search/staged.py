@@ -21,7 +21,7 @@ from typing import Any
 from hpdesk.knowledge.search_methods import tier_of
 from hpdesk.plan import Plan
 from hpdesk.plan.space import Categorical, Distribution, Fixed, FloatRange, IntRange
-from hpdesk.search.base import WAIT, SearchStrategy, Suggestion, Tried, _Wait
+from hpdesk.search.base import WAIT, SearchStrategy, Suggestion, Tried, Wait
 from hpdesk.search.defaults import default_value
 from hpdesk.search.sampled import SampledSearch, contains
 
@@ -88,7 +88,7 @@ class StagedSearch(SearchStrategy):
         numbers = [t.search_state.get("stage") for t in self.history]
         self.current = max([n for n in numbers if isinstance(n, int)], default=1)
         self._announced = any(t.search_state.get("stage") == self.current for t in self.history)
-        self._inner = self._inner_search(self.current)
+        self._enter(self.current)
 
     def _ordinals(self) -> dict[int, bool]:
         """The current stage's trials (by ordinal) and whether each has ended."""
@@ -151,28 +151,26 @@ class StagedSearch(SearchStrategy):
                 space[name] = Fixed(default_value(self.plan, name), dist.when)
         return self.plan.with_changes(space=space)
 
-    def _inner_search(self, number: int) -> SampledSearch:
+    def _enter(self, number: int) -> None:
+        """Make stage `number` the current one: what it holds, its sub-plan, its inner search
+        (told the best trial so far when that trial lies in the stage's space)."""
         stage = self.stage(number)
-        held = self._held(number)
-        sub = self._sub_plan(number, held)
+        self.current = number
+        self._held_now = self._held(number)
+        self._sub = self._sub_plan(number, self._held_now)
         own = [t for t in self.history if t.search_state.get("stage") == number]
         best = self.incumbent()
-        seeds = [best] if best is not None and best.search_state.get("stage") != number and all(
-            contains(d, best.params.get(n)) for n, d in sub.space.items()
-            if n in best.params and not isinstance(d, Fixed)) and all(
-            best.params.get(n) == d.value for n, d in sub.space.items()
-            if isinstance(d, Fixed) and n in best.params) else []
-        self._sub = sub
-        self._held_now = held
-        return SampledSearch(
-            sub, own, sampler=stage.strategy,
+        seeds = [best] if best is not None and best.search_state.get("stage") != number and (
+            _inside(self._sub, best.params)) else []
+        self._inner = SampledSearch(
+            self._sub, own, sampler=stage.strategy,
             n_startup_trials=self.plan.strategy.option("n_startup_trials"),
-            seed_parts=("stage", number), state={"stage": number, "fixed": held},
+            seed_parts=("stage", number), state={"stage": number, "fixed": self._held_now},
             observations=seeds)
 
 
     # --- the strategy ----------------------------------------------------------------------------
-    def suggest(self) -> Suggestion | _Wait | None:
+    def suggest(self) -> Suggestion | Wait | None:
         while True:
             stage = self.stage()
             if not self._announced:
@@ -191,14 +189,14 @@ class StagedSearch(SearchStrategy):
                     self._finish_stage()
                 return None
             self._finish_stage()
-            self.current += 1
             self._announced = False
             self._handed = set()
-            self._inner = self._inner_search(self.current)
+            self._enter(self.current + 1)
 
     def finish(self) -> None:
         """The budget ran out: the stage that was running ended here (if its trials did)."""
-        if not self._ended and all(self._ordinals().values()) and self._ordinals():
+        trials = self._ordinals()
+        if not self._ended and trials and all(trials.values()):
             self._ended = True
             self._finish_stage()
 
@@ -217,7 +215,7 @@ class StagedSearch(SearchStrategy):
         stage = self.stage()
         self._announced = True
         best = self.incumbent()
-        held = {k: v for k, v in self._held_now.items()}
+        held = dict(self._held_now)
         closed = {n: d.value for n, d in self._sub.space.items()
                   if isinstance(d, Fixed) and n in self.plan.searched() and n not in held}
         opened = list(stage.params)
@@ -260,6 +258,18 @@ class StagedSearch(SearchStrategy):
         if tried.finished:
             self._inner.tell(tried)  # a retry or a re-run informs the current stage
         return None
+
+
+def _inside(plan: Plan, params: Mapping[str, Any]) -> bool:
+    """Whether `params` lie in the plan's space: in every range, on every fixed value."""
+    for name, dist in plan.space.items():
+        if name not in params:
+            continue
+        if isinstance(dist, Fixed) and params[name] != dist.value:
+            return False
+        if not isinstance(dist, Fixed) and not contains(dist, params[name]):
+            return False
+    return True
 
 
 def narrowed(dist: Distribution, value: Any) -> Distribution:

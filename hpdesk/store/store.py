@@ -130,6 +130,13 @@ class Store:
             raise StoreError(f"no trial {trial_id} in {self.path}")
         return Trial.from_row(row)
 
+    def trial_by_number(self, experiment_id: int, number: int) -> Trial | None:
+        """The experiment's trial `number` (as `hpdesk run` prints it), or None."""
+        row = self.conn.execute(
+            "SELECT * FROM trials WHERE experiment_id = ? AND number = ?",
+            (experiment_id, number)).fetchone()
+        return None if row is None else Trial.from_row(row)
+
     def trials(self, experiment_id: int | None = None) -> list[Trial]:
         if experiment_id is None:
             rows = self.conn.execute("SELECT * FROM trials ORDER BY experiment_id, number")
