@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hpdesk.plan import Plan
+from hpdesk.plan.script import PLACEHOLDERS
 from hpdesk.plan.space import example_params
 
 # --- progress -----------------------------------------------------------------------------------
@@ -180,6 +181,6 @@ def unused_placeholders(plan: Plan) -> list[str]:
     would reach the script as written)."""
     if plan.command is None:
         return []
-    names = set(example_params(plan.space)) | {"params_file"}
+    names = set(example_params(plan.space)) | set(PLACEHOLDERS)
     found = re.findall(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)\}", " ".join(plan.command))
     return [n for n in dict.fromkeys(found) if n not in names]

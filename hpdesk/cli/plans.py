@@ -1,4 +1,4 @@
-"""`hpdesk plan new` and `hpdesk plan validate`."""
+"""`hpdesk plan new`, `hpdesk plan validate` and `hpdesk plan preview`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     validate.add_argument("files", nargs="+", metavar="FILE")
     validate.add_argument("--lang", choices=("en", "zh"), default="en",
                           help="language of the advice")
+    preview = plan_sub.add_parser(
+        "preview", help="print the command lines of a plan's first trials, running nothing",
+        description="Print the command line, working folder and parameters of the first "
+                    "trials the plan's search would start (drawn with the plan's seed, or seed "
+                    "0 when it has none); nothing runs.")
+    preview.add_argument("plan", metavar="PLAN")
+    preview.add_argument("--trials", type=int, default=1, metavar="N",
+                         help="how many trials to show (default 1)")
     new = plan_sub.add_parser("new", help="write a task preset as a plan file",
                               description="Write the preset of a task as a plan file, with the "
                                           "tuning order and advice as comments.")
@@ -37,7 +45,37 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return _validate(args)
     if args.plan_command == "new":
         return _new(args)
-    raise CliError("plan needs an action: new or validate (see hpdesk plan --help)", EXIT_USAGE)
+    if args.plan_command == "preview":
+        return _preview(args)
+    raise CliError("plan needs an action: new, validate or preview (see hpdesk plan --help)",
+                   EXIT_USAGE)
+
+
+def _preview(args: argparse.Namespace) -> int:
+    import shlex
+    from pathlib import Path
+
+    from hpdesk.plan import PlanError, load_plan
+    from hpdesk.runner.preview import preview_trials
+
+    if not 1 <= args.trials <= 1000:
+        raise CliError("--trials must be between 1 and 1000", EXIT_USAGE)
+    try:
+        plan = load_plan(args.plan).resolved(Path(args.plan).resolve().parent)
+    except PlanError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    trials, stopped = preview_trials(plan, args.trials)
+    if plan.strategy.seed is None:
+        print("# the plan has no seed: these are seed 0's trials; a run draws its own")
+    for t in trials:
+        where = t.cwd or "the folder hpdesk starts in"
+        print(f"trial {t.number} (in {where}):")
+        print(f"  {shlex.join(t.argv)}")
+    if stopped is not None and len(trials) < args.trials:
+        print(f"# {len(trials)} of {args.trials} shown: {stopped}")
+    return EXIT_OK
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -400,6 +400,11 @@ def plan_dict(base: Plan, forms: Sequence[RowForm], **top: Any) -> tuple[dict[st
     data = base.to_dict()
     data.update(top)
     data["space"] = space
+    if isinstance(data.get("arguments"), dict):
+        # A removed parameter takes its way onto the command line with it.
+        data["arguments"] = {k: v for k, v in data["arguments"].items() if k in space}
+        if not data["arguments"]:
+            del data["arguments"]
     return data, problems
 
 

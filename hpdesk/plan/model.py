@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from hpdesk.plan.script import Argument, StdoutMetrics
 from hpdesk.plan.space import Distribution
 
 FORMAT_VERSION = 1
@@ -129,9 +130,6 @@ class Objective:
         return a > b if self.direction == "maximize" else a < b
 
 
-PARAMS_STYLES = ("template", "flags", "equals", "hydra", "json", "env")
-
-
 @dataclass(frozen=True)
 class Executor:
     """Where and how trials run. devices: "auto" (every GPU found, else the CPU), "cpu", or GPU
@@ -157,21 +155,6 @@ class Executor:
 
 
 @dataclass(frozen=True)
-class StdoutMetrics:
-    """How metrics are read from an unmodified script's output: regular expressions with the
-    named groups `name` and `value` (and optionally `step`), tried on every line."""
-
-    patterns: tuple[str, ...] = ()
-    enabled: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"enabled": self.enabled}
-        if self.patterns:
-            out["patterns"] = list(self.patterns)
-        return out
-
-
-@dataclass(frozen=True)
 class Plan:
     task: str
     space: Mapping[str, Distribution]
@@ -191,6 +174,12 @@ class Plan:
     pruner: Pruner = field(default_factory=Pruner)
     #: Objectives after the first (`nsga2`, `tpe`, `random`... search a Pareto front).
     extra_objectives: tuple[Objective, ...] = ()
+    #: Own scripts (hpdesk.plan.script): each parameter's way onto the command line, the
+    #: default style of flag names and of true/false values, and where each trial runs.
+    arguments: Mapping[str, Argument] = field(default_factory=dict)
+    flag_names: str = "as_written"
+    booleans: str = "value"
+    trial_folder: str = "own"
 
     @property
     def objectives(self) -> tuple[Objective, ...]:
@@ -220,7 +209,14 @@ class Plan:
         if self.data is not None:
             out["data"] = dict(self.data)
         if self.command is not None:
+            out["trial_folder"] = self.trial_folder
             out["params_style"] = self.params_style
+            if self.flag_names != "as_written":
+                out["flag_names"] = self.flag_names
+            if self.booleans != "value":
+                out["booleans"] = self.booleans
+            if self.arguments:
+                out["arguments"] = {name: arg.to_dict() for name, arg in self.arguments.items()}
             out["stdout_metrics"] = self.stdout_metrics.to_dict()
         if self.extra_objectives:
             out["objective"] = [o.to_dict() for o in self.objectives]
@@ -240,7 +236,8 @@ class Plan:
 
     def resolved(self, base: Path) -> Plan:
         """Relative paths made absolute against `base` (the plan file's folder), so the
-        experiment runs the same whatever the scheduler's working directory."""
+        experiment runs the same whatever the scheduler's working directory; a script's
+        project folder (`workdir`) is the plan's folder unless the plan names one."""
         changes: dict[str, Any] = {}
         if self.data is not None and isinstance(self.data.get("path"), str):
             path = Path(self.data["path"]).expanduser()
@@ -248,7 +245,13 @@ class Plan:
                 changes["data"] = {**self.data, "path": str((base / path).resolve())}
         if self.workdir is not None and not Path(self.workdir).expanduser().is_absolute():
             changes["workdir"] = str((base / self.workdir).resolve())
+        elif self.workdir is None and self.command is not None:
+            changes["workdir"] = str(base.resolve())  # a script's project: the plan's folder
         return replace(self, **changes) if changes else self
+
+    def argument(self, name: str) -> Argument:
+        """How parameter `name` reaches the script (the plan's defaults unless said)."""
+        return self.arguments.get(name, Argument())
 
     def searched(self) -> list[str]:
         """Names of the parameters that vary (not fixed)."""

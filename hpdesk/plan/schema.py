@@ -17,23 +17,22 @@ from hpdesk.plan.model import (
     DIRECTIONS,
     EXECUTORS,
     FORMAT_VERSION,
-    PARAMS_STYLES,
     REDUCTIONS,
     Budget,
     Executor,
     Objective,
     Plan,
     Pruner,
-    StdoutMetrics,
     Strategy,
 )
 from hpdesk.plan.reader import PlanError, Problem, Reader
+from hpdesk.plan.script_schema import SCRIPT_FIELDS, parse_script_options
 from hpdesk.plan.search_options import check_search, parse_pruner, parse_strategy
 from hpdesk.plan.space_schema import parse_space
 
 TOP_LEVEL = ("hpdesk", "name", "task", "fine_tune", "command", "workdir", "env", "data",
-             "params_style", "stdout_metrics", "objective", "strategy", "pruner", "budget",
-             "concurrency", "executor", "space")
+             *SCRIPT_FIELDS, "objective", "strategy", "pruner", "budget", "concurrency",
+             "executor", "space")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -68,8 +67,8 @@ def parse_plan(data: Any, source: str = "<plan>") -> Plan:
     if concurrency is not None and concurrency < 1:
         r.fail("concurrency", "at least 1", concurrency)
     executor = _executor(r, top.get("executor", "local"))
-    params_style, stdout_metrics = _script_options(r, top, command)
     space = parse_space(r, top.get("space"), task)
+    script = parse_script_options(r, top, command, space)
     if strategy is not None and pruner is not None and objectives and space is not None:
         check_search(r, strategy=strategy, pruner=pruner, objectives=objectives, space=space,
                      task=task or "", command=command)
@@ -81,9 +80,11 @@ def parse_plan(data: Any, source: str = "<plan>") -> Plan:
         task=task, space=space, objective=objective, name=name, fine_tune=bool(fine_tune),
         strategy=strategy or Strategy(), budget=budget or Budget(),
         concurrency=int(concurrency or 1), executor=executor or Executor(), command=command,
-        workdir=workdir, env=env or {}, data=data, params_style=params_style,
-        stdout_metrics=stdout_metrics, pruner=pruner or Pruner(),
-        extra_objectives=tuple(objectives[1:]),
+        workdir=workdir, env=env or {}, data=data, params_style=script.params_style,
+        stdout_metrics=script.stdout_metrics, pruner=pruner or Pruner(),
+        extra_objectives=tuple(objectives[1:]), arguments=script.arguments,
+        flag_names=script.flag_names, booleans=script.booleans,
+        trial_folder=script.trial_folder,
     )
 
 
@@ -277,45 +278,6 @@ def _devices(r: Reader, value: Any) -> str | tuple[int, ...] | None:
         return tuple(value)
     r.fail("executor.devices", "auto, cpu, or a list of GPU indices such as [0, 1]", value)
     return None
-
-
-def _script_options(r: Reader, top: Mapping[str, Any], command: Any) -> tuple[str, StdoutMetrics]:
-    style = top.get("params_style", "template")
-    metrics = top.get("stdout_metrics", {})
-    if command is None:
-        for key in ("params_style", "stdout_metrics"):
-            if key in top:
-                r.fail(key, "a command: only your own scripts take this option", "a built-in task")
-        return "template", StdoutMetrics()
-    style = r.text("params_style", style, choices=PARAMS_STYLES) or "template"
-    if isinstance(metrics, bool):
-        metrics = {"enabled": metrics}
-    m = r.mapping("stdout_metrics", metrics, ("enabled", "patterns"))
-    if m is None:
-        return style, StdoutMetrics()
-    enabled = r.boolean("stdout_metrics.enabled", m.get("enabled", True))
-    patterns = m.get("patterns", [])
-    if isinstance(patterns, str):
-        patterns = [patterns]
-    clean: list[str] = []
-    if not isinstance(patterns, list):
-        r.fail("stdout_metrics.patterns", "a list of regular expressions", patterns)
-        patterns = []
-    for i, pattern in enumerate(patterns):
-        where = f"stdout_metrics.patterns[{i}]"
-        if not isinstance(pattern, str):
-            r.fail(where, "a regular expression", pattern)
-            continue
-        try:
-            groups = re.compile(pattern).groupindex
-        except re.error as exc:
-            r.fail(where, f"a valid regular expression ({exc})", pattern)
-            continue
-        if "value" not in groups or ("name" not in groups and "metric" not in groups):
-            r.fail(where, "named groups (?P<name>...) and (?P<value>...)", pattern)
-            continue
-        clean.append(pattern)
-    return style, StdoutMetrics(tuple(clean), bool(enabled))
 
 
 __all__ = ["PlanError", "Problem", "parse_plan"]

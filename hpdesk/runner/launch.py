@@ -20,6 +20,9 @@ from hpdesk.knowledge import preset
 from hpdesk.plan import Plan
 from hpdesk.plan.space import example_params
 
+#: A command that starts with one of these runs with the trainer Python (the one hpdesk runs
+#: with, or the one chosen in Settings), whatever `python` means on the PATH of the scheduler.
+BARE_PYTHONS = ("python", "python3")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
 
 
@@ -32,51 +35,102 @@ class LaunchSpec:
 
 
 def trial_argv(plan: Plan, params: Mapping[str, Any], python: str | None = None,
-               params_file: Path | None = None) -> list[str]:
+               params_file: Path | None = None,
+               context: Mapping[str, str] | None = None) -> list[str]:
     """Built-in tasks run as `python -m hpdesk.tasks.NAME`. A script's `{name}` placeholders take
-    the trial's values (each filling exactly one argument, whatever it contains), then the
-    plan's params_style appends the parameters: `--name value` (flags), `--name=value` (equals),
-    `name=value` (hydra), `--params FILE` (json), or nothing (template, env)."""
+    the trial's values (each filling exactly one argument, whatever it contains) or hpdesk's own
+    (`context`: trial_dir, params_file, trial_id, trial_number, project); then the plan's
+    params_style appends every passed parameter not already placed: `--name value` (flags),
+    `--name=value` (equals), `name=value` (hydra), `--params FILE` (json), or nothing
+    (template, env). Flag names and true/false values follow the plan's `flag_names`,
+    `booleans` and per-parameter `arguments`."""
     if plan.command is None:
         module = preset(plan.task).module
         if module is None:
             raise ValueError(f"task {plan.task} needs a command")
         return [python or sys.executable, "-m", module]
+    given = dict(context or {})
+    if params_file is not None:
+        given.setdefault("params_file", str(params_file))
 
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name == "params_file" and params_file is not None:
-            return str(params_file)
-        return _format_value(params[name]) if name in params else match.group(0)
+        if name in params:
+            return _format_value(params[name], plan.argument(name).boolean or plan.booleans)
+        return given.get(name, match.group(0))
 
     argv = [_PLACEHOLDER.sub(fill, arg) for arg in plan.command]
+    if argv[0] in BARE_PYTHONS and python is not None:
+        argv[0] = python  # the trainer Python (hpdesk's own unless Settings name another)
+    placed = set(placeholders(plan.command))
     style = plan.params_style
     for name, value in params.items():
-        shown = _format_value(value)
-        if style == "flags":
-            argv += [f"--{name}", shown]
-        elif style == "equals":
-            argv.append(f"--{name}={shown}")
+        argument = plan.argument(name)
+        if not argument.passed or name in placed:
+            continue
+        if style in ("flags", "equals"):
+            argv += _flag_arguments(plan, name, value, equals=style == "equals")
         elif style == "hydra":
-            argv.append(f"{name}={shown}")
-    if style == "json" and params_file is not None and "{params_file}" not in plan.command:
+            shown = _format_value(value, argument.boolean or plan.booleans)
+            argv.append(f"{argument.flag or name}={shown}")
+    if style == "json" and params_file is not None and "params_file" not in placed:
         argv += ["--params", str(params_file)]
     return argv
 
 
+def placeholders(command: tuple[str, ...] | list[str]) -> list[str]:
+    """The `{name}` placeholders a command uses, in order."""
+    return [m.group(1) for arg in command for m in _PLACEHOLDER.finditer(arg)]
+
+
+def flag_name(plan: Plan, name: str) -> str:
+    """The flag a parameter is passed under: its own `flag`, else `--name` (or `--name-x` for
+    `name_x` when the plan asks for dashes)."""
+    own = plan.argument(name).flag
+    if own is not None:
+        return own
+    return "--" + (name.replace("_", "-") if plan.flag_names == "dashes" else name)
+
+
+def _flag_arguments(plan: Plan, name: str, value: Any, *, equals: bool) -> list[str]:
+    flag = flag_name(plan, name)
+    boolean = plan.argument(name).boolean or plan.booleans
+    if isinstance(value, bool) and boolean == "switch":
+        return [flag] if value else []
+    if isinstance(value, bool) and boolean == "negatable":
+        return [flag if value else _negated(flag)]
+    shown = _format_value(value, boolean)
+    return [f"{flag}={shown}"] if equals else [flag, shown]
+
+
+def _negated(flag: str) -> str:
+    """`--tied` becomes `--no-tied` (argparse's BooleanOptionalAction)."""
+    bare = flag.lstrip("-")
+    return "--no-" + bare
+
+
 PARAMS_FILE_EXAMPLE = Path("<trial folder>") / "params.json"
+PREVIEW_CONTEXT = {"trial_dir": "<trial folder>", "params_file": str(PARAMS_FILE_EXAMPLE),
+                   "trial_id": "<trial id>", "trial_number": "<trial number>",
+                   "project": "<project folder>"}
 
 
 def preview_argv(plan: Plan, params: Mapping[str, Any] | None = None,
-                 python: str = "python") -> list[str]:
-    """The argument list a trial of `plan` starts with (example parameters unless given); a
-    json-style params file shows as `<trial folder>/params.json`."""
+                 python: str = "python", context: Mapping[str, str] | None = None) -> list[str]:
+    """The argument list a trial of `plan` starts with (example parameters unless given);
+    hpdesk's own placeholders show as `<trial folder>` and the like unless `context` names
+    them."""
     given = example_params(plan.space) if params is None else params
-    return trial_argv(plan, given, python=python, params_file=PARAMS_FILE_EXAMPLE)
+    return trial_argv(plan, given, python=python, params_file=PARAMS_FILE_EXAMPLE,
+                      context={**PREVIEW_CONTEXT, **(context or {})})
 
 
-def _format_value(value: Any) -> str:
+def _format_value(value: Any, boolean: str = "value") -> str:
     if isinstance(value, bool):
+        if boolean == "capitalized":
+            return "True" if value else "False"
+        if boolean == "number":
+            return "1" if value else "0"
         return "true" if value else "false"
     return str(value)
 
