@@ -34,6 +34,10 @@ ENV_PARAMS_FILE = "HPDESK_PARAMS_FILE"
 #: it must not wait half a second in the buffer), comma-separated; set by the scheduler.
 ENV_FLUSH_ON = "HPDESK_FLUSH_ON"
 
+#: The event a trial writes when it first reports a metric name through the SDK: the scheduler
+#: then leaves that name to the SDK and does not read it from the script's printed output.
+SDK_METRICS_EVENT = "sdk_metrics"
+
 FLUSH_INTERVAL_S = 0.5
 FLUSH_POINTS = 1000
 STOP_POLL_INTERVAL_S = 1.0
@@ -77,6 +81,9 @@ class _Sink:
 
     def event(self, kind: str, message: str, step: int | None, level: str) -> None:
         raise NotImplementedError
+
+    def announce(self, names: list[str]) -> None:
+        """Say which metric names this trial reports through the SDK (see `Reporter.report`)."""
 
     def stop_requested(self) -> bool:
         return False
@@ -132,6 +139,14 @@ class _DatabaseSink(_Sink):
             (kind, level, message, step, time.time(), self._trial_id),
         )
 
+    def announce(self, names: list[str]) -> None:
+        self._conn.execute(
+            "INSERT INTO events (experiment_id, trial_id, kind, level, message, step, created_at,"
+            " data) SELECT experiment_id, id, ?, 'debug', ?, NULL, ?, ? FROM trials WHERE id = ?",
+            (SDK_METRICS_EVENT, "reports through the SDK: " + ", ".join(names), time.time(),
+             json.dumps({"names": names}), self._trial_id),
+        )
+
     def stop_requested(self) -> bool:
         row = self._conn.execute(
             "SELECT requested_state FROM trials WHERE id = ?", (self._trial_id,)
@@ -181,8 +196,14 @@ class Reporter:
         self._stop_checked = 0.0
         self.flushing = False  # a signal that lands mid-flush must not flush again
         self.polls = 0
+        self._announced: set[str] = set()
 
     def report(self, step: int, metrics: Mapping[str, Any]) -> None:
+        if not self._announced.issuperset(metrics):
+            new = sorted(set(metrics) - self._announced)
+            # Written before report() returns, so before the script prints the same value.
+            self._sink.announce(new)
+            self._announced.update(new)
         now = time.time()
         append = self._buffer.append
         for name, value in metrics.items():

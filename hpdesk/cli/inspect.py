@@ -66,9 +66,9 @@ def cmd_trials(args: argparse.Namespace) -> int:
             print(json.dumps(rows, indent=2))
             return EXIT_OK
         for t in trials:
-            value = "-" if t.objective is None else f"{t.objective:.4f}"
+            value = "-" if t.objective is None else f"{t.objective:.5g}"
             stage = f"  stage {t.stage}" if t.stage is not None else ""
-            print(f"{t.id:>5} {t.experiment_id:>4} {t.number:>5}  {t.state:<11} {value:>10}  "
+            print(f"{t.id:>5} {t.experiment_id:>4} {t.number:>5}  {t.state:<12} {value:>10}  "
                   f"{format_params(t.params)}{stage}")
     return EXIT_OK
 
@@ -118,7 +118,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     for r in rows:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(r["trials"].items())) or "no trials"
         best = "" if r["best"] is None else (
-            f"; best trial {r['best']['number']}: {r['best']['objective']:.4f}")
+            f"; best trial {r['best']['number']}: {r['best']['objective']:.6g}")
         alive = f" ({r['scheduler']})" if r["scheduler"] else ""
         stage = "" if r["stage"] is None else (
             f"; stage {r['stage']['current']} of "
@@ -170,11 +170,13 @@ def cmd_devices(args: argparse.Namespace) -> int:
 def cmd_logs(args: argparse.Namespace) -> int:
     with open_store(args.db, must_exist=True) as store:
         trial = store.trial(args.trial)
+        why = f"; {trial.message}" if trial.message else ""
         if not trial.log_path:
-            raise CliError(f"trial {trial.id} has no log yet (it is {trial.state})")
+            raise CliError(f"trial {trial.id} has no log yet (it is {trial.state}{why})")
         path = Path(trial.log_path)
         if not path.exists():
-            raise CliError(f"the log of trial {trial.id} is missing: {path}")
+            raise CliError(f"the log of trial {trial.id} is missing: {path} "
+                           f"(it is {trial.state}{why})")
         out = sys.stdout.buffer
         with open(path, "rb") as fh:
             out.write(fh.read())

@@ -154,6 +154,8 @@ def _run_scheduler(store: Store, experiment_id: int, *, summary: bool) -> int:
     if summary:
         print()
         print(summary_table(summarize(store, experiment_id)))
+    if final == "failed":
+        return EXIT_RUNTIME  # no trial completed with its objective: the scheduler said why
     return EXIT_INTERRUPTED if final == "stopped" else EXIT_OK
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass, replace
 from typing import Any
@@ -18,6 +19,8 @@ def create_experiment(store: Store, plan: Plan) -> Experiment:
     with a fresh folder for its logs and checkpoints. A plan without a search seed gets a fresh
     one here, recorded with the experiment: two new experiments do not try the same points,
     and this one, exported or resumed, draws its own again."""
+    if plan.command is not None and plan.workdir is None:
+        plan = plan.with_changes(workdir=os.getcwd())  # what relative paths meant here
     if plan.strategy.seed is None:
         plan = plan.with_changes(strategy=replace(plan.strategy,
                                                   seed=secrets.randbelow(2**31 - 1)))
@@ -64,17 +67,17 @@ def summary_table(summary: Summary) -> str:
     )
     lines = [f"experiment {exp.id} ({exp.name}): {exp.state}; "
              + ", ".join(f"{n} {s}" for s, n in sorted(summary.counts().items())),
-             f"{'trial':>5}  {'state':<11} {metric:>12}  params"]
+             f"{'trial':>5}  {'state':<12} {metric:>12}  params"]
     for t in rows:
-        value = "-" if t.objective is None else f"{t.objective:.4f}"
-        lines.append(f"{t.number:>5}  {t.state:<11} {value:>12}  {format_params(t.params, 12)}")
+        value = "-" if t.objective is None else f"{t.objective:.5g}"
+        lines.append(f"{t.number:>5}  {t.state:<12} {value:>12}  {format_params(t.params, 12)}")
     entries = objective_entries(exp.plan)
     if len(entries) > 1:
         lines.extend(["", *pareto_lines(summary.trials, entries)])
     elif summary.best is not None:
         b = summary.best
         lines.append("")
-        lines.append(f"best: trial {b.number} with {metric} = {b.objective:.4f}")
+        lines.append(f"best: trial {b.number} with {metric} = {b.objective:.6g}")
         for name, value in b.params.items():
             lines.append(f"  {name}: {value}")
     else:

@@ -7,6 +7,7 @@ and its metric points decide; a trial that reported nothing useful never counts 
 from __future__ import annotations
 
 import os
+import re
 import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,13 +57,36 @@ OOM_PATTERNS = (
 
 
 def diagnose(code: int, tail: str) -> str:
-    """The reason a trial failed, in words: out-of-memory is recognised and named."""
+    """The reason a trial failed, in words: out-of-memory is recognised and named; otherwise
+    the exit, with the last error line of the output (the exception, argparse's complaint)."""
     for needle, reason in OOM_PATTERNS:
         if needle in tail:
             return f"{reason}; {describe_exit(code)}"
     if code == -signal.SIGKILL:
         return "killed by SIGKILL (by a person, or by the system when memory ran out)"
-    return describe_exit(code)
+    line = last_error_line(tail)
+    return describe_exit(code) + (f": {line}" if line else "")
+
+
+_EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit|Interrupt|"
+                        r"Warning|Failure|Fault)\b(?::|$)")
+_ERROR_WORD = re.compile(r"(?:^|\s|:)(?:error|fatal|FATAL|ERROR|Error)\b\s*:")
+MAX_REASON = 300
+
+
+def last_error_line(tail: str) -> str | None:
+    """The line that says what went wrong: the last exception line of a traceback
+    (`ValueError: ...`), else the last line with `error:` in it (argparse: `main.py: error:
+    unrecognized arguments: --tied true`)."""
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    if not lines:
+        return None
+    found = next((line for line in reversed(lines) if _EXCEPTION.match(line)), None)
+    if found is None:
+        found = next((line for line in reversed(lines) if _ERROR_WORD.search(line)), None)
+    if found is None:
+        return None
+    return found if len(found) <= MAX_REASON else found[:MAX_REASON - 3] + "..."
 
 
 def decide_outcome(store: Store, trial: Trial, objective: Objective | Sequence[Objective],
@@ -106,9 +130,18 @@ def decide_outcome(store: Store, trial: Trial, objective: Objective | Sequence[O
         text = f"{reason}" + (f"; last lines of its log:\n{tail}" if tail else "")
         return Outcome("failed", value, reason, [("failed", "error", text)], several)
     if value is None:
-        text = f"the objective metric {objectives[0].metric!r} was never reported"
-        return Outcome("completed", None, text, [("no_objective", "warning", text)], several)
+        text = never_reported(store, trial.id, objectives[0].metric)
+        return Outcome("no_objective", None, text, [("no_objective", "warning", text)],
+                       several)
     return Outcome("completed", value, objectives=several)
+
+
+def never_reported(store: Store, trial_id: int, metric: str) -> str:
+    """Why a trial that ended well has no objective, with the names it did report (a typo in
+    the plan's metric name is then plain to see)."""
+    seen = [n for n in store.metric_names(trial_id) if n != metric]
+    shown = ", ".join(seen[:12]) + (", ..." if len(seen) > 12 else "") if seen else "none"
+    return f"objective `{metric}` was never reported; metrics seen: {shown}"
 
 
 def log_tail(path: str | Path | None, lines: int = 20) -> str:

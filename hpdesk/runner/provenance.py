@@ -60,12 +60,14 @@ def versions() -> dict[str, str | None]:
 
 
 def provenance(argv: Sequence[str], cwd: str | None, env: Mapping[str, str], *, device: str,
-               params: Mapping[str, Any]) -> dict[str, Any]:
+               params: Mapping[str, Any], project: str | None = None) -> dict[str, Any]:
+    """`project`: a script's project folder, whose git state is the code that ran (the trial
+    runs in a folder of its own beside it)."""
     folder = str(Path(cwd or ".").resolve())
-    return {
+    out = {
         "command": list(argv),
         "cwd": folder,
-        "git": git_state(folder),
+        "git": git_state(project or folder),
         "versions": versions(),
         "interpreter": argv[0] if argv else sys.executable,
         "host": platform.node(),
@@ -73,3 +75,6 @@ def provenance(argv: Sequence[str], cwd: str | None, env: Mapping[str, str], *, 
         "seed": params.get("seed"),
         "env": scrub_env(env),
     }
+    if project is not None:
+        out["project"] = project
+    return out

@@ -15,20 +15,23 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from hpdesk.plan import Plan
 from hpdesk.runner import launch
-from hpdesk.runner.devices import Slot, SlotPool, discover_gpus, select_gpus
+from hpdesk.runner.devices import SlotPool, discover_gpus, select_gpus
 from hpdesk.runner.outcome import Outcome, decide_outcome, format_params
 from hpdesk.runner.paths import experiment_dir
 from hpdesk.runner.provenance import provenance
+from hpdesk.runner.running import RunningTrial, mark_new_run, signal_group
 from hpdesk.runner.search_driver import SearchDriver
-from hpdesk.runner.stdout_metrics import LogTail, StdoutParser
+from hpdesk.runner.trial_folder import fill_trial_folder
+from hpdesk.runner.trial_output import TrialOutput
 from hpdesk.runner.warm import WarmLauncher, WarmProcess
 from hpdesk.search import WAIT, Continuation, Decision, GridTooLarge, Suggestion
 from hpdesk.store import Store, Trial
@@ -39,22 +42,6 @@ HEARTBEAT_S = 2.0
 COMPACT_S = 10.0  # how often running trials' curves are packed for fast reading (store.curves)
 #: Built-in tasks pause cleanly after this epoch's checkpoint (population-based training).
 ENV_PAUSE = "HPDESK_PAUSE_AT_EPOCH"
-
-
-@dataclass
-class _Running:
-    trial: Trial
-    proc: subprocess.Popen[bytes] | WarmProcess
-    log_file: IO[bytes] | None  # None: the warm launcher's child writes its log itself
-    slot: Slot
-    started: float
-    started_wall: float = 0.0
-    pause_at: int | None = None  # a population member pauses after this epoch
-    tail: LogTail | None = None
-    parser: StdoutParser | None = None
-    timed_out: bool = False
-    stop_asked: bool = False  # a person asked this one trial to stop (the window, `hpdesk stop`)
-    killed_at: float | None = None
 
 
 class SchedulerError(RuntimeError):
@@ -80,7 +67,7 @@ class Scheduler:
         self.python = python
         self.folder = experiment_dir(store, experiment_id)
         self._stop = threading.Event()
-        self._running: dict[int, _Running] = {}
+        self._running: dict[int, RunningTrial] = {}
         self._last_beat = 0.0
         self._last_compact = time.monotonic()
         self._t0 = time.monotonic()
@@ -169,8 +156,29 @@ class Scheduler:
             self._stop_all(pool)
             if self._warm is not None:
                 self._warm.close()
+            if final == "completed":
+                final = self._verdict()
             self.store.update_experiment(self.experiment_id, state=final, requested_state=None)
         return final
+
+    def _verdict(self) -> str:
+        """An experiment that ran to its end is completed when a trial completed with its
+        objective; failed when none did and trials failed (crashed, diverged, or never reported
+        the objective); stopped when a person stopped every trial."""
+        trials = self.store.trials(self.experiment_id)
+        if any(t.state == "completed" and t.objective is not None for t in trials):
+            return "completed"
+        counts: dict[str, int] = {}
+        for t in trials:
+            counts[t.state] = counts.get(t.state, 0) + 1
+        if not counts.keys() & {"failed", "diverged", "no_objective"}:
+            return "stopped" if set(counts) == {"stopped"} else "completed"
+        said = ", ".join(f"{n} {state.replace('_', ' ')}" for state, n in sorted(counts.items()))
+        message = ("no trial completed with the objective "
+                   f"`{self.plan.objective.metric}`" + (f" ({said})" if said else ""))
+        self.store.add_event("failed", message, experiment_id=self.experiment_id, level="error")
+        self.echo(message)
+        return "failed"
 
     def _exhausted_message(self) -> str:
         name = self.plan.strategy.name
@@ -195,42 +203,83 @@ class Scheduler:
         trial_dir = self.folder / f"trial-{trial.number}"
         log_path = self.folder / f"trial-{trial.number}.log"
         log_start = log_path.stat().st_size if log_path.exists() else 0
+        script = self.plan.command is not None
         try:
             params_file = launch.write_params_file(trial_dir, params)
-            argv = launch.trial_argv(self.plan, params, self.python, params_file)
+            cwd = self._working_folder(trial_dir)
+            context = {"trial_dir": str(trial_dir.resolve()), "params_file": str(params_file),
+                       "trial_id": str(trial.id), "trial_number": str(trial.number),
+                       "project": str(self._project())}
+            argv = launch.trial_argv(self.plan, params, self.python or sys.executable,
+                                     params_file, context)
             env = launch.trial_env(self.plan, params, db_path=self.store.path, trial_id=trial.id,
                                    slot_env=slot.env(), trial_dir=trial_dir)
+            if script:
+                env["HPDESK_PROJECT"] = context["project"]
+                env["PYTHONPATH"] = os.pathsep.join(
+                    p for p in (context["project"], env.get("PYTHONPATH")) if p)
             pause_at = (trial.search_state or {}).get("until")
             if isinstance(pause_at, int):
                 env[ENV_PAUSE] = str(pause_at)
-            spec = launch.LaunchSpec(tuple(argv), env, self.plan.workdir, log_path)
+            if log_start:
+                log_start = mark_new_run(log_path, trial.number)
+            spec = launch.LaunchSpec(tuple(argv), env, cwd, log_path)
             proc, log_file = self._start(spec)
         except (OSError, ValueError) as exc:
             pool.give_back(slot)
-            message = f"could not start: {exc}"
-            now = time.time()
-            self.store.update_trial(trial.id, state="failed", started_at=now, ended_at=now,
-                                    log_path=str(log_path), message=message)
-            self.store.add_event("failed", message, trial_id=trial.id, level="error")
-            self.echo(f"trial {trial.number} failed: {message}")
-            self._driver.finished(self.store.trial(trial.id))
+            self._never_started(trial, log_path, exc)
             return
         self.store.update_trial(
             trial.id, state="running", pid=proc.pid, host=socket.gethostname(),
             device=slot.label, started_at=time.time(), ended_at=None, exit_code=None,
             message=None, requested_state=None, log_path=str(log_path),
-            provenance={**provenance(argv, self.plan.workdir, env, device=slot.label,
-                                     params=params),
+            provenance={**provenance(argv, cwd, env, device=slot.label, params=params,
+                                     project=env.get("HPDESK_PROJECT")),
                         "launcher": "warm" if isinstance(proc, WarmProcess) else "subprocess"})
-        run = _Running(self.store.trial(trial.id), proc, log_file, slot, time.monotonic(),
+        run = RunningTrial(self.store.trial(trial.id), proc, log_file, slot, time.monotonic(),
                        time.time(), pause_at if isinstance(pause_at, int) else None)
-        if self.plan.command is not None and self.plan.stdout_metrics.enabled:
-            # A re-run appends to the same log: read only what this run prints.
-            run.tail = LogTail(log_path, offset=log_start)
-            run.parser = StdoutParser(self.plan.stdout_metrics.patterns)
+        if script:
+            # Ctrl-C first, as in a terminal: a script's own KeyboardInterrupt handling saves
+            # its work; then SIGTERM; SIGKILL when the grace period is over.
+            run.signals = (signal.SIGINT, signal.SIGTERM)
+            if self.plan.stdout_metrics.enabled:
+                # A re-run appends to the same log: read only what this run prints.
+                run.output = TrialOutput(self.plan, trial.id, log_path, log_start)
         self._running[trial.id] = run
         self._driver.started(run.trial)
         log.debug("trial %s started on %s: %s", trial.number, slot.label, argv)
+
+    def _project(self) -> Path:
+        """The folder a script's relative paths mean (the plan's workdir)."""
+        return Path(self.plan.workdir or os.getcwd()).resolve()
+
+    def _working_folder(self, trial_dir: Path) -> str | None:
+        """Where the trial runs: its own folder, filled from the project (trial_folder.py),
+        unless the plan asks for one shared folder or it is a built-in task."""
+        if self.plan.command is None or self.plan.trial_folder == "shared":
+            return self.plan.workdir
+        db = self.store.path.resolve()
+        hpdesk_files = [db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal",
+                                                                 "-writers.lock")),
+                        self.folder.parent]
+        fill_trial_folder(trial_dir, self._project(), skip=hpdesk_files)
+        return str(trial_dir.resolve())
+
+    def _never_started(self, trial: Trial, log_path: Path, exc: Exception) -> None:
+        """The reason goes to the trial's row, its timeline and its log (`hpdesk logs`)."""
+        message = f"could not start: {exc}"
+        now = time.time()
+        try:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(log_path, "a", encoding="utf-8") as fh:
+                fh.write(f"hpdesk: trial {trial.number} {message}\n")
+        except OSError:
+            pass  # the row and the event still say it
+        self.store.update_trial(trial.id, state="failed", started_at=now, ended_at=now,
+                                log_path=str(log_path), message=message)
+        self.store.add_event("failed", message, trial_id=trial.id, level="error")
+        self.echo(f"trial {trial.number} failed: {message}")
+        self._driver.finished(self.store.trial(trial.id))
 
     def _continue(self, step: Continuation) -> None:
         """A population member's next interval: the donor's checkpoint copied into its folder
@@ -243,7 +292,7 @@ class Scheduler:
             target = self.folder / f"trial-{step.number}"
             target.mkdir(parents=True, exist_ok=True)
             for item in source.iterdir() if source.is_dir() else ():
-                if item.is_file() and item.name != "params.json":
+                if item.is_file() and not item.is_symlink() and item.name != "params.json":
                     shutil.copy2(item, target / item.name)
         state = {**(trial.search_state or {}), **step.search_state}
         self.store.update_trial(trial.id, params=step.params, search_state=state,
@@ -286,9 +335,9 @@ class Scheduler:
             if code is None:
                 if timeout is not None:
                     self._enforce_timeout(run, timeout)
-                self._escalate(run)
+                run.escalate(self.grace_s)
                 continue
-            self._read_stdout(run)
+            self._read_stdout(run, final=True)
             outcome = self._finish(run, code)
             del self._running[trial_id]
             pool.give_back(run.slot)
@@ -310,18 +359,11 @@ class Scheduler:
                              data={"resource": decision.resource, "value": decision.value,
                                    "pruner": self.plan.pruner.name, "step": step})
         run.stop_asked = True
-        run.killed_at = time.monotonic()
-        _signal_group(run.proc, signal.SIGTERM)  # the SDK finishes the step and exits
+        run.ask_to_stop()  # the SDK finishes the step and exits
 
-    def _read_stdout(self, run: _Running) -> None:
-        if run.tail is None or run.parser is None:
-            return
-        now = time.time()
-        rows = [(run.trial.id, name, step, value, now)
-                for line in run.tail.new_lines()
-                for name, step, value in run.parser.parse_line(line)]
-        if rows:
-            self.store.write_metrics(rows)
+    def _read_stdout(self, run: RunningTrial, *, final: bool = False) -> None:
+        if run.output is not None:
+            run.output.read(self.store, final=final)
 
     def _honour_stop_requests(self) -> None:
         """A trial asked to stop (its row's requested_state) gets SIGTERM: an SDK trial has
@@ -333,22 +375,14 @@ class Scheduler:
             run = self._running.get(trial_id)
             if run is not None and not run.stop_asked and not run.timed_out:
                 run.stop_asked = True
-                run.killed_at = time.monotonic()
-                _signal_group(run.proc, signal.SIGTERM)
+                run.ask_to_stop()
 
-    def _enforce_timeout(self, run: _Running, timeout: float) -> None:
+    def _enforce_timeout(self, run: RunningTrial, timeout: float) -> None:
         elapsed = time.monotonic() - run.started
         if not run.timed_out and elapsed > timeout:
             run.timed_out = True
-            run.killed_at = time.monotonic()
             self.store.update_trial(run.trial.id, requested_state="stopped")
-            _signal_group(run.proc, signal.SIGTERM)
-
-    def _escalate(self, run: _Running) -> None:
-        """Polite stop, then force: SIGKILL once the grace period after SIGTERM is over."""
-        if run.killed_at is not None and time.monotonic() - run.killed_at > self.grace_s:
-            _signal_group(run.proc, signal.SIGKILL)
-            run.killed_at = None
+            run.ask_to_stop()
 
     def _maybe_retry(self, trial: Trial) -> None:
         if self.plan.strategy.name == "pbt":
@@ -365,7 +399,7 @@ class Scheduler:
         self.echo(f"trial {trial.number} failed; retrying it as trial {retry.number}")
         self._retry_queue.append(self.store.trial(retry.id))
 
-    def _finish(self, run: _Running, code: int, *, interrupted: bool = False) -> Outcome:
+    def _finish(self, run: RunningTrial, code: int, *, interrupted: bool = False) -> Outcome:
         if run.log_file is not None:
             run.log_file.close()
         requested = self.store.trial(run.trial.id).requested_state
@@ -416,28 +450,26 @@ class Scheduler:
             self._last_beat = now
 
     def _stop_all(self, pool: SlotPool) -> None:
-        """Polite stop: SIGTERM to each trial's group, a grace period, then SIGKILL."""
+        """Polite stop of every trial (`RunningTrial.escalate`): the stop signals in turn within
+        the grace period, then SIGKILL; what each printed meanwhile is still read."""
         if not self._running:
             return
         for run in self._running.values():
             self.store.update_trial(run.trial.id, requested_state="stopped")
-            _signal_group(run.proc, signal.SIGTERM)
+            run.ask_to_stop()
         deadline = time.monotonic() + self.grace_s
         while time.monotonic() < deadline and any(
                 r.proc.poll() is None for r in self._running.values()):
+            for run in self._running.values():
+                self._read_stdout(run)
+                if run.proc.poll() is None:
+                    run.escalate(self.grace_s)
             time.sleep(0.05)
         for run in self._running.values():
             if run.proc.poll() is None:
-                _signal_group(run.proc, signal.SIGKILL)
+                signal_group(run.proc, signal.SIGKILL)
             code = run.proc.wait()
-            self._read_stdout(run)
+            self._read_stdout(run, final=True)
             self._finish(run, code, interrupted=True)
             pool.give_back(run.slot)
         self._running.clear()
-
-
-def _signal_group(proc: subprocess.Popen[bytes] | WarmProcess, sig: int) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

@@ -43,7 +43,8 @@ class Tried:
 
     @property
     def finished(self) -> bool:
-        return self.state in ("completed", "pruned", "stopped", "failed", "diverged")
+        return self.state in ("completed", "no_objective", "pruned", "stopped", "failed",
+                              "diverged")
 
     @property
     def scored(self) -> bool:

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 #: pruned: stopped early by the plan's pruner; stopped: stopped by a person (the window, `hpdesk
-#: stop --trial`); paused: a population member waiting for the rest of its generation (PBT).
-TRIAL_STATES = ("queued", "running", "paused", "completed", "pruned", "stopped", "failed",
-                "diverged", "interrupted")
-FINISHED_STATES = frozenset({"completed", "pruned", "stopped", "failed", "diverged"})
+#: stop --trial`); paused: a population member waiting for the rest of its generation (PBT);
+#: no_objective: it ended well but never reported the objective metric (a misnamed metric).
+TRIAL_STATES = ("queued", "running", "paused", "completed", "no_objective", "pruned", "stopped",
+                "failed", "diverged", "interrupted")
+FINISHED_STATES = frozenset({"completed", "no_objective", "pruned", "stopped", "failed",
+                             "diverged"})
 EXPERIMENT_STATES = ("created", "running", "completed", "stopped", "failed", "interrupted")
 
 

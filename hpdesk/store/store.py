@@ -32,6 +32,9 @@ _TRIAL_FIELDS = frozenset(
      "objectives"}
 )
 _JSON_FIELDS = frozenset({"params", "plan", "provenance", "search_state", "objectives"})
+#: Events a trial writes for its scheduler only (the SDK's metric names): left out of
+#: `events()` unless asked for by kind.
+INTERNAL_EVENTS = ("sdk_metrics",)  # hpdesk.sdk.SDK_METRICS_EVENT
 INSERT_METRIC_SQL = (
     "INSERT OR REPLACE INTO metrics (trial_id, name, step, value, wall_time) VALUES (?, ?, ?, ?, ?)"
 )
@@ -174,10 +177,14 @@ class Store:
         )
 
     # metrics -------------------------------------------------------------------------------
-    def write_metrics(self, rows: Iterable[Sequence[Any]]) -> None:
-        """Insert (trial_id, name, step, value, wall_time) rows in one transaction."""
+    def write_metrics(self, rows: Iterable[Sequence[Any]], *, replace: bool = True) -> None:
+        """Insert (trial_id, name, step, value, wall_time) rows in one transaction; with
+        `replace=False` a point already stored at that step is kept (read output never
+        overwrites what a trial reported itself)."""
+        sql = INSERT_METRIC_SQL if replace else INSERT_METRIC_SQL.replace(
+            "INSERT OR REPLACE", "INSERT OR IGNORE")
         with write_transaction(self.conn):
-            self.conn.executemany(INSERT_METRIC_SQL, rows)
+            self.conn.executemany(sql, rows)
 
     def series(self, trial_id: int, name: str) -> tuple[list[int], list[float | None]]:
         """Steps and values of one metric of one trial, in step order."""
@@ -295,6 +302,10 @@ class Store:
         if kinds is not None:
             where.append(f"kind IN ({', '.join('?' * len(kinds))})")
             args.extend(kinds)
+        else:
+            # Bookkeeping between a trial and its scheduler, not a note for people.
+            where.append(f"kind NOT IN ({', '.join('?' * len(INTERNAL_EVENTS))})")
+            args.extend(INTERNAL_EVENTS)
         if where:
             sql += " WHERE " + " AND ".join(where)
         return [Event.from_row(r) for r in self.conn.execute(sql + " ORDER BY id", args)]

@@ -51,7 +51,7 @@ def test_script_trials_complete_with_objective_and_arguments(tmp_path: Path) -> 
     out = hpdesk("run", str(plan), "--db", str(db))
     assert out.returncode == 0, out.stderr
     assert out.stdout.count(" completed in ") == 4
-    assert "best: trial 3 with val_acc = 0.9000" in out.stdout
+    assert "best: trial 3 with val_acc = 0.9\n" in out.stdout
     rows = trials_json(db)
     assert [r["state"] for r in rows] == ["completed"] * 4
     assert {r["params"]["lr"] for r in rows} == {0.05, 0.1, 0.2, 0.3}
@@ -92,7 +92,7 @@ def test_failed_and_diverged_trials_do_not_stop_the_others(tmp_path: Path) -> No
     assert by_lr[0.1]["metrics"]["loss"] == pytest.approx(0.1)  # step 1 kept
     assert by_lr[0.2]["state"] == "diverged" and by_lr[0.2]["objective"] is None
     assert by_lr[0.3]["state"] == "completed"
-    assert "best: trial" in out.stdout and "0.9000" in out.stdout
+    assert "best: trial" in out.stdout and "val_acc = 0.9\n" in out.stdout
     with Store(db) as store:
         failed = [e for e in store.events() if e.kind == "failed"]
         assert len(failed) == 1 and "something broke at step 2" in failed[0].message
@@ -102,17 +102,17 @@ def test_missing_objective_and_unstartable_command_are_reported(tmp_path: Path) 
     db = tmp_path / "x.db"
     plan = script_plan(tmp_path, {"lr": 0.1, "report_objective": False}, budget={"trials": 1})
     out = hpdesk("run", str(plan), "--db", str(db))
-    assert out.returncode == 0
+    assert out.returncode == 1
     (row,) = trials_json(db)
-    assert row["state"] == "completed" and row["objective"] is None
-    assert "never reported" in row["message"]
-    assert "no trial completed with an objective value" in out.stdout
+    assert row["state"] == "no_objective" and row["objective"] is None
+    assert row["message"].startswith("objective `val_acc` was never reported; metrics seen: ")
+    assert "no trial completed with the objective `val_acc` (1 no objective)" in out.stdout
 
     db2 = tmp_path / "y.db"
     plan = script_plan(tmp_path, {"lr": [0.1, 0.2]}, budget={"trials": 2},
                        command=[str(tmp_path / "no-such-program")])
     out = hpdesk("run", str(plan), "--db", str(db2))
-    assert out.returncode == 0
+    assert out.returncode == 1
     rows = trials_json(db2)
     assert [r["state"] for r in rows] == ["failed", "failed"]
     assert "could not start" in rows[0]["message"]

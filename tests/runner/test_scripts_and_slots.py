@@ -114,8 +114,9 @@ def test_timeout_retries_and_out_of_memory(tmp_path: Path) -> None:
             "executor": {"trial_timeout": 1.0, "retries": 1},
             "space": {"lr": 0.1, "steps": 1000, "sleep": 0.05}}
     out, db = run_plan(tmp_path, plan)
-    assert out.returncode == 0
+    assert out.returncode == 1  # no trial completed
     with Store(db) as store:
+        assert store.experiment(1).state == "failed"
         first, retry = store.trials()
         assert first.state == retry.state == "failed"
         assert "timed out after 1s" in (first.message or "")
@@ -148,7 +149,8 @@ def test_provenance_records_git_versions_and_no_secrets(tmp_path: Path) -> None:
         (trial,) = store.trials()
     prov = trial.provenance or {}
     assert prov["git"]["commit"] == commit.strip() and prov["git"]["dirty"] is True
-    assert prov["command"][1] == str(FAKE) and prov["cwd"] == str(repo.resolve())
+    assert prov["command"][1] == str(FAKE) and prov["project"] == str(repo.resolve())
+    assert prov["cwd"] == str(Path(trial.log_path or "").with_suffix("").resolve())
     assert prov["seed"] == 7 and prov["versions"]["python"] and prov["device"] == "cpu"
     assert prov["env"]["HPDESK_NOTE"] == "kept"
     text = json.dumps(prov)

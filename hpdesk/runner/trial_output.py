@@ -1,0 +1,65 @@
+"""Reading one running script's output into metric points, beside what it reports itself.
+
+A script may use the SDK and also print: its SDK points are the truth, so a name the SDK reports
+is never read from the output. The SDK says which names it reports in an event written before
+`report()` returns, so before the script prints the same value; and parsed points wait
+`SETTLE_S` before they are written, so a script that prints a value a moment before reporting
+it (or before its first report) keeps its SDK points alone too. Parsed points never replace a
+stored point.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from hpdesk.plan import Plan
+from hpdesk.runner.stdout_metrics import LogTail, Point, StdoutParser
+from hpdesk.sdk import SDK_METRICS_EVENT
+from hpdesk.store import Store
+
+SETTLE_S = 1.0
+READ_PER_POLL = 4_000_000  # bytes of output read per poll while the trial runs
+
+
+class TrialOutput:
+    """The part of a trial's log this run printed, turned into stored metric points."""
+
+    def __init__(self, plan: Plan, trial_id: int, log_path: Path, offset: int) -> None:
+        self.trial_id = trial_id
+        self.tail = LogTail(log_path, offset=offset)
+        self.parser = StdoutParser(plan.stdout_metrics.patterns)
+        self._sdk_names: set[str] = set()
+        self._events_seen = 0
+        self._pending: list[tuple[float, Point]] = []
+
+    def read(self, store: Store, *, final: bool = False) -> int:
+        """Parse what was printed since the last call (everything, when `final`) and store it;
+        returns the number of points written."""
+        lines = self.tail.drain() if final else self.tail.new_lines(READ_PER_POLL)
+        now = time.monotonic()
+        for line in lines:
+            for point in self.parser.parse_line(line):
+                self._pending.append((now, point))
+        if not self._pending:
+            return 0
+        self._learn_sdk_names(store)
+        ready_before = now + 1.0 if final else now - SETTLE_S
+        keep, rows = [], []
+        wall = time.time()
+        for seen, point in self._pending:
+            if seen > ready_before:
+                keep.append((seen, point))
+            elif point[0] not in self._sdk_names:
+                rows.append((self.trial_id, point[0], point[1], point[2], wall))
+        self._pending = keep
+        if rows:
+            store.write_metrics(rows, replace=False)
+        return len(rows)
+
+    def _learn_sdk_names(self, store: Store) -> None:
+        events = store.events(trial_id=self.trial_id, kinds=(SDK_METRICS_EVENT,))
+        for event in events[self._events_seen:]:
+            names = (event.data or {}).get("names", [])
+            self._sdk_names.update(n for n in names if isinstance(n, str))
+        self._events_seen = len(events)
