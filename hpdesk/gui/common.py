@@ -18,6 +18,7 @@ STATE_COLORS: dict[str, str] = {
     "queued": "#8c8c8c",
     "running": "#1f77b4",
     "completed": "#2ca02c",
+    "no_objective": "#e377c2",  # ended well, but the objective metric never appeared
     "paused": "#17becf",       # a population member waiting for its generation (PBT)
     "pruned": "#ff7f0e",       # the plan's pruner stopped it early
     "stopped": "#8c564b",      # a person stopped it: never the pruner's orange
@@ -29,7 +30,7 @@ STATE_COLORS: dict[str, str] = {
 #: colour: a pruner's cut (down triangle) never looks like a person's stop (square).
 STATE_SYMBOLS: dict[str, str] = {
     "pruned": "t", "stopped": "s", "paused": "o", "failed": "x", "diverged": "d",
-    "interrupted": "p",
+    "interrupted": "p", "no_objective": "star",
 }
 
 
@@ -93,6 +94,7 @@ def state_label(state: str) -> str:
         "queued": QCoreApplication.translate("States", "queued"),
         "running": QCoreApplication.translate("States", "running"),
         "completed": QCoreApplication.translate("States", "completed"),
+        "no_objective": QCoreApplication.translate("States", "no objective"),
         "paused": QCoreApplication.translate("States", "paused"),
         "pruned": QCoreApplication.translate("States", "pruned"),
         "failed": QCoreApplication.translate("States", "failed"),

@@ -1,14 +1,16 @@
 """The New-experiment dialog: a short wizard from "what do you want to tune?" to a valid plan.
 
-Steps: the task; its data (built-in tasks) or the command, parameter passing and metrics (your
-own script); the optimiser and budget; a review that shows the command of one example trial
-and the advice on the plan. Each step blocks Next with a one-sentence reason; Finish waits for
-the whole plan to pass `parse_plan`, like a plan file would. After `exec()` is accepted,
-`plan()` gives the plan; `NewExperimentDialog.digits_default()` is the first-launch default.
+Steps: the task; its data (built-in tasks) or the command and its project folder, how the
+parameters are passed, and the metrics (your own script); the optimiser and budget; a review
+that shows the command of one example trial and the advice on the plan. Each step blocks Next
+with a one-sentence reason; Finish waits for the whole plan to pass `parse_plan`, like a plan
+file would. After `exec()` is accepted, `plan()` gives the plan;
+`NewExperimentDialog.digits_default()` is the first-launch default.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget, QWizard
@@ -19,17 +21,19 @@ from hpdesk.gui.new_experiment_pages import (
     Page,
     TaskPage,
     TrainingPage,
+    WrappedLabel,
     hint_label,
     monospace_box,
     page_form,
 )
 from hpdesk.gui.new_experiment_plan import Choices, build_plan, digits_default
 from hpdesk.gui.new_experiment_script import MetricsPage, ScriptPage
+from hpdesk.gui.script_arguments import ArgumentsPage, command_preview
 from hpdesk.knowledge import advise, optimizers, preset
-from hpdesk.plan import Categorical, Fixed, Plan, PlanError
+from hpdesk.plan import Categorical, Fixed, Plan, PlanError, plan_from_preset
 from hpdesk.plan.space import Distribution
 
-TASK, DATA, SCRIPT, METRICS, TRAINING, REVIEW = range(6)
+TASK, DATA, SCRIPT, ARGUMENTS, METRICS, TRAINING, REVIEW = range(7)
 
 
 class ReviewPage(Page):
@@ -46,13 +50,14 @@ class ReviewPage(Page):
         form = page_form(self)
         form.addRow(self.tr("&Name:"), self.name_edit)
         for key, label in (("task", self.tr("Task:")), ("data", self.tr("Data:")),
+                           ("folder", self.tr("Runs in:")),
                            ("training", self.tr("Optimiser:")),
                            ("objective", self.tr("Objective:")), ("trials", self.tr("Trials:")),
                            ("searched", self.tr("Searched:"))):
-            value = QLabel()
-            value.setWordWrap(True)
+            value = WrappedLabel()
             self.values[key] = value
             form.addRow(label, value)
+        self.form = form
         self.preview = monospace_box("reviewPreview", self.tr("Command of one example trial"))
         form.addRow(QLabel(self.tr("One trial will run (example values):")))
         form.addRow(self.preview)
@@ -82,6 +87,8 @@ class ReviewPage(Page):
         self.name_edit.setPlaceholderText(default_name)
         self.values["task"].setText(p.label(self.lang))
         self.values["data"].setText(self._data_text(plan))
+        self.values["folder"].setText(self._folder_text(plan))
+        self.form.setRowVisible(self.values["folder"], plan.command is not None)
         opt = plan.space.get("optimizer")
         opt_name = str(opt.value) if isinstance(opt, Fixed) else ""
         label = optimizers()[opt_name].label(self.lang) if opt_name in optimizers() else opt_name
@@ -97,7 +104,7 @@ class ReviewPage(Page):
         self.values["searched"].setText(
             "\n".join(searched) + "\n" + self.tr("%1 more fixed at recommended values.")
             .replace("%1", str(fixed)))
-        self.preview.setPlainText(self.command_preview(plan))
+        self.preview.setPlainText(command_preview(plan))
         findings = advise(plan.to_dict())
         self.advice.setText("\n".join(f"⚠ {f.message(self.lang)}" for f in findings))
 
@@ -108,6 +115,12 @@ class ReviewPage(Page):
         title = self.dialog.data_page.descriptions.get(source, (source, ""))[0]
         path = plan.data.get("path")
         return f"{title}: {path}" if path else title
+
+    def _folder_text(self, plan: Plan) -> str:
+        project = plan.workdir or self.tr("the project folder")
+        if plan.trial_folder == "own":
+            return self.tr("each trial in its own folder, filled from %1").replace("%1", project)
+        return self.tr("every trial in %1").replace("%1", project)
 
     def _range(self, dist: Distribution) -> str:
         if isinstance(dist, Categorical):
@@ -121,21 +134,27 @@ class ReviewPage(Page):
 class NewExperimentDialog(QWizard):
     """The wizard; `plan()` is valid once Finish was pressed (Finish waits for that)."""
 
-    def __init__(self, language: str, parent: QWidget | None = None) -> None:
+    def __init__(self, language: str, parent: QWidget | None = None, *,
+                 extra_space: Mapping[str, Distribution] | None = None) -> None:
+        """`extra_space`: parameters the script takes beyond the task preset's (such as a
+        true/false `tied`), e.g. those of a plan being copied; none by default."""
         super().__init__(parent)
         self.language = language
+        self.extra_space = dict(extra_space or {})
         self.setObjectName("newExperimentDialog")
         self.setWindowTitle(self.tr("New experiment"))
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.task_page = TaskPage(language, self._task_changed)
         self.data_page = DataPage(language)
-        self.script_page = ScriptPage(language, self._plan_for_preview)
+        self.script_page = ScriptPage(language)
+        self.arguments_page = ArgumentsPage(language, self.parameters, self._plan_for_preview)
         self.metrics_page = MetricsPage(language)
         self.training_page = TrainingPage(language, self.task)
         self.review_page = ReviewPage(language, self)
         for page_id, page in ((TASK, self.task_page), (DATA, self.data_page),
-                              (SCRIPT, self.script_page), (METRICS, self.metrics_page),
+                              (SCRIPT, self.script_page), (ARGUMENTS, self.arguments_page),
+                              (METRICS, self.metrics_page),
                               (TRAINING, self.training_page), (REVIEW, self.review_page)):
             self.setPage(page_id, page)
         self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("Create experiment"))
@@ -164,12 +183,12 @@ class NewExperimentDialog(QWizard):
         self.task_page.select(task)
 
     def nextId(self) -> int:  # noqa: N802 (Qt's name)
-        """Built-in tasks go task → data → training; a script goes task → script → metrics →
-        training; both end on the review."""
+        """Built-in tasks go task → data → training; a script goes task → script → arguments →
+        metrics → training; both end on the review."""
         current = self.currentId()
         script = preset(self.task()).module is None
-        following = {TASK: SCRIPT if script else DATA, DATA: TRAINING, SCRIPT: METRICS,
-                     METRICS: TRAINING, TRAINING: REVIEW}
+        following = {TASK: SCRIPT if script else DATA, DATA: TRAINING, SCRIPT: ARGUMENTS,
+                     ARGUMENTS: METRICS, METRICS: TRAINING, TRAINING: REVIEW}
         return following.get(current, -1)
 
     def _task_changed(self) -> None:
@@ -190,12 +209,23 @@ class NewExperimentDialog(QWizard):
             checkpoint=self.training_page.checkpoint_path(),
             command=self.script_page.command.text() if script else "",
             workdir=self.script_page.workdir.text() if script else "",
-            params_style=self.script_page.params_style(),
+            params_style=self.arguments_page.params_style(),
+            trial_folder=self.script_page.trial_folder(),
+            flag_names=self.arguments_page.flag_style(),
+            booleans=self.arguments_page.boolean_style(),
+            arguments=self.arguments_page.arguments(),
+            extra_space=self.extra_space if script else {},
             metric=self.metrics_page.metric_edit.text(),
             direction=self.metrics_page.chosen_direction(),
             patterns=tuple(self.metrics_page.pattern_list()),
             name=self.review_page.name_edit.text() if hasattr(self, "review_page") else "",
         )
+
+    def parameters(self) -> Mapping[str, Distribution]:
+        """The parameters the plan will have, as chosen so far (the optimiser's included)."""
+        plan = plan_from_preset(self.task(), optimizer=self.training_page.chosen_optimizer(),
+                                fine_tune=self.training_page.fine_tune())
+        return {**plan.space, **self.extra_space}
 
     def _plan_for_preview(self) -> Plan:
         return build_plan(self.choices())
@@ -207,7 +237,7 @@ class NewExperimentDialog(QWizard):
     def problem(self) -> str:
         """The first thing that keeps the plan from running, in one sentence ("" when none)."""
         script = preset(self.task()).module is None
-        pages: list[Page] = ([self.script_page, self.metrics_page] if script
+        pages: list[Page] = ([self.script_page, self.arguments_page, self.metrics_page] if script
                              else [self.data_page])
         for page in [*pages, self.training_page]:
             text = page.problem()

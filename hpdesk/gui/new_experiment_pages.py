@@ -4,13 +4,11 @@ budget. Each page reads its own widgets, says in one translated sentence what bl
 
 from __future__ import annotations
 
-import json
-import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFontDatabase, QPalette
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QFontDatabase, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -31,16 +29,37 @@ from PySide6.QtWidgets import (
 from hpdesk.gui.common import named
 from hpdesk.gui.new_experiment_plan import DATA_PATHS, needs_checkpoint, path_problem
 from hpdesk.knowledge import lr_range, optimizers, preset, tasks
-from hpdesk.plan import Plan, plan_from_preset
-from hpdesk.plan.space import example_params
-from hpdesk.runner.launch import preview_argv
+from hpdesk.plan import plan_from_preset
 
 PROBLEM_STYLE = "color: #b00020;"
+# What does not block the page but will go wrong as it stands: amber, and a ⚠ in front.
+WARNING_STYLE = "color: #9a5800;"
+
+
+class WrappedLabel(QLabel):
+    """A word-wrapping label as tall as its text at its width. (A form layout sizes a row by
+    the label's size hint, the height of the text wrapped at a guessed narrow width: a one-line
+    hint got the room of four, the text centred in it.)"""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text)
+        self.setWordWrap(True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        hint = super().sizeHint()
+        if self.width() > 0 and self.text():
+            return QSize(hint.width(), self.heightForWidth(self.width()))
+        return hint
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self.updateGeometry()
 
 
 def problem_label(object_name: str) -> QLabel:
     """A red, wrapping line for what blocks the page (empty when nothing does)."""
-    label = QLabel()
+    label = WrappedLabel()
     label.setObjectName(object_name)
     label.setWordWrap(True)
     label.setStyleSheet(PROBLEM_STYLE)
@@ -48,11 +67,17 @@ def problem_label(object_name: str) -> QLabel:
     return label
 
 
+def warning_label(object_name: str) -> QLabel:
+    """An amber, wrapping line for what will go wrong but does not block the page."""
+    label = problem_label(object_name)
+    label.setStyleSheet(WARNING_STYLE)
+    return label
+
+
 def hint_label(text: str = "") -> QLabel:
     """A wrapping explanation in a softer colour than the controls it explains (two thirds of
     the way from the background to the text colour, so it reads on light and dark themes)."""
-    label = QLabel(text)
-    label.setWordWrap(True)
+    label = WrappedLabel(text)
     palette = label.palette()
     fg = palette.color(QPalette.ColorRole.WindowText)
     bg = palette.color(QPalette.ColorRole.Window)
@@ -131,21 +156,6 @@ class Page(QWizardPage):
 
     def isComplete(self) -> bool:  # noqa: N802 (Qt's name)
         return not self.problem()
-
-    def command_preview(self, plan: Plan) -> str:
-        """The command one trial of `plan` runs, shell-quoted so it can be pasted, where it
-        runs, and the parameters every trial also gets in its environment."""
-        lines = []
-        if plan.workdir:
-            lines.append(self.tr("# in %1").replace("%1", plan.workdir))
-        lines.append(shlex.join(preview_argv(plan)))
-        if plan.command is None or plan.params_style == "env":
-            lines.append(self.tr("# with the parameters in the environment:"))
-            given = example_params(plan.space)
-            if plan.command is None and plan.data is not None:
-                given["data"] = dict(plan.data)  # as the runner's trial_env adds it
-            lines.append("HPDESK_PARAMS=" + shlex.quote(json.dumps(given)))
-        return "\n".join(lines)
 
     def changed(self) -> None:
         """Re-check after an edit: update the red line and the wizard's buttons."""

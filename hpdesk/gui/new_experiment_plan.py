@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hpdesk.knowledge import preset
 from hpdesk.plan import Fixed, Objective, Plan, parse_plan, plan_from_preset
-from hpdesk.plan.model import StdoutMetrics
+from hpdesk.plan.script import Argument, MetricPattern, StdoutMetrics
+from hpdesk.plan.space import Distribution
+from hpdesk.runner.stdout_metrics import StdoutParser
 
 #: Data sources that read a path, and whether it names a folder or a file.
 DATA_PATHS: dict[str, str] = {"folder": "folder", "yolo": "folder", "npz": "file"}
@@ -36,6 +39,14 @@ class Choices:
     direction: str = "minimize"
     patterns: tuple[str, ...] = ()
     name: str = ""
+    trial_folder: str = "own"          # each trial in its own folder, or "shared"
+    flag_names: str = "as_written"     # --batch_size, or "dashes": --batch-size
+    booleans: str = "value"            # how true/false values are written (BOOLEAN_STYLES)
+    #: Each parameter's way onto the command line, where it differs from the plan's defaults
+    #: (entries for parameters the plan does not have are left out).
+    arguments: Mapping[str, Argument] = field(default_factory=dict)
+    #: Parameters the script takes beyond the task preset's (such as a true/false `tied`).
+    extra_space: Mapping[str, Distribution] = field(default_factory=dict)
 
 
 def split_command(text: str) -> list[str]:
@@ -56,6 +67,22 @@ def pattern_problem(pattern: str) -> tuple[str, str] | None:
     if "name" not in groups and "metric" not in groups:
         return "name", ""
     return None
+
+
+def metric_name(text: str) -> str:
+    """A metric's name as the stdout reader gives it: runs of spaces become one (`valid loss`)."""
+    return " ".join(text.split())
+
+
+def read_output(patterns: Sequence[str], text: str) -> dict[str, tuple[int, float | None]]:
+    """What a trial's stdout reader would take from `text` (some lines of a script's output):
+    per metric, in the order first seen, how many points and the last value (None: NaN)."""
+    parser = StdoutParser(list(patterns))
+    seen: dict[str, tuple[int, float | None]] = {}
+    for line in text.splitlines():
+        for name, _step, value in parser.parse_line(line):
+            seen[name] = (seen.get(name, (0, None))[0] + 1, value)
+    return seen
 
 
 def path_problem(path: str, kind: str) -> str | None:
@@ -81,11 +108,17 @@ def build_plan(c: Choices) -> Plan:
     plan = plan_from_preset(c.task, optimizer=c.optimizer, fine_tune=c.fine_tune,
                             command=command, trials=c.trials)
     changes: dict[str, Any] = {}
+    if c.extra_space:
+        changes["space"] = {**plan.space, **c.extra_space}
     if script:
+        names = changes.get("space", plan.space)
         changes.update(
             workdir=c.workdir.strip() or None, params_style=c.params_style,
-            stdout_metrics=StdoutMetrics(tuple(p for p in c.patterns if p.strip())),
-            objective=Objective(c.metric.strip(), c.direction))
+            trial_folder=c.trial_folder, flag_names=c.flag_names, booleans=c.booleans,
+            arguments={name: arg for name, arg in c.arguments.items()
+                       if name in names and arg != Argument()},
+            stdout_metrics=StdoutMetrics(tuple(MetricPattern(p) for p in c.patterns if p.strip())),
+            objective=Objective(metric_name(c.metric), c.direction))
     else:
         sources = preset(c.task).data_sources
         source = c.source or (sources[0] if sources else None)
@@ -95,7 +128,7 @@ def build_plan(c: Choices) -> Plan:
                 data["path"] = str(Path(c.data_path.strip()).expanduser())
             changes["data"] = data
     if c.checkpoint.strip() and "init_checkpoint" in plan.space:
-        space = dict(plan.space)
+        space = dict(changes.get("space", plan.space))
         space["init_checkpoint"] = Fixed(str(Path(c.checkpoint.strip()).expanduser()))
         changes["space"] = space
     if c.name.strip():

@@ -57,6 +57,207 @@
     </message>
 </context>
 <context>
+    <name>ArgumentsPage</name>
+    <message>
+        <source>How your script gets the parameters</source>
+        <translation>脚本如何获得参数</translation>
+    </message>
+    <message>
+        <source>Match what your script reads, such as its argparse flags. The command below is what one trial will run.</source>
+        <translation>与脚本读取参数的方式保持一致，例如它的 argparse 选项。下方的命令就是一个试验将运行的命令。</translation>
+    </message>
+    <message>
+        <source>Only the {name} placeholders you write in the command are replaced, e.g. python train.py --lr {lr}.</source>
+        <translation>只替换你在命令中写出的 {name} 占位符，例如 python train.py --lr {lr}。</translation>
+    </message>
+    <message>
+        <source>Every parameter is added at the end as two arguments: --name value.</source>
+        <translation>每个参数以两个命令行参数的形式追加到末尾：--name value。</translation>
+    </message>
+    <message>
+        <source>Every parameter is added at the end as one argument: --name=value.</source>
+        <translation>每个参数以一个命令行参数的形式追加到末尾：--name=value。</translation>
+    </message>
+    <message>
+        <source>Every parameter is added at the end as name=value, the override syntax of Hydra.</source>
+        <translation>每个参数以 name=value 的形式追加到末尾，即 Hydra 的覆盖语法。</translation>
+    </message>
+    <message>
+        <source>The parameters are written to a JSON file and --params FILE is added (or write {params_file} where the path should go).</source>
+        <translation>参数写入一个 JSON 文件，并追加 --params FILE（也可以在命令中需要该路径的位置写 {params_file}）。</translation>
+    </message>
+    <message>
+        <source>Nothing is added: the script reads the parameters as JSON from the HPDESK_PARAMS environment variable (hpdesk.sdk.params() does this).</source>
+        <translation>不追加任何内容：脚本从环境变量 HPDESK_PARAMS 中读取 JSON 格式的参数（hpdesk.sdk.params() 会完成这一步）。</translation>
+    </message>
+    <message>
+        <source>Placeholders in the command</source>
+        <translation>命令中的占位符</translation>
+    </message>
+    <message>
+        <source>Flags: --name value</source>
+        <translation>命令行选项：--name value</translation>
+    </message>
+    <message>
+        <source>Flags: --name=value</source>
+        <translation>命令行选项：--name=value</translation>
+    </message>
+    <message>
+        <source>Hydra overrides: name=value</source>
+        <translation>Hydra 覆盖：name=value</translation>
+    </message>
+    <message>
+        <source>A JSON file: --params FILE</source>
+        <translation>JSON 文件：--params FILE</translation>
+    </message>
+    <message>
+        <source>Environment variable HPDESK_PARAMS</source>
+        <translation>环境变量 HPDESK_PARAMS</translation>
+    </message>
+    <message>
+        <source>--tied or nothing (argparse store_true)</source>
+        <translation>--tied 或不写（argparse store_true）</translation>
+    </message>
+    <message>
+        <source>--tied or --no-tied (argparse BooleanOptionalAction)</source>
+        <translation>--tied 或 --no-tied（argparse BooleanOptionalAction）</translation>
+    </message>
+    <message>
+        <source>How parameters are passed</source>
+        <translation>参数的传递方式</translation>
+    </message>
+    <message>
+        <source>How flag names are written</source>
+        <translation>选项名的写法</translation>
+    </message>
+    <message>
+        <source>As the parameter is named: --batch_size</source>
+        <translation>与参数名相同：--batch_size</translation>
+    </message>
+    <message>
+        <source>With dashes: --batch-size</source>
+        <translation>用连字符：--batch-size</translation>
+    </message>
+    <message>
+        <source>How true/false values are written</source>
+        <translation>布尔值（true/false）的写法</translation>
+    </message>
+    <message>
+        <source>Uncheck a parameter your script does not take: it still informs the advice (such as an optimiser the script hard-codes). Type a flag where the script&apos;s differs.</source>
+        <translation>取消勾选脚本不接受的参数：它仍会用于建议（例如脚本中写死的优化器）。脚本的选项名不同时，请填写它的选项名。</translation>
+    </message>
+    <message>
+        <source>Command of one example trial</source>
+        <translation>示例试验的命令</translation>
+    </message>
+    <message>
+        <source>&amp;Parameters:</source>
+        <translation>参数(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Flag &amp;names:</source>
+        <translation>选项名(&amp;N)：</translation>
+    </message>
+    <message>
+        <source>&amp;True/false values:</source>
+        <translation>布尔值(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>Each parameter:</source>
+        <translation>各个参数：</translation>
+    </message>
+    <message>
+        <source>One trial will run (example values):</source>
+        <translation>单个试验将运行（示例取值）：</translation>
+    </message>
+    <message>
+        <source>Flag</source>
+        <translation>选项</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>{%1} names no parameter of the plan: the script gets it as written.</source>
+        <translation>{%1} 不是计划中的参数：脚本会原样收到它。</translation>
+    </message>
+    <message>
+        <source>The command has no {name} placeholders, so the script gets its parameters only from the HPDESK_PARAMS environment variable.</source>
+        <translation>命令中没有 {name} 占位符，因此脚本只能从环境变量 HPDESK_PARAMS 获取参数。</translation>
+    </message>
+    <message>
+        <source>The flag of %1 cannot contain spaces or =.</source>
+        <translation>%1 的选项不能包含空格或 =。</translation>
+    </message>
+</context>
+<context>
+    <name>ArgumentsTable</name>
+    <message>
+        <source>How each parameter is passed</source>
+        <translation>每个参数的传递方式</translation>
+    </message>
+    <message>
+        <source>Parameter</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>Passed</source>
+        <translation>传递</translation>
+    </message>
+    <message>
+        <source>Flag</source>
+        <translation>选项</translation>
+    </message>
+    <message>
+        <source>True/false</source>
+        <translation>布尔值</translation>
+    </message>
+    <message>
+        <source>%1 is passed to the script</source>
+        <translation>将 %1 传给脚本</translation>
+    </message>
+    <message>
+        <source>Flag of %1</source>
+        <translation>%1 的选项</translation>
+    </message>
+    <message>
+        <source>True/false style of %1</source>
+        <translation>%1 的布尔值写法</translation>
+    </message>
+    <message>
+        <source>plan default</source>
+        <translation>计划默认</translation>
+    </message>
+</context>
+<context>
+    <name>CommandPreview</name>
+    <message>
+        <source>the project folder</source>
+        <translation>项目文件夹</translation>
+    </message>
+    <message>
+        <source># in %1, a folder of its own filled from %2</source>
+        <translation># 在 %1 中运行：试验自己的文件夹，内容来自 %2</translation>
+    </message>
+    <message>
+        <source># in %1</source>
+        <translation># 工作目录：%1</translation>
+    </message>
+    <message>
+        <source># with the parameters in the environment:</source>
+        <translation># 参数通过环境变量传入：</translation>
+    </message>
+    <message>
+        <source>nothing</source>
+        <translation>（不加参数）</translation>
+    </message>
+    <message>
+        <source># %1: %2 when true, %3 when false</source>
+        <translation># %1：true → %2，false → %3</translation>
+    </message>
+</context>
+<context>
     <name>CompareView</name>
     <message>
         <source>Summary of the trials</source>
@@ -836,6 +1037,10 @@
         <translation>目标指标</translation>
     </message>
     <message>
+        <source>As your script prints it; it may contain spaces, such as valid loss.</source>
+        <translation>与脚本打印的名称一致；可以包含空格，例如 valid loss。</translation>
+    </message>
+    <message>
         <source>Objective direction</source>
         <translation>优化方向</translation>
     </message>
@@ -852,12 +1057,44 @@
         <translation>指标匹配模式，每行一个正则表达式</translation>
     </message>
     <message>
-        <source>Leave empty to read lines such as loss: 0.25 or val_acc=0.9. A pattern needs the named groups (?P&lt;name&gt;…) and (?P&lt;value&gt;…), and may have (?P&lt;step&gt;…).</source>
-        <translation>留空则读取形如 loss: 0.25 或 val_acc=0.9 的行。模式必须包含命名组 (?P&lt;name&gt;…) 和 (?P&lt;value&gt;…)，可以包含 (?P&lt;step&gt;…)。</translation>
+        <source>Leave empty to read the usual formats: loss: 0.25, val_acc=0.9, tables such as | valid loss 6.62 |, Keras, Lightning and JSON lines. Otherwise one regular expression per line, with the groups (?P&lt;name&gt;…) and (?P&lt;value&gt;…), and optionally (?P&lt;step&gt;…) or (?P&lt;epoch&gt;…). For a name that never changes, put the words inside the name group: (?P&lt;name&gt;valid loss) +(?P&lt;value&gt;[\d.]+)</source>
+        <translation>留空则读取常见格式：loss: 0.25、val_acc=0.9、| valid loss 6.62 | 这样的表格、Keras、Lightning 和 JSON 行。否则每行写一个正则表达式，包含 (?P&lt;name&gt;…) 和 (?P&lt;value&gt;…) 组，可以包含 (?P&lt;step&gt;…) 或 (?P&lt;epoch&gt;…)。名称固定时，把这几个词写进 name 组：(?P&lt;name&gt;valid loss) +(?P&lt;value&gt;[\d.]+)</translation>
     </message>
     <message>
-        <source>A line of your script&apos;s output</source>
-        <translation>脚本输出中的一行</translation>
+        <source>Some lines of your script&apos;s output</source>
+        <translation>脚本输出中的几行</translation>
+    </message>
+    <message>
+        <source>Paste a few lines your script prints, for example:</source>
+        <translation>粘贴脚本打印的几行输出，例如：</translation>
+    </message>
+    <message>
+        <source>&amp;Try some output:</source>
+        <translation>试读输出(&amp;T)：</translation>
+    </message>
+    <message>
+        <source>⚠ Reads no metric from these lines: trials would end with no objective. Paste lines that print metrics, or check the patterns.</source>
+        <translation>⚠ 从这些行读不到任何指标：试验结束时将没有目标值。请粘贴打印了指标的行，或检查匹配模式。</translation>
+    </message>
+    <message>
+        <source>%1: 1 point, value %2</source>
+        <translation>%1：1 个点，值为 %2</translation>
+    </message>
+    <message>
+        <source>%1: %3 points, last %2</source>
+        <translation>%1：%3 个点，最后为 %2</translation>
+    </message>
+    <message>
+        <source>⚠ None of these lines gives %1, the metric to optimise: trials would end with no objective. Seen: %2.</source>
+        <translation>⚠ 这些行都没有给出要优化的指标 %1：试验结束时将没有目标值。读到的指标：%2。</translation>
+    </message>
+    <message>
+        <source>Name the metric to optimise, as your script prints it (for example val_loss or valid loss).</source>
+        <translation>请填写要优化的指标名称，与脚本打印的名称一致（例如 val_loss 或 valid loss）。</translation>
+    </message>
+    <message>
+        <source>Pattern %1 has no (?P&lt;name&gt;…) group, so the metric has no name: put the name the script prints inside one, such as (?P&lt;name&gt;valid loss).</source>
+        <translation>模式 %1 没有 (?P&lt;name&gt;…) 组，因此指标没有名称：请把脚本打印的名称写进这个组，例如 (?P&lt;name&gt;valid loss)。</translation>
     </message>
     <message>
         <source>&amp;Metric to optimise:</source>
@@ -872,24 +1109,8 @@
         <translation>指标模式(&amp;P)：</translation>
     </message>
     <message>
-        <source>&amp;Try a line:</source>
-        <translation>试读一行(&amp;T)：</translation>
-    </message>
-    <message>
-        <source>Reads nothing from this line.</source>
-        <translation>从这一行读不到任何指标。</translation>
-    </message>
-    <message>
-        <source>%1 = %2 (step %3)</source>
-        <translation>%1 = %2（第 %3 步）</translation>
-    </message>
-    <message>
         <source>Reads: %1</source>
         <translation>读到：%1</translation>
-    </message>
-    <message>
-        <source>Name the metric to optimise, as your script reports it (for example val_loss).</source>
-        <translation>请填写要优化的指标名称，与脚本上报的名称一致（例如 val_loss）。</translation>
     </message>
     <message>
         <source>Pattern %1 is not a valid regular expression (%2).</source>
@@ -898,10 +1119,6 @@
     <message>
         <source>Pattern %1 has no (?P&lt;value&gt;…) group, so no number can be read.</source>
         <translation>模式 %1 没有 (?P&lt;value&gt;…) 组，因此读不到数值。</translation>
-    </message>
-    <message>
-        <source>Pattern %1 has no (?P&lt;name&gt;…) group, so the metric has no name.</source>
-        <translation>模式 %1 没有 (?P&lt;name&gt;…) 组，因此指标没有名称。</translation>
     </message>
 </context>
 <context>
@@ -941,17 +1158,6 @@
     <message>
         <source> (and %1 more)</source>
         <translation>（另有 %1 项）</translation>
-    </message>
-</context>
-<context>
-    <name>Page</name>
-    <message>
-        <source># in %1</source>
-        <translation># 工作目录：%1</translation>
-    </message>
-    <message>
-        <source># with the parameters in the environment:</source>
-        <translation># 参数通过环境变量传入：</translation>
     </message>
 </context>
 <context>
@@ -1483,6 +1689,10 @@
         <translation>数据：</translation>
     </message>
     <message>
+        <source>Runs in:</source>
+        <translation>运行位置：</translation>
+    </message>
+    <message>
         <source>Optimiser:</source>
         <translation>优化器：</translation>
     </message>
@@ -1529,6 +1739,18 @@
     <message>
         <source>read by your script</source>
         <translation>由你的脚本读取</translation>
+    </message>
+    <message>
+        <source>the project folder</source>
+        <translation>项目文件夹</translation>
+    </message>
+    <message>
+        <source>each trial in its own folder, filled from %1</source>
+        <translation>每个试验在自己的文件夹中运行，内容来自 %1</translation>
+    </message>
+    <message>
+        <source>every trial in %1</source>
+        <translation>所有试验都在 %1 中运行</translation>
     </message>
     <message>
         <source> (log scale)</source>
@@ -1781,104 +2003,52 @@
         <translation>命令</translation>
     </message>
     <message>
-        <source>Working folder</source>
-        <translation>工作目录</translation>
+        <source>Project folder</source>
+        <translation>项目文件夹</translation>
+    </message>
+    <message>
+        <source>The folder your script and its files are in.</source>
+        <translation>脚本及其文件所在的文件夹。</translation>
+    </message>
+    <message>
+        <source>Run each trial in its own folder</source>
+        <translation>每个试验在自己的文件夹中运行</translation>
+    </message>
+    <message>
+        <source>Files the script writes, such as model.pt, stay apart: each trial&apos;s folder links the project&apos;s folders and copies its small files.</source>
+        <translation>脚本写出的文件（例如 model.pt）互不干扰：每个试验的文件夹链接项目中的文件夹，并复制其中的小文件。</translation>
+    </message>
+    <message>
+        <source>&amp;Project folder:</source>
+        <translation>项目文件夹(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>Trial folders:</source>
+        <translation>试验文件夹：</translation>
+    </message>
+    <message>
+        <source>Every trial runs in the project folder: trials running at the same time must not write the same files.</source>
+        <translation>所有试验都在项目文件夹中运行：同时运行的试验不能写同一个文件。</translation>
+    </message>
+    <message>
+        <source>Type the command that starts your training, for example: python train.py</source>
+        <translation>请输入启动训练的命令，例如：python train.py</translation>
+    </message>
+    <message>
+        <source>Choose the project folder: the one your script is in.</source>
+        <translation>请选择项目文件夹，即脚本所在的文件夹。</translation>
     </message>
     <message>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
     <message>
-        <source>Only the {name} placeholders you write in the command are replaced, e.g. python train.py --lr {lr}.</source>
-        <translation>只替换你在命令中写出的 {name} 占位符，例如 python train.py --lr {lr}。</translation>
-    </message>
-    <message>
-        <source>Every parameter is added at the end as two arguments: --name value.</source>
-        <translation>每个参数以两个命令行参数的形式追加到末尾：--name value。</translation>
-    </message>
-    <message>
-        <source>Every parameter is added at the end as one argument: --name=value.</source>
-        <translation>每个参数以一个命令行参数的形式追加到末尾：--name=value。</translation>
-    </message>
-    <message>
-        <source>Every parameter is added at the end as name=value, the override syntax of Hydra.</source>
-        <translation>每个参数以 name=value 的形式追加到末尾，即 Hydra 的覆盖语法。</translation>
-    </message>
-    <message>
-        <source>The parameters are written to a JSON file and --params FILE is added (or write {params_file} where the path should go).</source>
-        <translation>参数写入一个 JSON 文件，并追加 --params FILE（也可以在命令中需要该路径的位置写 {params_file}）。</translation>
-    </message>
-    <message>
-        <source>Nothing is added: the script reads the parameters as JSON from the HPDESK_PARAMS environment variable (hpdesk.sdk.params() does this).</source>
-        <translation>不追加任何内容：脚本从环境变量 HPDESK_PARAMS 中读取 JSON 格式的参数（hpdesk.sdk.params() 会完成这一步）。</translation>
-    </message>
-    <message>
-        <source>Placeholders in the command</source>
-        <translation>命令中的占位符</translation>
-    </message>
-    <message>
-        <source>Flags: --name value</source>
-        <translation>命令行选项：--name value</translation>
-    </message>
-    <message>
-        <source>Flags: --name=value</source>
-        <translation>命令行选项：--name=value</translation>
-    </message>
-    <message>
-        <source>Hydra overrides: name=value</source>
-        <translation>Hydra 覆盖：name=value</translation>
-    </message>
-    <message>
-        <source>A JSON file: --params FILE</source>
-        <translation>JSON 文件：--params FILE</translation>
-    </message>
-    <message>
-        <source>Environment variable HPDESK_PARAMS</source>
-        <translation>环境变量 HPDESK_PARAMS</translation>
-    </message>
-    <message>
-        <source>How parameters are passed</source>
-        <translation>参数的传递方式</translation>
-    </message>
-    <message>
-        <source>Command of one example trial</source>
-        <translation>示例试验的命令</translation>
-    </message>
-    <message>
         <source>&amp;Command:</source>
         <translation>命令(&amp;C)：</translation>
     </message>
     <message>
-        <source>&amp;Working folder:</source>
-        <translation>工作目录(&amp;W)：</translation>
-    </message>
-    <message>
-        <source>&amp;Parameters:</source>
-        <translation>参数(&amp;P)：</translation>
-    </message>
-    <message>
-        <source>One trial will run (example values):</source>
-        <translation>单个试验将运行（示例取值）：</translation>
-    </message>
-    <message>
-        <source>{%1} names no parameter of the plan: the script gets it as written.</source>
-        <translation>{%1} 不是计划中的参数：脚本会原样收到它。</translation>
-    </message>
-    <message>
-        <source>The command has no {name} placeholders, so the script gets its parameters only from the HPDESK_PARAMS environment variable.</source>
-        <translation>命令中没有 {name} 占位符，因此脚本只能从环境变量 HPDESK_PARAMS 获取参数。</translation>
-    </message>
-    <message>
-        <source>Type the command that starts your training, for example: python train.py --lr {lr}</source>
-        <translation>请输入启动训练的命令，例如：python train.py --lr {lr}</translation>
-    </message>
-    <message>
         <source>The command cannot be split into arguments (%1).</source>
         <translation>无法将命令拆分为命令行参数（%1）。</translation>
-    </message>
-    <message>
-        <source>Choose the folder the command runs in (where your script is).</source>
-        <translation>请选择运行命令的文件夹（即脚本所在的位置）。</translation>
     </message>
     <message>
         <source>%1 is not a folder.</source>
@@ -2013,6 +2183,10 @@
     <message>
         <source>completed</source>
         <translation>已完成</translation>
+    </message>
+    <message>
+        <source>no objective</source>
+        <translation>无目标值</translation>
     </message>
     <message>
         <source>paused</source>

@@ -8,9 +8,18 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QFileDialog, QWizard
 
-from hpdesk.gui.new_experiment import DATA, METRICS, REVIEW, SCRIPT, TRAINING, NewExperimentDialog
+from hpdesk.gui.new_experiment import (
+    ARGUMENTS,
+    DATA,
+    METRICS,
+    REVIEW,
+    SCRIPT,
+    TRAINING,
+    NewExperimentDialog,
+)
 from hpdesk.gui.new_experiment_plan import Choices, build_plan, path_problem, pattern_problem
 from hpdesk.plan import parse_plan
+from hpdesk.plan.script import MetricPattern
 from tests.gui.accessibility import unnamed_widgets
 
 pytestmark = pytest.mark.usefixtures("qapp")
@@ -61,13 +70,16 @@ def test_a_script_shows_the_full_command_before_finish(dialog: NewExperimentDial
     assert not next_enabled(dialog)                       # no command yet
     assert "command" in dialog.script_page.problem_line.text()
     dialog.script_page.command.setText("python train.py")
-    assert not next_enabled(dialog)                       # no working folder yet
+    assert not next_enabled(dialog)                       # no project folder yet
     dialog.script_page.workdir.edit.setText(str(tmp_path))
-    dialog.script_page.style_box.setCurrentIndex(dialog.script_page.style_box.findData("equals"))
+    assert next_enabled(dialog)
+    dialog.next()
+    assert dialog.currentId() == ARGUMENTS
+    dialog.arguments_page.select("equals")
     assert next_enabled(dialog)
     expected = ("python train.py --optimizer=adam --lr=0.0032 --batch_size=64 --beta1=0.9 "
                 "--beta2=0.999 --weight_decay=0.0 --dropout=0.0 --epochs=10 --seed=0")
-    assert expected in dialog.script_page.preview.toPlainText().splitlines()
+    assert expected in dialog.arguments_page.preview.toPlainText().splitlines()
     assert unnamed_widgets(dialog) == []
     dialog.next()
     assert dialog.currentId() == METRICS
@@ -83,7 +95,7 @@ def test_a_script_shows_the_full_command_before_finish(dialog: NewExperimentDial
     assert plan.command == ("python", "train.py")
     assert plan.workdir == str(tmp_path)
     assert plan.params_style == "equals"
-    assert plan.stdout_metrics.patterns == (r"(?P<name>\w+)=(?P<value>[\d.]+)",)
+    assert plan.stdout_metrics.patterns == (MetricPattern(r"(?P<name>\w+)=(?P<value>[\d.]+)"),)
     assert plan.objective.metric == "val_loss" and plan.objective.direction == "minimize"
 
 
@@ -94,6 +106,8 @@ def test_a_pattern_without_a_value_group_blocks_next(dialog: NewExperimentDialog
     dialog.script_page.command.setText("python train.py --lr {lr}")
     dialog.script_page.workdir.edit.setText(str(tmp_path))
     dialog.next()
+    dialog.next()
+    assert dialog.currentId() == METRICS
     page = dialog.metrics_page
     page.patterns.setPlainText(r"(?P<name>\w+)=(?P<val>[\d.]+)")
     assert not next_enabled(dialog)
@@ -104,8 +118,8 @@ def test_a_pattern_without_a_value_group_blocks_next(dialog: NewExperimentDialog
     page.patterns.setPlainText(r"(?P<name>\w+)=(?P<value>[\d.]+)")
     assert next_enabled(dialog)
     assert page.problem_line.text() == ""
-    page.sample.setText("step 3 acc=0.5")
-    assert "acc = 0.5 (step 3)" in page.reads.text()
+    page.sample.setPlainText("step 3 acc=0.5")
+    assert "acc: 1 point, value 0.5" in page.reads.text()
 
 
 def test_finish_stays_disabled_while_the_plan_is_invalid(dialog: NewExperimentDialog,
@@ -114,9 +128,8 @@ def test_finish_stays_disabled_while_the_plan_is_invalid(dialog: NewExperimentDi
     dialog.next()
     dialog.script_page.command.setText("python train.py")
     dialog.script_page.workdir.edit.setText(str(tmp_path))
-    dialog.next()
-    dialog.next()
-    dialog.next()
+    for _ in range(4):
+        dialog.next()
     assert dialog.currentId() == REVIEW
     assert finish(dialog).isEnabled()
     dialog.script_page.command.setText("python 'train.py")          # an unclosed quote
