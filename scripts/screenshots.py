@@ -6,7 +6,7 @@ It runs a finished digits search (12 trials) for the comparison views, a staged 
 population-based training and a two-objective search (the example plans), then a search that is
 still training while the main window is captured, in English and in Chinese. Writes
 docs/screenshots/{main,plan,compare-parallel,compare-importance,staged,compare-pareto,
-compare-population}-{en,zh_CN}.png.
+compare-population,script-arguments,script-metrics}-{en,zh_CN}.png.
 """
 
 from __future__ import annotations
@@ -65,9 +65,45 @@ def _experiments(db: Path) -> None:
         control.launch(store, live)
 
 
+LM_OUTPUT = "\n".join([
+    "| epoch   1 |    20/  134 batches | lr 2.00 | ms/batch  3.55 | loss  3.49 | ppl    32.78",
+    "| epoch   1 |    40/  134 batches | lr 2.00 | ms/batch  1.49 | loss  3.15 | ppl    23.44",
+    "| end of epoch   1 | time:  0.24s | valid loss  2.98 | valid ppl    19.67"])
+
+
+def _wizard(app: QApplication, language: str) -> None:
+    """The own-script steps of the New-experiment dialog at 1024x700: the arguments page of
+    the shipped example, then its metrics page with output pasted and a misnamed objective."""
+    from hpdesk.gui.new_experiment import ARGUMENTS, METRICS, NewExperimentDialog
+    from hpdesk.plan import Categorical
+
+    dialog = NewExperimentDialog(language, extra_space={"tied": Categorical((True, False))})
+    dialog.resize(1024, 700)
+    dialog.show()
+    dialog.select_task("script")
+    dialog.next()
+    dialog.script_page.command.setText("python train_charlm.py")
+    dialog.script_page.workdir.edit.setText(str(ROOT / "resources" / "examples" / "own-script"))
+    dialog.next()
+    assert dialog.currentId() == ARGUMENTS
+    dialog.arguments_page.select("flags")
+    dialog.arguments_page.table.passed["optimizer"].setChecked(False)
+    _settle(app, 1)
+    dialog.grab().save(str(OUT / f"script-arguments-{language}.png"))
+    while dialog.currentId() != METRICS:
+        dialog.next()
+    dialog.metrics_page.metric_edit.setText("val_loss")
+    dialog.metrics_page.sample.setPlainText(LM_OUTPUT)
+    _settle(app, 1)
+    dialog.grab().save(str(OUT / f"script-metrics-{language}.png"))
+    dialog.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--languages", nargs="+", default=["en", "zh_CN"])
+    parser.add_argument("--wizard-only", action="store_true",
+                        help="only the own-script steps of the New-experiment dialog")
     args = parser.parse_args()
     from hpdesk.gui import i18n
     from hpdesk.gui.app import make_application
@@ -76,6 +112,11 @@ def main() -> int:
 
     OUT.mkdir(parents=True, exist_ok=True)
     app = make_application()
+    for language in args.languages:
+        i18n.install(app, language)
+        _wizard(app, language)
+    if args.wizard_only:
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "hpdesk.db"
         _experiments(db)
