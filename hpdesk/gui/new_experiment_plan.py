@@ -4,7 +4,6 @@ tested without a window and the dialog only reads widgets into `Choices`."""
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ from typing import Any
 
 from hpdesk.knowledge import preset
 from hpdesk.plan import Fixed, Objective, Plan, parse_plan, plan_from_preset
-from hpdesk.plan.script import Argument, MetricPattern, StdoutMetrics
+from hpdesk.plan.script import Argument, MetricPattern, StdoutMetrics, pattern_issue
 from hpdesk.plan.space import Distribution
 from hpdesk.runner.stdout_metrics import StdoutParser
 
@@ -56,17 +55,8 @@ def split_command(text: str) -> list[str]:
 
 
 def pattern_problem(pattern: str) -> tuple[str, str] | None:
-    """Why a stdout pattern cannot be used: ("syntax", detail) for a bad regular expression,
-    ("value", "") without a value group, ("name", "") without a name group; None when fine."""
-    try:
-        groups = re.compile(pattern).groupindex
-    except re.error as exc:
-        return "syntax", str(exc)
-    if "value" not in groups:
-        return "value", ""
-    if "name" not in groups and "metric" not in groups:
-        return "name", ""
-    return None
+    """Why a typed stdout pattern cannot be used (the wizard asks for a name group)."""
+    return pattern_issue(pattern)
 
 
 def metric_name(text: str) -> str:

@@ -49,6 +49,21 @@ class Argument:
         return out
 
 
+def pattern_issue(regex: str, fixed_name: str | None = None) -> tuple[str, str] | None:
+    """Why a metric pattern cannot be used, for each place that says it in its own words:
+    ("syntax", the regex error), ("value", "") without a value group, ("name", "") without a
+    name group or a fixed name; None when it can."""
+    try:
+        groups = re.compile(regex).groupindex
+    except re.error as exc:
+        return "syntax", str(exc)
+    if "value" not in groups:
+        return "value", ""
+    if "name" not in groups and "metric" not in groups and not (fixed_name or "").strip():
+        return "name", ""
+    return None
+
+
 @dataclass(frozen=True)
 class MetricPattern:
     """A regular expression that reads metrics from a line. Named groups: `name` (or `metric`),
@@ -59,16 +74,14 @@ class MetricPattern:
     name: str | None = None
 
     def problem(self) -> str | None:
-        """Why the pattern cannot be used (for the reader and the wizard), or None."""
-        try:
-            groups = re.compile(self.regex).groupindex
-        except re.error as exc:
-            return f"not a valid regular expression ({exc})"
-        if "value" not in groups:
-            return "no (?P<value>...) group"
-        if "name" not in groups and "metric" not in groups and not (self.name or "").strip():
-            return "no (?P<name>...) group and no fixed name"
-        return None
+        """Why the pattern cannot be used (for the reader), in words, or None."""
+        issue = pattern_issue(self.regex, self.name)
+        if issue is None:
+            return None
+        kind, detail = issue
+        return {"syntax": f"not a valid regular expression ({detail})",
+                "value": "no (?P<value>...) group",
+                "name": "no (?P<name>...) group and no fixed name"}[kind]
 
     def to_plain(self) -> str | dict[str, str]:
         return self.regex if self.name is None else {"regex": self.regex, "name": self.name}

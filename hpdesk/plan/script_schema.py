@@ -19,6 +19,7 @@ from hpdesk.plan.script import (
     Argument,
     MetricPattern,
     StdoutMetrics,
+    pattern_issue,
 )
 from hpdesk.plan.space import Distribution, possible_values
 
@@ -139,16 +140,12 @@ def _pattern(r: Reader, where: str, item: Any) -> MetricPattern | None:
     if not isinstance(item, str):
         r.fail(where, "a regular expression", item)
         return None
-    try:
-        groups = re.compile(item).groupindex
-    except re.error as exc:
-        r.fail(where, f"a valid regular expression ({exc})", item)
-        return None
-    if "value" not in groups:
-        r.fail(where, "a named group (?P<value>...) for the number", item)
-        return None
-    if name is None and "name" not in groups and "metric" not in groups:
-        r.fail(where, "a named group (?P<name>...), or a fixed name: {regex: ..., name: ...}",
-               item)
+    issue = pattern_issue(item, name)
+    if issue is not None:
+        kind, detail = issue
+        r.fail(where, {"syntax": f"a valid regular expression ({detail})",
+                       "value": "a named group (?P<value>...) for the number",
+                       "name": "a named group (?P<name>...), or a fixed name: "
+                               "{regex: ..., name: ...}"}[kind], item)
         return None
     return MetricPattern(item, name)

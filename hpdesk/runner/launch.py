@@ -109,10 +109,17 @@ def _negated(flag: str) -> str:
     return "--no-" + bare
 
 
+def placeholder_values(trial_dir: str, trial_id: str, trial_number: str,
+                       project: str) -> dict[str, str]:
+    """hpdesk's own placeholders of a command (hpdesk.plan.script.PLACEHOLDERS), as the
+    scheduler fills them, or as a preview shows them."""
+    return {"trial_dir": trial_dir, "params_file": f"{trial_dir}{os.sep}params.json",
+            "trial_id": trial_id, "trial_number": trial_number, "project": project}
+
+
 PARAMS_FILE_EXAMPLE = Path("<trial folder>") / "params.json"
-PREVIEW_CONTEXT = {"trial_dir": "<trial folder>", "params_file": str(PARAMS_FILE_EXAMPLE),
-                   "trial_id": "<trial id>", "trial_number": "<trial number>",
-                   "project": "<project folder>"}
+PREVIEW_CONTEXT = placeholder_values("<trial folder>", "<trial id>", "<trial number>",
+                                     "<project folder>")
 
 
 def preview_argv(plan: Plan, params: Mapping[str, Any] | None = None,
@@ -137,11 +144,12 @@ def _format_value(value: Any, boolean: str = "value") -> str:
 
 def trial_env(
     plan: Plan, params: Mapping[str, Any], *, db_path: Path, trial_id: int,
-    slot_env: Mapping[str, str], trial_dir: Path,
+    slot_env: Mapping[str, str], trial_dir: Path, project: Path | None = None,
 ) -> dict[str, str]:
     """The trial's environment: the SDK's database and id, its parameters (plus the plan's data
-    options under "data" for built-in tasks), its folder for checkpoints, and its slot's device
-    and share of cores (CUDA_VISIBLE_DEVICES, thread counts)."""
+    options under "data" for built-in tasks), its folder for checkpoints, its slot's device
+    and share of cores (CUDA_VISIBLE_DEVICES, thread counts); for a script, its project folder
+    (HPDESK_PROJECT, and first on PYTHONPATH: the trial runs in a folder of its own)."""
     env = dict(os.environ)
     env.update(plan.env)
     given = dict(params)
@@ -158,7 +166,11 @@ def trial_env(
         "PYTHONUNBUFFERED": "1",
         **slot_env,
     })
+    if project is not None:
+        env["HPDESK_PROJECT"] = str(project)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(project), env.get("PYTHONPATH")) if p)
     return env
+
 
 
 def write_params_file(trial_dir: Path, params: Mapping[str, Any]) -> Path:

@@ -51,9 +51,8 @@ def preview_trials(plan: Plan, count: int = 1) -> tuple[list[TrialPreview], str 
 
 def _one(plan: Plan, number: int, params: dict[str, Any]) -> TrialPreview:
     folder = TRIAL_FOLDER.format(number=number)
-    project = plan.workdir or "<project folder>"
-    context = {"trial_dir": folder, "params_file": f"{folder}/params.json",
-               "trial_id": "<trial id>", "trial_number": str(number), "project": project}
+    context = launch.placeholder_values(folder, "<trial id>", str(number),
+                                        plan.workdir or "<project folder>")
     argv = launch.preview_argv(plan, params, context=context)
     if plan.command is None:
         cwd = None

@@ -63,18 +63,14 @@ def mark_new_run(log_path: Path, number: int) -> int:
     """A line in the log where this run of the trial begins (a resume or a re-run appends to the
     same log); returns the offset after it, where this run's output starts."""
     stamp = datetime.now().isoformat(sep=" ", timespec="seconds")
-    with open(log_path, "ab") as fh:
-        if fh.tell() and not _ends_with_newline(log_path):
-            fh.write(b"\n")
+    with open(log_path, "a+b") as fh:  # appends wherever it reads
+        if fh.seek(0, os.SEEK_END):
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                fh.write(b"\n")
         fh.write(f"----- hpdesk: trial {number} runs again from here ({stamp}) -----\n"
                  .encode())
         return fh.tell()
-
-
-def _ends_with_newline(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        fh.seek(-1, os.SEEK_END)
-        return fh.read(1) == b"\n"
 
 
 def signal_group(proc: subprocess.Popen[bytes] | WarmProcess, sig: int) -> None:

@@ -9,6 +9,7 @@ slots, signals and files.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import shutil
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -168,9 +170,7 @@ class Scheduler:
         trials = self.store.trials(self.experiment_id)
         if any(t.state == "completed" and t.objective is not None for t in trials):
             return "completed"
-        counts: dict[str, int] = {}
-        for t in trials:
-            counts[t.state] = counts.get(t.state, 0) + 1
+        counts = Counter(t.state for t in trials)
         if not counts.keys() & {"failed", "diverged", "no_objective"}:
             return "stopped" if set(counts) == {"stopped"} else "completed"
         said = ", ".join(f"{n} {state.replace('_', ' ')}" for state, n in sorted(counts.items()))
@@ -207,17 +207,13 @@ class Scheduler:
         try:
             params_file = launch.write_params_file(trial_dir, params)
             cwd = self._working_folder(trial_dir)
-            context = {"trial_dir": str(trial_dir.resolve()), "params_file": str(params_file),
-                       "trial_id": str(trial.id), "trial_number": str(trial.number),
-                       "project": str(self._project())}
+            project = self._project() if script else None
+            context = launch.placeholder_values(str(trial_dir.resolve()), str(trial.id),
+                                                str(trial.number), str(project))
             argv = launch.trial_argv(self.plan, params, self.python or sys.executable,
                                      params_file, context)
             env = launch.trial_env(self.plan, params, db_path=self.store.path, trial_id=trial.id,
-                                   slot_env=slot.env(), trial_dir=trial_dir)
-            if script:
-                env["HPDESK_PROJECT"] = context["project"]
-                env["PYTHONPATH"] = os.pathsep.join(
-                    p for p in (context["project"], env.get("PYTHONPATH")) if p)
+                                   slot_env=slot.env(), trial_dir=trial_dir, project=project)
             pause_at = (trial.search_state or {}).get("until")
             if isinstance(pause_at, int):
                 env[ENV_PAUSE] = str(pause_at)
@@ -258,10 +254,8 @@ class Scheduler:
         unless the plan asks for one shared folder or it is a built-in task."""
         if self.plan.command is None or self.plan.trial_folder == "shared":
             return self.plan.workdir
-        db = self.store.path.resolve()
-        hpdesk_files = [db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal",
-                                                                 "-writers.lock")),
-                        self.folder.parent]
+        db = self.store.path.resolve()  # with its -wal, -shm, -journal and lock files
+        hpdesk_files = [*db.parent.glob(glob.escape(db.name) + "*"), self.folder.parent]
         fill_trial_folder(trial_dir, self._project(), skip=hpdesk_files)
         return str(trial_dir.resolve())
 

@@ -11,6 +11,7 @@ stored point.
 from __future__ import annotations
 
 import time
+from collections import deque
 from pathlib import Path
 
 from hpdesk.plan import Plan
@@ -31,28 +32,26 @@ class TrialOutput:
         self.parser = StdoutParser(plan.stdout_metrics.patterns)
         self._sdk_names: set[str] = set()
         self._events_seen = 0
-        self._pending: list[tuple[float, Point]] = []
+        self._pending: deque[tuple[float, Point]] = deque()  # oldest first
 
     def read(self, store: Store, *, final: bool = False) -> int:
-        """Parse what was printed since the last call (everything, when `final`) and store it;
-        returns the number of points written."""
+        """Parse what was printed since the last call (everything, when `final`) and store what
+        has settled (everything, when `final`); returns the number of points written."""
         lines = self.tail.drain() if final else self.tail.new_lines(READ_PER_POLL)
         now = time.monotonic()
         for line in lines:
             for point in self.parser.parse_line(line):
                 self._pending.append((now, point))
-        if not self._pending:
+        settled = now - SETTLE_S
+        ready: list[Point] = []
+        while self._pending and (final or self._pending[0][0] <= settled):
+            ready.append(self._pending.popleft()[1])
+        if not ready:
             return 0
         self._learn_sdk_names(store)
-        ready_before = now + 1.0 if final else now - SETTLE_S
-        keep, rows = [], []
         wall = time.time()
-        for seen, point in self._pending:
-            if seen > ready_before:
-                keep.append((seen, point))
-            elif point[0] not in self._sdk_names:
-                rows.append((self.trial_id, point[0], point[1], point[2], wall))
-        self._pending = keep
+        rows = [(self.trial_id, name, step, value, wall) for name, step, value in ready
+                if name not in self._sdk_names]
         if rows:
             store.write_metrics(rows, replace=False)
         return len(rows)

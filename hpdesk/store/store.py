@@ -38,6 +38,7 @@ INTERNAL_EVENTS = ("sdk_metrics",)  # hpdesk.sdk.SDK_METRICS_EVENT
 INSERT_METRIC_SQL = (
     "INSERT OR REPLACE INTO metrics (trial_id, name, step, value, wall_time) VALUES (?, ?, ?, ?, ?)"
 )
+KEEP_METRIC_SQL = INSERT_METRIC_SQL.replace("OR REPLACE", "OR IGNORE")  # a stored point stays
 
 
 def _json(value: Any) -> str:
@@ -181,10 +182,8 @@ class Store:
         """Insert (trial_id, name, step, value, wall_time) rows in one transaction; with
         `replace=False` a point already stored at that step is kept (read output never
         overwrites what a trial reported itself)."""
-        sql = INSERT_METRIC_SQL if replace else INSERT_METRIC_SQL.replace(
-            "INSERT OR REPLACE", "INSERT OR IGNORE")
         with write_transaction(self.conn):
-            self.conn.executemany(sql, rows)
+            self.conn.executemany(INSERT_METRIC_SQL if replace else KEEP_METRIC_SQL, rows)
 
     def series(self, trial_id: int, name: str) -> tuple[list[int], list[float | None]]:
         """Steps and values of one metric of one trial, in step order."""
