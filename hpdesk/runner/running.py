@@ -59,9 +59,9 @@ class RunningTrial:
             self.sent += 1
 
 
-def mark_new_run(log_path: Path, number: int) -> int:
-    """A line in the log where this run of the trial begins (a resume or a re-run appends to the
-    same log); returns the offset after it, where this run's output starts."""
+def mark_new_run(log_path: Path, number: int) -> None:
+    """A line in the log where this run of the trial begins (a resume appends to the same
+    log)."""
     stamp = datetime.now().isoformat(sep=" ", timespec="seconds")
     with open(log_path, "a+b") as fh:  # appends wherever it reads
         if fh.seek(0, os.SEEK_END):
@@ -70,7 +70,6 @@ def mark_new_run(log_path: Path, number: int) -> int:
                 fh.write(b"\n")
         fh.write(f"----- hpdesk: trial {number} runs again from here ({stamp}) -----\n"
                  .encode())
-        return fh.tell()
 
 
 def signal_group(proc: subprocess.Popen[bytes] | WarmProcess, sig: int) -> None:

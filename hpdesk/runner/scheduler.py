@@ -202,7 +202,6 @@ class Scheduler:
         params = trial.params
         trial_dir = self.folder / f"trial-{trial.number}"
         log_path = self.folder / f"trial-{trial.number}.log"
-        log_start = log_path.stat().st_size if log_path.exists() else 0
         script = self.plan.command is not None
         try:
             params_file = launch.write_params_file(trial_dir, params)
@@ -217,8 +216,8 @@ class Scheduler:
             pause_at = (trial.search_state or {}).get("until")
             if isinstance(pause_at, int):
                 env[ENV_PAUSE] = str(pause_at)
-            if log_start:
-                log_start = mark_new_run(log_path, trial.number)
+            if log_path.exists() and log_path.stat().st_size:
+                mark_new_run(log_path, trial.number)
             spec = launch.LaunchSpec(tuple(argv), env, cwd, log_path)
             proc, log_file = self._start(spec)
         except (OSError, ValueError) as exc:
@@ -239,8 +238,7 @@ class Scheduler:
             # its work; then SIGTERM; SIGKILL when the grace period is over.
             run.signals = (signal.SIGINT, signal.SIGTERM)
             if self.plan.stdout_metrics.enabled:
-                # A re-run appends to the same log: read only what this run prints.
-                run.output = TrialOutput(self.plan, trial.id, log_path, log_start)
+                run.output = TrialOutput(self.plan, trial.id, log_path)
         self._running[trial.id] = run
         self._driver.started(run.trial)
         log.debug("trial %s started on %s: %s", trial.number, slot.label, argv)

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 NOISE_WINDOW = 1024  # noise shows in a line's start: the rules look no further
 DICT_LIMIT = 100_000  # a `{...}` line longer than this is not parsed as a Python dict
 STEP_NAMES = frozenset({"step", "global_step", "global step", "iter", "iteration"})
-IGNORED_NAMES = frozenset({"v_num"})  # Lightning's experiment version in its progress bar
+#: Lightning's experiment version in its progress bar; an OSError's number (`[Errno 2] ...`)
+IGNORED_NAMES = frozenset({"v_num", "errno"})
 
 _WORD = r"[^\W\d][\w./@-]*+"  # a letter or _ first; `ms/batch`, `train/loss`, `lr-Adam`, `Acc@1`
 _NAMES = rf"{_WORD}(?:[^\S\t]++{_WORD}){{0,3}}"  # 1 to 4 words
@@ -66,6 +67,7 @@ _NOISE = re.compile(r"""(?x)
   | [IWEF]\d{4}\ ++\d\d:\d\d:\d\d                          # glog / absl (TensorFlow, JAX)
   | \d{4}-\d\d-\d\d\ \d\d:\d\d:\d\d\.\d++:\ [IWEF]\        # TensorFlow's C++ log
   | wandb:                                                 # wandb's summary repeats values
+  | (?:-----\ )?hpdesk:\                                    # hpdesk's own lines in a trial's log
   | LOCAL_RANK:                                            # Lightning's device lines
   | (?:Total|Trainable|Non-trainable)(?:\ estimated\ model)?\ params\b   # model summaries
   | \^[\s^~]*+\Z                                           # 3.11's carets under the source

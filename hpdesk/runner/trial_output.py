@@ -24,11 +24,14 @@ READ_PER_POLL = 4_000_000  # bytes of output read per poll while the trial runs
 
 
 class TrialOutput:
-    """The part of a trial's log this run printed, turned into stored metric points."""
+    """A trial's log turned into stored metric points. A trial that runs again (resumed after an
+    interruption) appends to its log, and its log is read from the start again: the earlier
+    runs' lines give the same points at the same steps (stored ones are kept, lines printed
+    while no scheduler read them are added), and this run's points follow them."""
 
-    def __init__(self, plan: Plan, trial_id: int, log_path: Path, offset: int) -> None:
+    def __init__(self, plan: Plan, trial_id: int, log_path: Path) -> None:
         self.trial_id = trial_id
-        self.tail = LogTail(log_path, offset=offset)
+        self.tail = LogTail(log_path)
         self.parser = StdoutParser(plan.stdout_metrics.patterns)
         self._sdk_names: set[str] = set()
         self._events_seen = 0

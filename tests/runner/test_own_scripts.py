@@ -4,7 +4,6 @@ why, a polite stop, and a preview that shows what will run."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
@@ -194,13 +193,19 @@ def test_a_stop_sends_ctrl_c_first_and_a_resumed_log_marks_the_new_run(tmp_path:
     # Resume in the background and stop again at once: the log marks where the new run began.
     assert hpdesk("resume", "1", "--db", str(db)).returncode == 0
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and "runs again from here" not in log.read_text():
-        time.sleep(0.1)
+    while time.monotonic() < deadline and "| epoch" not in log.read_text().partition(
+            "runs again from here")[2]:
+        time.sleep(0.1)  # the second run has printed a batch line
     assert hpdesk("stop", "1", "--db", str(db)).returncode == 0
     lines = log.read_text().splitlines()
     marks = [i for i, line in enumerate(lines) if "hpdesk: trial 0 runs again from here" in line]
     assert len(marks) == 1 and lines[marks[0] - 1].startswith("=")
-    assert os.path.getsize(log) > 0
+    # Both runs' batch lines are stored once each, the second run's after the first's.
+    printed = [float(m.group(2)) for line in lines if (m := BATCH.match(line))]
+    with Store(db) as store:
+        steps, losses = store.series(1, "loss")
+    assert losses == printed and len(set(steps)) == len(steps)
+    assert any(BATCH.match(line) for line in lines[marks[0]:])
 
 
 def test_the_shipped_own_script_example_runs_and_reads_its_own_lines(tmp_path: Path) -> None:
