@@ -31,6 +31,7 @@ class Experiment:
     scheduler_host: str | None
     heartbeat_at: float | None
     workdir: str | None
+    scheduler_started_at: float | None = None  # its process's start time (a reused pid differs)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Experiment:
@@ -61,6 +62,9 @@ class Trial:
     retry_of: int | None = None  # the trial (id) this one retries with the same parameters
     search_state: dict[str, Any] | None = None  # what the search keeps with it (stage, notes)
     objectives: list[float | None] | None = None  # every objective's value (several objectives)
+    process_started_at: float | None = None  # its process's start time (a reused pid differs)
+    last_report_at: float | None = None  # when it last showed progress (a point, a printed line)
+    stalled_since: float | None = None  # set while it reports nothing for the plan's stall time
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Trial:

@@ -14,7 +14,7 @@ from hpdesk.store.connection import StoreError, write_transaction
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _m001_initial(db: Database) -> None:
@@ -147,7 +147,19 @@ def _m004_search_state(db: Database) -> None:
     db.execute("CREATE INDEX events_experiment_kind ON events (experiment_id, kind)")
 
 
-_MIGRATIONS = (_m001_initial, _m002_trial_provenance, _m003_curve_chunks, _m004_search_state)
+def _m005_liveness(db: Database) -> None:
+    """Who is alive, told apart from a reused pid: the start time of the scheduler's and of each
+    trial's process (psutil's create_time, as recorded when it was claimed or started), when a
+    trial last showed progress (a point or a printed line, for stall detection), and since when
+    it is stalled (NULL while it reports)."""
+    db.execute("ALTER TABLE experiments ADD COLUMN scheduler_started_at REAL")
+    db.execute("ALTER TABLE trials ADD COLUMN process_started_at REAL")
+    db.execute("ALTER TABLE trials ADD COLUMN last_report_at REAL")
+    db.execute("ALTER TABLE trials ADD COLUMN stalled_since REAL")
+
+
+_MIGRATIONS = (_m001_initial, _m002_trial_provenance, _m003_curve_chunks, _m004_search_state,
+               _m005_liveness)
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 

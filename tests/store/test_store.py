@@ -176,7 +176,7 @@ def test_a_schema_1_file_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path)
         applied = [r[0] for r in store.conn.execute(
             "SELECT name FROM _sqlite_migrations ORDER BY id")]
         assert applied == ["m001_initial", "m002_trial_provenance", "m003_curve_chunks",
-                           "m004_search_state"]
+                           "m004_search_state", "m005_liveness"]
 
 
 def test_a_schema_3_file_gains_search_state_and_event_data(tmp_path: Path) -> None:

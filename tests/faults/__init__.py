@@ -1,0 +1,1 @@
+"""Faults and hostile input: each case bounded in time (issue 11)."""
