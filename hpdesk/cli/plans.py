@@ -114,6 +114,9 @@ def _new(args: argparse.Namespace) -> int:
         plan = plan_from_preset(args.task, optimizer=args.optimizer, fine_tune=args.fine_tune)
     except KnowledgeError as exc:
         raise CliError(str(exc), EXIT_USAGE) from exc
-    dump_plan(plan, output)
+    try:
+        dump_plan(plan, output)
+    except OSError as exc:  # a missing folder, a folder of that name, no permission
+        raise CliError(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE) from exc
     print(f"wrote {output} ({args.task}, {len(plan.space)} hyperparameters)")
     return EXIT_OK

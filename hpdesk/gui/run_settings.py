@@ -31,6 +31,7 @@ from hpdesk.gui.plan_rows import INVALID_STYLE, NOTE_STYLE, combo_box, fill
 from hpdesk.knowledge.search_methods import pruners, strategies
 from hpdesk.plan import Plan, PlanError, parse_plan
 from hpdesk.plan.model import PRUNERS, STRATEGIES
+from hpdesk.plan.schema import MAX_CONCURRENCY
 from hpdesk.plan.search_options import PRUNER_OPTIONS, STRATEGY_OPTIONS
 
 SECTIONS = ("strategy", "pruner", "budget", "concurrency", "executor")
@@ -96,7 +97,7 @@ class RunSettings(QWidget):
         self.wall_time.setPlaceholderText(self.tr("no limit (e.g. 30m, 2h)"))
         self.concurrency = named(QSpinBox(), "concurrency", self.tr("Trials at once"),
                                  self.tr("How many trials run at the same time"))
-        self.concurrency.setRange(1, 1024)
+        self.concurrency.setRange(1, MAX_CONCURRENCY)
         self.budget_epochs = named(QSpinBox(), "budgetEpochs", self.tr("Epochs over all trials"),
                                    self.tr("Stop starting trials once the trials together have "
                                            "trained this many epochs"))

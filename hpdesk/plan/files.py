@@ -1,15 +1,18 @@
 """Plan files in and out: YAML, TOML (and JSON read), with exact round trips.
 
-Loading never executes code (`yaml.safe_load`, `tomllib`, `json`) and never raises anything but
+Loading never executes code (a SafeLoader, `tomllib`, `json`) and never raises anything but
 `PlanError`, whose lines name the file, the field, what was expected and what was found.
+Reading is bounded before it costs memory or time: the file's size, its encoding (UTF-16 is
+named as such), YAML aliases counted as if expanded and nesting refused past the limits of
+`hpdesk.plan.reader` while the document is composed, duplicate keys named with their line.
 Writing adds the tuning advice as comments where the format has them.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -18,23 +21,11 @@ import tomli_w
 import yaml
 
 from hpdesk.plan.model import Plan
-from hpdesk.plan.reader import PlanError, Problem
+from hpdesk.plan.reader import MAX_DEPTH, PlanError, Problem
 from hpdesk.plan.schema import parse_plan
+from hpdesk.plan.yaml_limits import PLAN_YAML_LOADER, Refused
 
 FORMATS = ("yaml", "toml", "json")
-
-
-class _PlanYamlLoader(yaml.SafeLoader):
-    """SafeLoader that also reads YAML 1.2 floats such as `1e-3` (1.1 wants `1.0e-3`) as numbers.
-
-    Only plain scalars are resolved, so a quoted '1e-3' stays text."""
-
-
-_PlanYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
 MAX_BYTES = 1_000_000
 
 
@@ -44,6 +35,15 @@ def format_for(path: str | os.PathLike[str]) -> str:
 
 
 def load_plan(path: str | os.PathLike[str]) -> Plan:
+    """The plan in a file.
+
+    Raises:
+        PlanError: a folder, a missing file, a file over 1 MB, one not in UTF-8, a syntax
+            error, a limit of the readers, a field out of bounds; one problem per line.
+
+    >>> load_plan("resources/examples/digits-random.yaml").task  # doctest: +SKIP
+    'classification'
+    """
     file = Path(path)
     source = str(path)
     try:
@@ -51,25 +51,72 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
             raise PlanError([Problem("", "a plan file", "a folder", source)])
         if file.stat().st_size > MAX_BYTES:
             raise PlanError([Problem("", "a plan file under 1 MB", "a larger file", source)])
-        raw = file.read_bytes()
+        raw = file.read_bytes()[:MAX_BYTES + 1]  # a file that grew meanwhile stays bounded
     except FileNotFoundError:
         raise PlanError([Problem("", "a plan file", "no such file", source)]) from None
     except OSError as exc:
         raise PlanError([Problem("", "a readable plan file", exc.strerror or "an error",
                                  source)]) from None
+    return loads_plan(decode_text(raw, source), format_for(file), source=source)
+
+
+def decode_text(raw: bytes, source: str = "<plan>") -> str:
+    """UTF-8 text (a BOM allowed); any other encoding or binary data is one `Problem`."""
+    encoding = _wide_encoding(raw)
+    if encoding is not None:
+        raise PlanError([Problem("", "a UTF-8 text file", f"{encoding} text (save it as UTF-8)",
+                                 source)])
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise PlanError([Problem("", "a UTF-8 text file", "binary data", source)]) from None
-    return loads_plan(text, format_for(file), source=source)
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if _looks_binary(raw):
+            found = "binary data"
+        else:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            found = (f"text that is not UTF-8 (byte 0x{raw[exc.start]:02x} on line {line}; "
+                     "save it as UTF-8)")
+        raise PlanError([Problem("", "a UTF-8 text file", found, source)]) from None
+
+
+def _wide_encoding(raw: bytes) -> str | None:
+    """UTF-16 or UTF-32 by their byte-order mark (what Notepad and PowerShell write as
+    "Unicode"), or UTF-16 without one: every other byte of the first few thousand is zero."""
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "UTF-32"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "UTF-16"
+    sample = raw[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for zeros, others in ((odd, even), (even, odd)):
+        if zeros.count(0) >= 0.4 * len(zeros) and others.count(0) <= 0.05 * len(others):
+            text = sample[:len(sample) // 2 * 2].decode(
+                "utf-16-le" if zeros is odd else "utf-16-be", "replace")
+            if sum(c.isprintable() or c in "\t\r\n" for c in text[:2048]) >= 0.9 * min(
+                    len(text), 2048):
+                return "UTF-16"
+    return None
+
+
+def _looks_binary(raw: bytes) -> bool:
+    sample = raw[:4096]
+    control = sum(b < 32 and b not in b"\t\n\r\x0c\x1b" for b in sample)
+    return b"\x00" in sample or control > 0.05 * len(sample)
 
 
 def loads_plan(text: str, fmt: str = "yaml", *, source: str = "<plan>") -> Plan:
+    r"""The plan in a text of format `fmt` (yaml, toml or json); `PlanError` otherwise.
+
+    >>> loads_plan("hpdesk: 1\ntask: classification\nspace: {lr: 0.01}\n").space["lr"].value
+    0.01
+    """
     return parse_plan(parse_text(text, fmt, source=source), source)
 
 
 def parse_text(text: str, fmt: str, *, source: str = "<plan>") -> Any:
-    """The raw data of a plan file, before the schema; syntax errors become one `Problem`."""
+    """The raw data of a plan file, before the schema; syntax errors and the readers' limits
+    (nesting, expanded aliases, duplicate keys, NaN in JSON) become one `Problem`."""
     if "\x00" in text:
         raise PlanError([Problem("", "a text file", "binary data", source)])
     if not text.strip():
@@ -79,8 +126,11 @@ def parse_text(text: str, fmt: str, *, source: str = "<plan>") -> Any:
         if fmt == "toml":
             return tomllib.loads(text)
         if fmt == "json":
-            return json.loads(text)
-        return yaml.load(text, Loader=_PlanYamlLoader)  # noqa: S506  (a SafeLoader)
+            return json.loads(text, object_pairs_hook=_json_object,
+                              parse_constant=_json_constant, parse_int=_json_int)
+        return yaml.load(text, Loader=PLAN_YAML_LOADER)  # noqa: S506  (a SafeLoader)
+    except Refused as exc:
+        raise PlanError([Problem(exc.path, exc.expected, exc.found, source)]) from None
     except tomllib.TOMLDecodeError as exc:
         found = f"a TOML syntax error ({exc})"
     except json.JSONDecodeError as exc:
@@ -90,9 +140,35 @@ def parse_text(text: str, fmt: str, *, source: str = "<plan>") -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         found = f"a YAML error{where}: {problem}"
-    except (ValueError, RecursionError) as exc:  # e.g. JSON numbers too large, deep nesting
-        found = f"unreadable {fmt} ({type(exc).__name__})"
+    except RecursionError:  # JSON and TOML readers recurse: bounded by the interpreter's stack
+        raise PlanError([Problem("", f"at most {MAX_DEPTH} levels of nesting",
+                                 "deeper nesting", source)]) from None
+    except ValueError as exc:  # e.g. a TOML integer of more than 4,300 digits, a bad date
+        if "integer string conversion" in str(exc):
+            raise PlanError([Problem("", "an integer between -2**63 and 2**63",
+                                     "an integer of more than 4,300 digits", source)]) from None
+        found = f"unreadable {fmt} ({(str(exc).splitlines() or [type(exc).__name__])[0]})"
     raise PlanError([Problem("", f"a valid {fmt.upper()} document", found, source)])
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise Refused(key, "each key once in an object", "it twice")
+        out[key] = value
+    return out
+
+
+def _json_constant(name: str) -> float:
+    raise Refused("", "a JSON document (JSON has no NaN or Infinity; write a number)", name)
+
+
+def _json_int(text: str) -> int:
+    if len(text) > 40:  # int() refuses 4,300 digits with a ValueError; the schema wants 19
+        raise Refused("", "an integer between -2**63 and 2**63", f"an integer of {len(text)} "
+                      "digits")
+    return int(text)
 
 
 def dumps_plan(plan: Plan, fmt: str = "yaml", *, comments: bool = True) -> str:
@@ -124,7 +200,7 @@ class _YamlWriter:
 
     def top(self, data: dict[str, Any]) -> list[str]:
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True,
-                              default_flow_style=None, width=100).rstrip("\n").splitlines()
+                              default_flow_style=None, width=80).rstrip("\n").splitlines()
 
     def section(self, name: str) -> str:
         return f"{name}:"

@@ -1,4 +1,9 @@
-"""Collecting problems while coercing a parsed plan: the one place messages are worded."""
+"""Collecting problems while coercing a parsed plan: the one place messages are worded.
+
+Also the limits every plan obeys whatever its format (`plain_problems`): nesting, the number of
+values, integers that fit SQLite's 64 bits, finite numbers. A plan is a few hundred values; far
+more is a mistake or an attack, refused before anything walks it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,14 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+#: Levels of nesting a plan may use (the deepest real one, a stage's params, has 5).
+MAX_DEPTH = 32
+#: Values in a plan once YAML aliases are expanded (a preset has about 150).
+MAX_VALUES = 100_000
+#: The largest integer anywhere in a plan: what SQLite stores (and a seed may be).
+MAX_INT = 2**63 - 1
+_MAX_PATH = 200  # characters of a field path shown in a message
 
 
 @dataclass(frozen=True)
@@ -16,9 +29,11 @@ class Problem:
     source: str = "<plan>"
 
     def __str__(self) -> str:
-        where = f"{self.source}: {self.path}" if self.path else self.source
+        path = self.path if len(self.path) <= _MAX_PATH else self.path[:_MAX_PATH - 3] + "..."
+        where = f"{self.source}: {path}" if path else self.source
         text = f"{where}: expected {self.expected}, found {self.found}"
-        return text.replace("\r", "\\r").replace("\n", "\\n")  # always one line
+        # Always one line, and no terminal control sequences from a hostile file's keys.
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class PlanError(ValueError):
@@ -39,6 +54,8 @@ def describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and abs(value) > MAX_INT:
+        return f"an integer of {_digits(value)} digits"
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
@@ -49,6 +66,62 @@ def describe(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return f"a list of {len(value)}"
     return f"a {type(value).__name__}"
+
+
+def _digits(value: int) -> int:
+    """Decimal digits of a huge integer, without str() (refused past 4,300 digits)."""
+    digits = int(abs(value).bit_length() * math.log10(2))
+    return digits + 1 if abs(value) >= 10**digits else digits
+
+
+def plain_problems(data: Any, source: str = "<plan>") -> list[Problem]:
+    """What makes `data` no plan before any field is read: nesting past MAX_DEPTH, more than
+    MAX_VALUES values, an integer past MAX_INT, a number that is not finite (NaN, infinity).
+
+    Iterative, so a structure that refers to itself or nests a million levels costs nothing.
+    Stops at the first 20 problems.
+    """
+    problems: list[Problem] = []
+    count = 0
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack and len(problems) < 20:
+        value, path, depth = stack.pop()
+        count += 1
+        if count > MAX_VALUES:
+            problems.append(Problem("", f"a plan of at most {MAX_VALUES:,} values",
+                                    "more values", source))
+            break
+        if isinstance(value, bool) or value is None or isinstance(value, str):
+            continue
+        if isinstance(value, int):
+            if abs(value) > MAX_INT:
+                problems.append(Problem(path, "an integer between -2**63 and 2**63",
+                                        describe(value), source))
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                problems.append(Problem(path, "a finite number", describe(value), source))
+        elif isinstance(value, (Mapping, list, tuple)):
+            if depth >= MAX_DEPTH:
+                problems.append(Problem(path, f"at most {MAX_DEPTH} levels of nesting",
+                                        "deeper nesting", source))
+                continue
+            if isinstance(value, Mapping):
+                items = [(f"{path}.{_key(k)}" if path else _key(k), v) for k, v in value.items()]
+                for key in value:  # keys are values too (a YAML key may be a number)
+                    if not isinstance(key, (str, bool)) and key is not None:
+                        stack.append((key, f"{path}.{_key(key)}" if path else _key(key),
+                                      depth + 1))
+            else:
+                items = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+            stack.extend((v, p, depth + 1) for p, v in reversed(items))
+    return problems
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, int) and not isinstance(key, bool) and abs(key) > MAX_INT:
+        return f"<an integer of {_digits(key)} digits>"
+    text = str(key)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 class Reader:
@@ -70,8 +143,11 @@ class Reader:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(path, "an integer" if integer else "a number", value)
             return None
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             self.fail(path, "a finite number", value)
+            return None
+        if abs(value) > MAX_INT:  # before float(): a huge int overflows it
+            self.fail(path, "a number between -2**63 and 2**63", value)
             return None
         if integer:
             if float(value) != int(value):

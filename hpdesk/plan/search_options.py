@@ -222,13 +222,17 @@ def _option(r: Reader, path: str, raw: Any, spec: Option) -> Any:
 def _expected(spec: Option) -> str:
     if spec.kind in ("int", "float"):
         kind = "an integer" if spec.kind == "int" else "a number"
-        if spec.low is not None and spec.high is not None and spec.high < _BIG:
-            return f"{kind} from {spec.low:g} to {spec.high:g}"
+        if spec.low is not None and spec.high is not None:
+            return f"{kind} from {_shown(spec.low)} to {_shown(spec.high)}"
         if spec.low is not None:
-            return f"{kind} of at least {spec.low:g}"
+            return f"{kind} of at least {_shown(spec.low)}"
         return kind
     return {"bool": "true or false", "choice": f"one of {', '.join(spec.choices)}"}.get(
         spec.kind, spec.kind)
+
+
+def _shown(bound: float) -> str:
+    return f"{bound:,.0f}" if float(bound).is_integer() else f"{bound:g}"
 
 
 def _stages(r: Reader, path: str, raw: Any) -> Any:

@@ -7,6 +7,7 @@ cannot train (a negative learning rate, a log range through 0) are errors.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +28,8 @@ from hpdesk.plan.space import (
 SPACE_TYPES = ("float", "int", "categorical", "fixed")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 _ENTRY_FIELDS = ("type", "low", "high", "log", "step", "choices", "value", "when")
+#: Values a range with a step may hold: a grid lists them all (and refuses grids past 100,000).
+MAX_STEP_VALUES = 1_000_000
 
 # Values outside these make training meaningless or crash it; the recommended (narrower) ranges
 # are advice, not errors (hpdesk.knowledge.advice).
@@ -110,7 +113,8 @@ def _entry(r: Reader, path: str, entry: Any) -> Distribution | None:
 def _is_plain(value: Any) -> bool:
     if isinstance(value, list):
         return all(_is_plain(v) for v in value)
-    return isinstance(value, (str, int, float, bool))
+    return isinstance(value, (str, int, float, bool)) and not (
+        isinstance(value, float) and not math.isfinite(value))
 
 
 def _categorical(r: Reader, path: str, choices: Any, when: Condition) -> Categorical | None:
@@ -151,6 +155,10 @@ def _range(r: Reader, path: str, m: Mapping[str, Any], integer: bool,
             ok = False
         elif log:
             r.fail(f"{path}.step", "no step on a log range", step)
+            ok = False
+        elif ok and (high - low) / step >= MAX_STEP_VALUES:
+            r.fail(f"{path}.step", f"a step that cuts the range into at most "
+                   f"{MAX_STEP_VALUES:,} values", step)
             ok = False
     if not ok:
         return None

@@ -159,7 +159,7 @@ BROKEN = {
     "script without command": ("hpdesk: 1\ntask: script\nspace: {lr: 0.1}\n", "command",
                                "the command"),
     "bad concurrency": ("hpdesk: 1\ntask: classification\nconcurrency: 0\nspace: {lr: 0.1}\n",
-                        "concurrency", "at least 1"),
+                        "concurrency", "from 1 to 256"),
     "empty choices": ("hpdesk: 1\ntask: classification\n"
                       "space: {batch_size: {type: categorical, choices: []}}\n",
                       "space.batch_size.choices", "non-empty"),
