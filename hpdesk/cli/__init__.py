@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from hpdesk import __version__
 from hpdesk.cli import inspect, plans, runs, window
@@ -21,6 +22,8 @@ from hpdesk.cli.common import (
     EXIT_RUNTIME,
     EXIT_USAGE,
     CliError,
+    db_path,
+    say,
 )
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_RUNTIME", "EXIT_USAGE", "CliError",
@@ -42,24 +45,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from hpdesk.runner.paths import keep_files_private
+
+    keep_files_private()  # what hpdesk creates is the user's alone (docs/security.md)
     logging.basicConfig(level=logging.WARNING, format="hpdesk: %(message)s")
+    logging.raiseExceptions = False  # a full disk under stderr loses a warning, no traceback
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or _is_file_argument(argv[0], parser):
         argv = ["gui", *argv]  # `hpdesk` and `hpdesk plan.yaml` (the desktop entry) open the window
     args = parser.parse_args(argv)
+    for name in ("experiment", "trial"):  # ids are SQLite integers: 19 digits at most
+        value = getattr(args, name, None)
+        if isinstance(value, int) and abs(value) >= 2**63:
+            print(f"hpdesk: {name} id: expected at most 19 digits, found a longer number",
+                  file=sys.stderr)
+            return EXIT_USAGE
     try:
         return int(args.handler(args))
     except BrokenPipeError:  # `hpdesk trials --json | head`: the reader left, nothing is wrong
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except CliError as exc:
-        print(f"hpdesk: {exc}", file=sys.stderr)
+        say(f"hpdesk: {exc}", err=True)
         return exc.code
     except Exception as exc:  # the user sees one sentence; developers can ask for more
         if os.environ.get("HPDESK_DEBUG"):
             raise
-        return _report(exc)
+        return _report(exc, getattr(args, "db", None))
 
 
 def _is_file_argument(first: str, parser: argparse.ArgumentParser) -> bool:
@@ -70,16 +83,24 @@ def _is_file_argument(first: str, parser: argparse.ArgumentParser) -> bool:
     return first not in commands and not first.startswith("-") and os.path.isfile(first)
 
 
-def _report(exc: Exception) -> int:
+def _report(exc: Exception, db: Path | None) -> int:
+    """One line for `exc`: a plan's problems, a store's sentence, or what the disk or the
+    database file did (full, read-only, damaged: `storage_failure`), else "unexpected"."""
     from hpdesk.plan import PlanError
     from hpdesk.store import StoreError
+    from hpdesk.store.connection import DiskFullError, storage_failure
 
     if isinstance(exc, PlanError):
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            say(str(problem), err=True)
         return EXIT_USAGE
     if isinstance(exc, StoreError):
-        print(f"hpdesk: {exc}", file=sys.stderr)
+        say(f"hpdesk: {exc}", err=True)
         return EXIT_RUNTIME
-    print(f"hpdesk: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+    failure = storage_failure(exc, db_path(db))
+    if failure is not None:
+        hint = "; free space and try again" if isinstance(failure, DiskFullError) else ""
+        say(f"hpdesk: {failure}{hint}", err=True)
+        return EXIT_RUNTIME
+    say(f"hpdesk: unexpected {type(exc).__name__}: {exc}", err=True)
     return EXIT_RUNTIME

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
@@ -34,8 +35,18 @@ def spawn_scheduler(store: Store, experiment_id: int, *, python: str | None = No
         if exp.scheduler_pid == proc.pid and (exp.heartbeat_at or 0.0) > before:
             return proc.pid
         if proc.poll() is not None or not pid_alive(proc.pid):
-            tail = log_tail(log_path, 5)
+            tail = log_tail(log_path, 5) or _last_error(store, experiment_id)
             raise StoreError(f"the scheduler of experiment {experiment_id} exited at once "
                              f"({log_path}): {tail}")
         time.sleep(0.1)
     return proc.pid  # slow to start (a busy machine) but alive: status will show it
+
+
+def _last_error(store: Store, experiment_id: int) -> str:
+    """What the experiment's timeline last said went wrong: the reason when the scheduler's log
+    stayed empty (a full disk takes the log before the database, whose reserve it freed)."""
+    try:
+        errors = [e for e in store.events(experiment_id=experiment_id) if e.level == "error"]
+    except sqlite3.Error:
+        errors = []
+    return errors[-1].message if errors else "it wrote nothing to its log"

@@ -1,12 +1,14 @@
 """The schema, as forward-only sqlite-utils migrations, and the version check that skips them.
 
 `PRAGMA user_version` holds the number of migrations applied, so an up-to-date file is recognised
-with one pragma and no import of sqlite-utils (trials open the database at start-up).
+with one pragma and no import of sqlite-utils (trials open the database at start-up). `vet`
+tells an hpdesk file from a foreign one without writing; `migrate` never touches a foreign file.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hpdesk.store.connection import StoreError, write_transaction
@@ -163,16 +165,23 @@ _MIGRATIONS = (_m001_initial, _m002_trial_provenance, _m003_curve_chunks, _m004_
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 
-def migrate(conn: sqlite3.Connection) -> None:
-    """Bring the file to `SCHEMA_VERSION`; safe when several processes open a new file at once."""
+def migrate(conn: sqlite3.Connection, *, before_write: Callable[[], None] | None = None) -> None:
+    """Bring the file to `SCHEMA_VERSION`; safe when several processes open a new file at once.
+
+    A foreign file is refused before anything is written; `before_write` (an integrity check)
+    runs before an existing file's schema is changed.
+
+    Raises:
+        StoreError: a newer schema, or not an hpdesk file; whatever `before_write` raises.
+    """
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
-    if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"the database was written by a newer hpdesk (schema {version}, "
-            f"this version reads up to {SCHEMA_VERSION})"
-        )
+    check_version(version)
+    if version == 0 and _has_foreign_tables(conn):
+        raise StoreError(_FOREIGN)  # before BEGIN IMMEDIATE: nothing written, not even a -wal
+    if before_write is not None and _has_tables(conn):
+        before_write()
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
 
@@ -184,11 +193,59 @@ def migrate(conn: sqlite3.Connection) -> None:
         # Re-read inside the lock: another process may have migrated while we waited.
         if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             if version == 0 and _has_foreign_tables(conn):
-                raise StoreError("this SQLite file is not an hpdesk database")
+                raise StoreError(_FOREIGN)
             migrations.apply(db)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
+_FOREIGN = "this SQLite file is not an hpdesk database; hpdesk leaves it unchanged"
+
+
+def check_version(version: int) -> None:
+    """Raises StoreError for a schema newer than this hpdesk reads."""
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database was written by a newer hpdesk (schema {version}, "
+            f"this version reads up to {SCHEMA_VERSION})"
+        )
+
+
+def vet(conn: sqlite3.Connection) -> None:
+    """Refuse a file that is not hpdesk's (or too new), looking only: `conn` is read-only.
+
+    An hpdesk file has no tables yet (new), or the `experiments` table and a `user_version`;
+    anything else with tables (another program's database) is refused untouched.
+
+    Raises:
+        StoreError: not an hpdesk file, or a newer schema.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    check_version(version)
+    tables = _tables(conn)
+    if tables - {"_sqlite_migrations"} and (version == 0 or "experiments" not in tables):
+        raise StoreError(_FOREIGN)
+
+
+def require_current(conn: sqlite3.Connection, why: str) -> None:
+    """A file opened read-only is read as it is: it must already have this schema.
+
+    Raises:
+        StoreError: an older schema (it cannot be upgraded without writing), or a newer one.
+    """
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    check_version(version)
+    if version < SCHEMA_VERSION:
+        raise StoreError(f"{why}, and it has the schema of an older hpdesk ({version}, not "
+                         f"{SCHEMA_VERSION}); open it once where it can be written to upgrade it")
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    return bool(_tables(conn))
+
+
 def _has_foreign_tables(conn: sqlite3.Connection) -> bool:
-    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    return bool(names - {"_sqlite_migrations"})
+    return bool(_tables(conn) - {"_sqlite_migrations"})

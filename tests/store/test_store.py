@@ -207,3 +207,40 @@ def test_a_requested_state_is_set_once_so_a_pruner_never_overrides_a_person(tmp_
         assert store.request_trial_state(trial.id, "stopped")
         assert not store.request_trial_state(trial.id, "pruned")
         assert store.trial(trial.id).requested_state == "stopped"
+
+
+def test_a_damaged_old_file_is_refused_before_its_schema_is_changed(tmp_path: Path) -> None:
+    """The migration is a write: the integrity check comes first, and the file stays as it was."""
+    import hashlib
+    import shutil
+
+    from hpdesk.store.connection import DamagedError
+
+    path = tmp_path / "v3.db"
+    shutil.copy(Path(__file__).parent / "assets" / "schema-v3.db", path)
+    with open(path, "r+b") as fh:  # the last page, a table's, zeroed
+        fh.seek(-4096, os.SEEK_END)
+        fh.write(bytes(4096))
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(DamagedError, match=r"v3\.db is damaged \(.*hpdesk will not write to it"):
+        Store(path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 3
+
+
+def test_a_read_only_store_reads_and_refuses_writes_in_one_sentence(tmp_path: Path) -> None:
+    from hpdesk.store.connection import ReadOnlyError, storage_failure
+
+    path = tmp_path / "a.db"
+    with Store(path) as store:
+        exp = store.create_experiment("e", "classification", {})
+    with Store(path, read_only=True) as store:
+        assert store.read_only and store.experiment(exp.id).name == "e"
+        with pytest.raises(ReadOnlyError, match="a.db is open read-only"):
+            store.ensure_writable()
+        with pytest.raises(sqlite3.OperationalError) as raised:
+            store.update_experiment(exp.id, name="renamed")
+        assert isinstance(storage_failure(raised.value, path), ReadOnlyError)
+    with Store(path) as store:
+        assert not store.read_only and store.experiment(exp.id).name == "e"
+        store.ensure_writable()  # writable and intact
