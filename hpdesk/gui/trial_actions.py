@@ -38,7 +38,7 @@ def _in_background(
     def warn(message: str) -> None:
         QMessageBox.warning(window, what, message)
 
-    window.background.run(job, success=done, failure=failed or warn)
+    window.background.run(job, success=done, failure=failed or warn, what=what)
 
 
 def trainer_python(settings: Settings) -> str | None:
@@ -74,7 +74,9 @@ def _python(window: MainWindow) -> str | None:
 def launch(window: MainWindow, plan: Plan) -> None:
     """Create the experiment and start its detached scheduler; a plan that runs a command is
     shown in full and confirmed first (DESIGN.md: a plan with a command is shown before it runs)."""
-    if plan.command is not None:
+    from hpdesk.gui.command_confirm import allowed
+
+    if plan.command is not None and not allowed(plan):  # not already allowed when opened
         shown = " ".join(plan.command)
         answer = QMessageBox.question(
             window,

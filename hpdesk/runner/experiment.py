@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass, replace
@@ -9,6 +10,7 @@ from typing import Any
 
 from hpdesk.plan import Plan
 from hpdesk.plan.model import objective_entries
+from hpdesk.plan.secrets import export_secret_env
 from hpdesk.runner.outcome import format_params
 from hpdesk.runner.paths import new_experiment_dir
 from hpdesk.store import Experiment, Store, Trial
@@ -24,6 +26,10 @@ def create_experiment(store: Store, plan: Plan) -> Experiment:
     if plan.strategy.seed is None:
         plan = plan.with_changes(strategy=replace(plan.strategy,
                                                   seed=secrets.randbelow(2**31 - 1)))
+    # The plan is stored with its secret env values masked; the values travel in this
+    # process's environment to the scheduler and the trials (hpdesk.plan.secrets).
+    export_secret_env(plan, os.environ, source=plan.name or "the plan")
+    store.ensure_writable()  # read-only, full or damaged: refused before anything is written
     experiment = store.create_experiment(plan.name or plan.task, plan.task, plan.to_dict())
     folder = new_experiment_dir(store.path, experiment.id)
     folder.mkdir(parents=True)
@@ -45,14 +51,13 @@ class Summary:
 
 
 def summarize(store: Store, experiment_id: int) -> Summary:
+    """The experiment, its trials and its best trial (completed, with a finite objective: a
+    database written before non-finite objectives were refused may still hold an infinity)."""
+    from hpdesk.analysis.export import best_trial
+
     experiment = store.experiment(experiment_id)
     trials = store.trials(experiment_id)
-    maximize = objective_entries(experiment.plan)[0]["direction"] == "maximize"
-    scored = [t for t in trials if t.state == "completed" and t.objective is not None]
-    best = None
-    if scored:
-        best = (max if maximize else min)(scored, key=lambda t: t.objective or 0.0)
-    return Summary(experiment, trials, best)
+    return Summary(experiment, trials, best_trial(experiment.plan, trials))
 
 
 def summary_table(summary: Summary) -> str:
@@ -60,11 +65,13 @@ def summary_table(summary: Summary) -> str:
     exp = summary.experiment
     first = objective_entries(exp.plan)[0]
     metric, maximize = first["metric"], first["direction"] == "maximize"
-    rows = sorted(
-        summary.trials,
-        key=lambda t: (t.objective is None,
-                       -(t.objective or 0) if maximize else (t.objective or 0)),
-    )
+    def order(t: Trial) -> tuple[bool, float]:  # the best first; no value (or none finite) last
+        value = t.objective
+        if value is None or not math.isfinite(value):
+            return (True, 0.0)
+        return (False, -value if maximize else value)
+
+    rows = sorted(summary.trials, key=order)
     lines = [f"experiment {exp.id} ({exp.name}): {exp.state}; "
              + ", ".join(f"{n} {s}" for s, n in sorted(summary.counts().items())),
              f"{'trial':>5}  {'state':<12} {metric:>12}  params"]
@@ -125,7 +132,8 @@ def experiment_rows(store: Store) -> list[ExperimentRow]:
         counts.setdefault(exp_id, {})[state] = n
     extremes = {row[0]: (row[1], row[2]) for row in store.conn.execute(
         "SELECT experiment_id, MAX(objective), MIN(objective) FROM trials"
-        " WHERE state = 'completed' GROUP BY experiment_id")}
+        " WHERE state = 'completed' AND objective > ? AND objective < ?"  # finite only
+        " GROUP BY experiment_id", (-math.inf, math.inf))}
     rows = []
     for exp in reversed(store.experiments()):
         high, low = extremes.get(exp.id, (None, None))

@@ -14,12 +14,16 @@ A script that writes into a linked folder writes into the project itself, where 
 sees it: such outputs belong in the working directory or `{trial_dir}`. hpdesk's own files (the
 database, the runs folder, `params.json`) are never linked in. A resumed trial keeps its folder:
 entries already there are left alone.
+
+The folder is the user's alone (0700), and so are the copies (the owner's permission bits of
+the original, an executable script staying executable): docs/security.md.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -30,7 +34,7 @@ OWN_NAMES = frozenset({"params.json"})
 
 def fill_trial_folder(trial_dir: Path, project: Path, *, skip: Iterable[Path] = ()) -> None:
     """Link or copy the project's top-level entries into `trial_dir` (see the module text)."""
-    trial_dir.mkdir(parents=True, exist_ok=True)
+    trial_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     project = project.resolve()
     skipped = {_resolved(p) for p in skip}
     inside = trial_dir.resolve()
@@ -42,6 +46,7 @@ def fill_trial_folder(trial_dir: Path, project: Path, *, skip: Iterable[Path] = 
             continue
         if entry.is_file() and not entry.is_symlink() and _size(entry) <= COPY_LIMIT:
             shutil.copy2(entry, target)
+            os.chmod(target, stat.S_IMODE(target.stat().st_mode) & 0o700)
         else:
             os.symlink(entry, target, target_is_directory=entry.is_dir())
 

@@ -45,7 +45,7 @@ def _child(request: dict[str, Any]) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         null = os.open(os.devnull, os.O_RDONLY)
-        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.dup2(null, 0)
         os.dup2(log, 1)
         os.dup2(log, 2)
@@ -55,6 +55,7 @@ def _child(request: dict[str, Any]) -> None:
             os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        _restore_user_umask(request["env"])
         sys.argv = [request["module"], *request.get("argv", [])]
         try:
             module = importlib.import_module(request["module"])
@@ -77,6 +78,15 @@ def _child(request: dict[str, Any]) -> None:
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _restore_user_umask(env: dict[str, str]) -> None:
+    """The trial writes its own files with the person's umask, as a plain subprocess does
+    (hpdesk.runner.paths: hpdesk's files are 0600, a trial's checkpoints are the person's)."""
+    try:
+        os.umask(int(env.get("HPDESK_USER_UMASK", ""), 8) & 0o777)
+    except ValueError:
+        pass  # not started through an hpdesk entry point: the template's umask stays
 
 
 def _say(message: dict[str, Any]) -> None:
