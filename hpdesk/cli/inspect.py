@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpdesk.cli.common import EXIT_OK, CliError, db_arg, open_store
+from hpdesk.jsonsafe import dumps
 
 if TYPE_CHECKING:
     from hpdesk.store import Store
@@ -63,12 +64,13 @@ def cmd_trials(args: argparse.Namespace) -> int:
         trials = store.trials(args.experiment)
         if args.json:
             rows = [{**t.to_json(), "metrics": store.last_values(t.id)} for t in trials]
-            print(json.dumps(rows, indent=2))
+            print(dumps(rows, indent=2))
             return EXIT_OK
         for t in trials:
             value = "-" if t.objective is None else f"{t.objective:.5g}"
             stage = f"  stage {t.stage}" if t.stage is not None else ""
-            print(f"{t.id:>5} {t.experiment_id:>4} {t.number:>5}  {t.state:<12} {value:>10}  "
+            state = "stalled" if t.state == "running" and t.stalled_since else t.state
+            print(f"{t.id:>5} {t.experiment_id:>4} {t.number:>5}  {state:<12} {value:>10}  "
                   f"{format_params(t.params)}{stage}")
     return EXIT_OK
 
@@ -77,10 +79,10 @@ def cmd_experiments(args: argparse.Namespace) -> int:
     with open_store(args.db, must_exist=True) as store:
         experiments = store.experiments()
         if args.json:
-            print(json.dumps([{"id": e.id, "name": e.name, "task": e.task, "state": e.state,
-                               "created_at": e.created_at,
-                               "trials": len(store.trials(e.id))} for e in experiments],
-                             indent=2))
+            print(dumps([{"id": e.id, "name": e.name, "task": e.task, "state": e.state,
+                          "created_at": e.created_at,
+                          "trials": len(store.trials(e.id))} for e in experiments],
+                        indent=2))
             return EXIT_OK
         for e in experiments:
             print(f"{e.id:>4}  {e.state:<11} {e.task:<15} {e.name}")
@@ -113,7 +115,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                     "objective": summary.best.objective, "params": summary.best.params},
             })
     if args.json:
-        print(json.dumps(rows if args.experiment is None else rows[0], indent=2))
+        print(dumps(rows if args.experiment is None else rows[0], indent=2))
         return EXIT_OK
     for r in rows:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(r["trials"].items())) or "no trials"
@@ -156,7 +158,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
              "memory_used_mb": load[g.index].memory_used_mb if g.index in load else None}
             for g in gpus]
     if args.json:
-        print(json.dumps({"gpus": rows, "cpu_cores": os.cpu_count()}, indent=2))
+        print(dumps({"gpus": rows, "cpu_cores": os.cpu_count()}, indent=2))
         return EXIT_OK
     if not rows:
         print(f"no GPU found: trials run on the CPU ({os.cpu_count()} cores)")
@@ -168,6 +170,8 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
+    from hpdesk.runner.capped_log import follow_from
+
     with open_store(args.db, must_exist=True) as store:
         trial = store.trial(args.trial)
         why = f"; {trial.message}" if trial.message else ""
@@ -189,6 +193,9 @@ def cmd_logs(args: argparse.Namespace) -> int:
                     if chunk:
                         out.write(chunk)
                         out.flush()
+                        continue
+                    if os.fstat(fh.fileno()).st_size < fh.tell():  # cut by the log limit
+                        fh.seek(follow_from(path, fh.tell()))
                         continue
                     if store.trial(trial.id).state != "running":
                         out.write(fh.read())

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from hpdesk.gui.common import named
+from hpdesk.runner.capped_log import follow_from
 
 TAIL_BYTES = 256 * 1024
 
@@ -51,6 +52,8 @@ class LogDialog(QDialog):
     def follow(self) -> None:
         """Append what the trial wrote since the last read."""
         try:
+            if self.path.stat().st_size < self._offset:  # cut by the trial's log limit
+                self._offset = follow_from(self.path, self._offset)
             with open(self.path, "rb") as fh:
                 fh.seek(self._offset)
                 data = fh.read(TAIL_BYTES)

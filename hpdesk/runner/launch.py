@@ -14,24 +14,37 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from hpdesk.knowledge import preset
 from hpdesk.plan import Plan
+from hpdesk.plan.secrets import secret_env
 from hpdesk.plan.space import example_params
+from hpdesk.runner.capped_log import DEFAULT_LIMIT_MB, MB, CappedLog
+from hpdesk.runner.log_pipe import LogPipe, open_pipe
+from hpdesk.runner.paths import user_umask
+from hpdesk.runner.stdout_metrics import StdoutParser
 
 #: A command that starts with one of these runs with the trainer Python (the one hpdesk runs
 #: with, or the one chosen in Settings), whatever `python` means on the PATH of the scheduler.
 BARE_PYTHONS = ("python", "python3")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
+#: The names of the plan's secret env variables, comma-separated (hpdesk.plan.secrets).
+ENV_SECRET = "HPDESK_SECRET_ENV"
 
 
 @dataclass(frozen=True)
 class LaunchSpec:
+    """What `start` needs: the command, its environment and folder, its log (capped at
+    `log_limit` bytes: capped_log.CappedLog), and the parser its output goes through (None:
+    the output is only logged)."""
+
     argv: tuple[str, ...]
     env: Mapping[str, str]
     cwd: str | None
     log_path: Path
+    log_limit: int = int(DEFAULT_LIMIT_MB * MB)
+    parser: StdoutParser | None = None
 
 
 def trial_argv(plan: Plan, params: Mapping[str, Any], python: str | None = None,
@@ -152,6 +165,13 @@ def trial_env(
     (HPDESK_PROJECT, and first on PYTHONPATH: the trial runs in a folder of its own)."""
     env = dict(os.environ)
     env.update(plan.env)
+    secret = sorted(secret_env(plan.env, plan.env_secret))  # values from os.environ when stored
+    missing = [name for name in secret if name not in env]
+    if missing:
+        raise ValueError(f"env.{missing[0]} is secret, so never stored, and {missing[0]} is not "
+                         "set in the environment that started the scheduler")
+    if secret:
+        env[ENV_SECRET] = ",".join(secret)  # provenance leaves these out
     given = dict(params)
     if plan.data is not None and plan.command is None:
         given["data"] = dict(plan.data)
@@ -175,24 +195,33 @@ def trial_env(
 
 def write_params_file(trial_dir: Path, params: Mapping[str, Any]) -> Path:
     """The trial's parameters as JSON in its folder: for `params_style: json` and for re-runs."""
-    trial_dir.mkdir(parents=True, exist_ok=True)
+    trial_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = trial_dir / "params.json"
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dict(params), indent=2))
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as fh:
+        fh.write(json.dumps(dict(params), indent=2))
     os.replace(tmp, path)
     return path
 
 
-def start(spec: LaunchSpec) -> tuple[subprocess.Popen[bytes], IO[bytes]]:
-    """Start the trial with stdout and stderr into its log file; the caller closes the log."""
+def start(spec: LaunchSpec) -> tuple[subprocess.Popen[bytes], LogPipe]:
+    """Start the trial with stdout and stderr into a pipe that a thread of this process reads
+    into its capped log and its parser (log_pipe.LogPipe); the caller closes the LogPipe once
+    the process has exited (it drains first). The log is the user's alone (0600); the trial
+    runs with the user's own umask (paths.py)."""
     spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(spec.log_path, "ab")  # noqa: SIM115  (kept open for the process's lifetime)
+    capped = CappedLog(spec.log_path, spec.log_limit)
+    read_end, write_end = open_pipe()
     try:
         proc = subprocess.Popen(
-            list(spec.argv), env=dict(spec.env), cwd=spec.cwd, stdout=log,
+            list(spec.argv), env=dict(spec.env), cwd=spec.cwd, stdout=write_end,
             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            umask=user_umask(),
         )
-    except OSError:
-        log.close()
+    except BaseException:
+        os.close(read_end)
+        capped.close()
         raise
-    return proc, log
+    finally:
+        os.close(write_end)  # the trial holds the only writing end: EOF when it is gone
+    return proc, LogPipe(read_end, capped, spec.parser)

@@ -165,6 +165,11 @@ class NoiseFilter:
         self._depth = 0
         self._held = 0
 
+    @property
+    def idle(self) -> bool:
+        """No block of noise lines is open: a line's own text alone says whether it is noise."""
+        return not self._block and not self._depth
+
     def skip(self, raw: str, text: str) -> bool:
         """True when the line (`raw` as cleaned, `text` stripped too) is noise."""
         if self._depth:

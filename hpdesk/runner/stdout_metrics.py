@@ -1,9 +1,10 @@
-"""Metrics from an unmodified script's output, read from the trial's log as it grows.
+"""Metrics from an unmodified script's output, read as the trial prints it.
 
 A script prints what it prints: PyTorch's examples (`| epoch   1 |   200/ 2983 batches | lr 20.00
 | loss  7.63`), Keras' progress lines, Lightning's tqdm bars, Hugging Face's dicts, the SDK's JSON
-lines. StdoutParser turns each line into (name, step, value) points; LogTail hands it the complete
-lines added to the log since the last call.
+lines. StdoutParser turns each line into (name, step, value) points; LineBuffer cuts the bytes
+a trial writes into complete lines (log_pipe.LogPipe reads them from the trial's pipe), and
+`parse_block` reads a large block of them at once, looking only at the lines stdout_scan names.
 
 Steps
 -----
@@ -71,7 +72,8 @@ are skipped as above, and the step and epoch still come from the line's fields (
 acc=0.5` gives acc at step 3) unless the patterns' own `step` / `epoch` groups give them.
 
 Every regular expression of the default reader runs in time linear in the line's length, and
-lines are cut at MAX_LINE characters first.
+lines are cut at MAX_LINE characters first. A resumed trial's parser starts from its stored
+steps and epoch (`step` and `epoch` of StdoutParser; trial_output.stdout_parser).
 """
 
 from __future__ import annotations
@@ -93,8 +95,11 @@ from hpdesk.runner.stdout_fields import (
     strip_log_prefix,
     to_value,
 )
+from hpdesk.runner.stdout_scan import candidate_starts
 
 MAX_LINE = 1_000_000  # characters read of one line; the rest up to its newline is dropped
+SCAN_FROM = 16_384  # bytes: a block this large is scanned as a whole before lines are read
+SCAN_PIECE = 200_000  # bytes scanned at a time (the scan's arrays stay in a CPU's cache)
 
 Point = tuple[str, int, float | None]  # (metric name, step, value; None = NaN)
 
@@ -103,7 +108,10 @@ class StdoutParser:
     """Turns lines into (name, step, value) points, numbering them by the rules in this module's
     docstring. One parser per trial: it remembers the steps it gave and the current epoch."""
 
-    def __init__(self, patterns: Sequence[str | MetricPattern] = ()) -> None:
+    def __init__(self, patterns: Sequence[str | MetricPattern] = (), *, step: int | None = None,
+                 epoch: float | None = None) -> None:
+        """`step` and `epoch`: where an earlier run of the trial stopped (a resumed trial's
+        lines continue after its stored points)."""
         self._patterns: list[tuple[re.Pattern[str], str | None]] = []
         for given in patterns:
             pattern = MetricPattern(given) if isinstance(given, str) else given
@@ -113,8 +121,8 @@ class StdoutParser:
             fixed = normal_name(pattern.name) if pattern.name else None
             self._patterns.append((re.compile(pattern.regex), fixed))
         self._noise = NoiseFilter()
-        self._step: int | None = None
-        self._epoch: float | None = None
+        self._step: int | None = step
+        self._epoch: float | None = epoch
 
     @property
     def last_step(self) -> int | None:
@@ -129,6 +137,41 @@ class StdoutParser:
     def parse_lines(self, lines: Iterable[str]) -> list[Point]:
         """parse_line over lines, in order."""
         return [point for line in lines for point in self.parse_line(line)]
+
+    def parse_block(self, block: bytes, *, scan: bool | None = None) -> list[Point]:
+        """The points of a block of lines as a trial wrote them (UTF-8, `\n` between lines; the
+        last line may lack its newline): the same as parse_line over each line, but a large
+        block (`scan` None: from SCAN_FROM bytes) is scanned as a whole, in pieces of about
+        SCAN_PIECE bytes (stdout_scan), and only the lines that can give a point, or open a
+        block of noise, are read, then every line while such a block is open."""
+        if not (len(block) >= SCAN_FROM if scan is None else scan):
+            return self.parse_lines(split_lines(block))
+        points: list[Point] = []
+        at = 0
+        while at < len(block):
+            cut = block.find(b"\n", at + SCAN_PIECE)  # pieces that fit a CPU's cache
+            end = len(block) if cut < 0 else cut + 1
+            piece = block[at:end] if at or end < len(block) else block
+            done = self._read_open(piece, 0, points)  # a block of noise left open
+            for start in candidate_starts(piece, patterns=bool(self._patterns)):
+                if start >= done:
+                    done = self._read_open(piece, self._read_line(piece, start, points), points)
+            at = end
+        return points
+
+    def _read_line(self, block: bytes, start: int, points: list[Point]) -> int:
+        """Reads the line at `start`; returns where the next one starts."""
+        end = block.find(b"\n", start)
+        stop = len(block) if end < 0 else end
+        points += self.parse_line(block[start:stop].decode("utf-8", "replace"))
+        return stop + 1
+
+    def _read_open(self, block: bytes, start: int, points: list[Point]) -> int:
+        """Reads the lines from `start` while a block of noise is open; returns where the
+        first line not read starts."""
+        while not self._noise.idle and start < len(block):
+            start = self._read_line(block, start, points)
+        return start
 
     def parse_line(self, line: str) -> list[Point]:
         """The points one line gives (none for noise, prose and step-only lines)."""
@@ -204,18 +247,85 @@ def _epoch_of(text: str) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
+class LineBuffer:
+    """Cuts the bytes a trial writes, in pieces of any size, into complete lines. A line longer
+    than MAX_LINE is cut there (never inside a character) and the rest up to its newline is
+    dropped as it arrives, so a script printing megabytes without a newline costs no more
+    memory than that."""
+
+    def __init__(self) -> None:
+        self._partial = bytearray()
+        self._cut = False  # the partial line reached MAX_LINE: the rest of it is dropped
+
+    def feed(self, data: bytes) -> bytes:
+        """The lines `data` completes, each ending in `\n` (b"" when it completes none)."""
+        last = data.rfind(b"\n")
+        if last < 0:
+            self._append(data)
+            return b""
+        first = data.find(b"\n")
+        if self._partial or self._cut:
+            self._append(data[:first])
+            head = self._take() + b"\n"
+            block = head + data[first + 1:last + 1] if first < last else head
+        else:
+            block = data[:last + 1]
+        self._append(data[last + 1:])
+        if len(block) > MAX_LINE:  # only a block this long can hold a line that long
+            block = _cut_long_lines(block)
+        return block
+
+    def flush(self) -> bytes:
+        """The last line, without its newline: the writer is gone, nothing will complete it."""
+        return self._take() if self._partial else b""
+
+    def _append(self, piece: bytes) -> None:
+        if self._cut:
+            return
+        room = MAX_LINE - len(self._partial)
+        if len(piece) > room:
+            self._partial += piece[:room]
+            self._cut = True
+        else:
+            self._partial += piece
+
+    def _take(self) -> bytes:
+        data = bytes(self._partial)
+        self._partial = bytearray()
+        if self._cut:
+            data = _whole_characters(data)
+        self._cut = False
+        return data
+
+
+def split_lines(block: bytes) -> list[str]:
+    """A block of lines as text (the newline that ends it gives no empty line after it)."""
+    if not block:
+        return []
+    lines = block.decode("utf-8", "replace").split("\n")
+    if block.endswith(b"\n"):
+        lines.pop()
+    return lines
+
+
+def _cut_long_lines(block: bytes) -> bytes:
+    pieces = block.split(b"\n")
+    if max(map(len, pieces)) <= MAX_LINE:
+        return block
+    return b"\n".join(_whole_characters(p[:MAX_LINE]) if len(p) > MAX_LINE else p
+                      for p in pieces)
+
+
 class LogTail:
-    """Reads the complete lines added to a log since the last call (survives partial writes).
-    A line longer than MAX_LINE is cut there and the rest up to its newline dropped as it
-    arrives, so a script printing megabytes without a newline costs no more memory."""
+    """Reads the complete lines added to a log file since the last call (survives partial
+    writes), cut as LineBuffer cuts them."""
 
     BLOCK = 1 << 20  # bytes read at a time
 
     def __init__(self, path: Path, offset: int = 0) -> None:
         self.path = path
         self._offset = offset
-        self._partial = bytearray()
-        self._cut = False  # the partial line reached MAX_LINE: the rest of it is dropped
+        self._lines = LineBuffer()
 
     @property
     def offset(self) -> int:
@@ -234,9 +344,9 @@ class LogTail:
         lines: list[str] = []
         while self._read(self.BLOCK * 4, lines):
             pass
-        if self._partial:
-            lines.append(self._take())
-        self._cut = False
+        last = self._lines.flush()
+        if last:
+            lines.append(last.decode("utf-8", "replace"))
         return lines
 
     def _read(self, max_bytes: int, lines: list[str]) -> int:
@@ -251,35 +361,10 @@ class LogTail:
                         break
                     total += len(block)
                     self._offset += len(block)
-                    self._feed(block, lines)
+                    lines += split_lines(self._lines.feed(block))
         except OSError:
             pass
         return total
-
-    def _feed(self, block: bytes, lines: list[str]) -> None:
-        *complete, rest = block.split(b"\n")
-        for piece in complete:
-            self._append(piece)
-            lines.append(self._take())
-            self._cut = False
-        self._append(rest)
-
-    def _append(self, piece: bytes) -> None:
-        if self._cut:
-            return
-        room = MAX_LINE - len(self._partial)
-        if len(piece) > room:
-            self._partial += piece[:room]
-            self._cut = True
-        else:
-            self._partial += piece
-
-    def _take(self) -> str:
-        data = bytes(self._partial)
-        self._partial = bytearray()
-        if self._cut:
-            data = _whole_characters(data)
-        return data.decode("utf-8", "replace")
 
 
 def _whole_characters(data: bytes) -> bytes:

@@ -1,51 +1,58 @@
 """Reading one running script's output into metric points, beside what it reports itself.
 
-A script may use the SDK and also print: its SDK points are the truth, so a name the SDK reports
-is never read from the output. The SDK says which names it reports in an event written before
-`report()` returns, so before the script prints the same value; and parsed points wait
-`SETTLE_S` before they are written, so a script that prints a value a moment before reporting
-it (or before its first report) keeps its SDK points alone too. Parsed points never replace a
-stored point.
+The trial's output comes through a pipe that a thread of the scheduler reads and parses as fast
+as the trial prints (log_pipe.LogPipe); here the parsed points are stored. A script may use the
+SDK and also print: its SDK points are the truth, so a name the SDK reports is never read from
+the output. The SDK says which names it reports in an event written before `report()` returns,
+so before the script prints the same value; and parsed points wait `SETTLE_S` before they are
+written, so a script that prints a value a moment before reporting it (or before its first
+report) keeps its SDK points alone too. Parsed points never replace a stored point.
+
+A trial that runs again (resumed after an interruption, a population member's next interval)
+continues its steps after the largest one stored for it, and from its last stored epoch: its
+log is capped (capped_log), so it is no longer read from the start.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from pathlib import Path
 
 from hpdesk.plan import Plan
-from hpdesk.runner.stdout_metrics import LogTail, Point, StdoutParser
-from hpdesk.sdk import SDK_METRICS_EVENT
+from hpdesk.runner.log_pipe import LogPipe
+from hpdesk.runner.stdout_metrics import Point, StdoutParser
 from hpdesk.store import Store
+from hpdesk.store.trial_sink import SDK_METRICS_EVENT
 
 SETTLE_S = 1.0
-READ_PER_POLL = 4_000_000  # bytes of output read per poll while the trial runs
+
+
+def stdout_parser(plan: Plan, store: Store, trial_id: int) -> StdoutParser:
+    """The parser of a trial's output, continuing after the points stored for it."""
+    return StdoutParser(plan.stdout_metrics.patterns, step=store.last_step(trial_id),
+                        epoch=store.last_values(trial_id).get("epoch"))
 
 
 class TrialOutput:
-    """A trial's log turned into stored metric points. A trial that runs again (resumed after an
-    interruption) appends to its log, and its log is read from the start again: the earlier
-    runs' lines give the same points at the same steps (stored ones are kept, lines printed
-    while no scheduler read them are added), and this run's points follow them."""
+    """The points a trial's output pipe parsed, stored once they settle."""
 
-    def __init__(self, plan: Plan, trial_id: int, log_path: Path) -> None:
+    def __init__(self, trial_id: int, pipe: LogPipe) -> None:
         self.trial_id = trial_id
-        self.tail = LogTail(log_path)
-        self.parser = StdoutParser(plan.stdout_metrics.patterns)
+        self.pipe = pipe
         self._sdk_names: set[str] = set()
         self._events_seen = 0
         self._pending: deque[tuple[float, Point]] = deque()  # oldest first
 
     def read(self, store: Store, *, final: bool = False) -> int:
-        """Parse what was printed since the last call (everything, when `final`) and store what
-        has settled (everything, when `final`); returns the number of points written."""
-        lines = self.tail.drain() if final else self.tail.new_lines(READ_PER_POLL)
-        now = time.monotonic()
-        for line in lines:
-            for point in self.parser.parse_line(line):
-                self._pending.append((now, point))
-        settled = now - SETTLE_S
+        """Store the points parsed so far that have settled; with `final` (the trial's process
+        has exited) first wait until everything it printed is parsed (LogPipe.drain), then
+        store every point. Returns the number of points written."""
+        if final:
+            self.pipe.drain()
+        self._pending.extend(self.pipe.take())
+        if not self._pending:
+            return 0
+        settled = time.monotonic() - SETTLE_S
         ready: list[Point] = []
         while self._pending and (final or self._pending[0][0] <= settled):
             ready.append(self._pending.popleft()[1])

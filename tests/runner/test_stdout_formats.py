@@ -1,26 +1,40 @@
 """The default stdout reader on what real training scripts print: PyTorch's examples, Keras 2 and
 3, Lightning, Hugging Face's Trainer, the SDK's JSON lines, logging and plain prints. Each
-capture goes through a log file and LogTail as the scheduler reads it, and the exact points
-(names, steps, values, epochs) are checked."""
+capture goes through a pipe, in pieces, into a LogPipe as the scheduler reads a trial's output
+(logged, parsed block by block), and the exact points (names, steps, values, epochs) are
+checked; the same bytes scanned as one large block (stdout_scan) give the same points."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from hpdesk.runner.stdout_metrics import LogTail, Point, StdoutParser
+from hpdesk.runner.capped_log import CappedLog
+from hpdesk.runner.log_pipe import LogPipe, open_pipe
+from hpdesk.runner.stdout_metrics import Point, StdoutParser
 
 RULE = "-" * 89
 DOUBLE = "=" * 89
 
 
 def read(tmp_path: Path, output: str) -> list[Point]:
-    """The points of `output` as the scheduler gets them: written to a log, tailed, parsed."""
+    """The points of `output` as the scheduler gets them: written to a pipe in pieces (the last
+    line may lack its newline), logged and parsed by a LogPipe."""
+    data = output.encode()
     log = tmp_path / "trial.log"
-    log.write_bytes(output.encode())
-    parser = StdoutParser()
-    return parser.parse_lines(LogTail(log).drain())
+    log.unlink(missing_ok=True)
+    read_end, write_end = open_pipe()
+    pipe = LogPipe(read_end, CappedLog(log), StdoutParser())
+    for at in range(0, len(data), 997):  # pieces that end inside lines
+        os.write(write_end, data[at:at + 997])
+    os.close(write_end)
+    assert pipe.join(10), "the output was not read to its end"
+    points = [point for _, point in pipe.take()]
+    assert log.read_bytes() == data
+    assert StdoutParser().parse_block(data, scan=True) == points
+    return points
 
 
 def series(points: list[Point], name: str) -> list[tuple[int, float | None]]:

@@ -1,6 +1,7 @@
 """StdoutParser's rules one by one (steps, epochs, fields, values, noise, dict lines, custom
-patterns), its properties under hypothesis, and LogTail. Whole captured outputs of real scripts
-are in test_stdout_formats.py."""
+patterns), its properties under hypothesis, where a resumed trial's steps continue, LineBuffer
+and LogTail. Whole captured outputs of real scripts are in test_stdout_formats.py; the block
+scan in test_stdout_scan.py."""
 
 from __future__ import annotations
 
@@ -13,8 +14,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hpdesk.plan import loads_plan
 from hpdesk.plan.script import MetricPattern as PlanMetricPattern
-from hpdesk.runner.stdout_metrics import MAX_LINE, LogTail, MetricPattern, Point, StdoutParser
+from hpdesk.runner.stdout_metrics import (
+    MAX_LINE,
+    LineBuffer,
+    LogTail,
+    MetricPattern,
+    Point,
+    StdoutParser,
+    split_lines,
+)
+from hpdesk.runner.trial_output import stdout_parser
+from hpdesk.store import Store
 
 
 def parse(*lines: str, patterns: tuple[str | MetricPattern, ...] = ()) -> list[Point]:
@@ -605,3 +617,53 @@ def test_the_parser_cuts_long_lines_too() -> None:
     line = "loss: 1 " + "a" * MAX_LINE + " acc: 2"
     assert parse(line) == []  # the cut field ends in `aaa...`: no pair
     assert parse("loss: 1 | " + "x" * (2 * MAX_LINE)) == [("loss", 1, 1.0)]
+
+
+# -- LineBuffer ---------------------------------------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([b"loss: 1", b"\n", b"\r\n", b"\xc3\xa9", b"\xc3", b"ab",
+                                 b"\n\n", b"x" * 50]), max_size=40),
+       st.lists(st.integers(1, 64), min_size=1, max_size=8))
+def test_lines_come_out_the_same_whatever_the_pieces(parts: list[bytes], cuts: list[int]) -> None:
+    data = b"".join(parts)
+    buffer, blocks, at, i = LineBuffer(), [], 0, 0
+    while at < len(data):
+        size = cuts[i % len(cuts)]
+        blocks.append(buffer.feed(data[at:at + size]))
+        at, i = at + size, i + 1
+    blocks.append(buffer.flush())
+    assert all(b == b"" or b.endswith(b"\n") for b in blocks[:-1])
+    assert b"".join(blocks) == data
+    assert split_lines(b"".join(blocks)) == split_lines(data)
+
+
+def test_a_line_longer_than_max_line_is_cut_as_it_arrives() -> None:
+    buffer = LineBuffer()
+    assert buffer.feed(b"y" * MAX_LINE) == b""
+    assert buffer.feed(b"z" * MAX_LINE) == b""  # dropped: no more memory held
+    assert buffer.feed(b"zz\nloss: 1\nnext") == b"y" * MAX_LINE + b"\nloss: 1\n"
+    assert buffer.flush() == b"next" and buffer.flush() == b""
+
+
+# -- a resumed trial ----------------------------------------------------------------------------
+
+def test_a_seeded_parser_continues_after_the_stored_step_and_epoch() -> None:
+    parser = StdoutParser(step=41, epoch=2.0)
+    assert parser.parse_line("loss: 1") == [("loss", 42, 1.0), ("epoch", 42, 2.0)]
+    assert parser.parse_line("step 10 loss 2") == [("loss", 43, 2.0), ("epoch", 43, 2.0)]
+    assert parser.parse_line("step 50 loss 3") == [("loss", 50, 3.0), ("epoch", 50, 2.0)]
+
+
+def test_a_resumed_trials_parser_starts_after_its_stored_points(tmp_path: Path) -> None:
+    plan = loads_plan("hpdesk: 1\ntask: script\ncommand: python x.py\n"
+                      "objective: {metric: loss, direction: minimize}\n"
+                      "space: {x: {type: fixed, value: 1}}\n")
+    with Store(tmp_path / "x.db") as store:
+        exp = store.create_experiment("x", "script", plan.to_dict())
+        trial = store.add_trial(exp.id, {"x": 1})
+        assert stdout_parser(plan, store, trial.id).parse_line("loss: 1") == [("loss", 1, 1.0)]
+        store.write_metrics([(trial.id, "loss", 7, 0.5, 0.0), (trial.id, "epoch", 7, 3.0, 0.0),
+                             (trial.id, "acc", 9, 0.1, 0.0)])  # acc: the SDK's, further on
+        assert stdout_parser(plan, store, trial.id).parse_line("loss: 0.4") == [
+            ("loss", 10, 0.4), ("epoch", 10, 3.0)]
