@@ -1,6 +1,7 @@
 """One trial process as the scheduler keeps it: its process, log, slot and output reader, and
 how it is stopped (politely first: a script gets Ctrl-C as in a terminal, so its own
-KeyboardInterrupt handling saves its work; then SIGTERM; SIGKILL when the grace period is over).
+KeyboardInterrupt handling saves its work; then SIGTERM; SIGKILL when the grace period is over,
+to its process group and to every process of its tree, `setsid` children included).
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ import os
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO
 
 from hpdesk.runner.devices import Slot
+from hpdesk.runner.log_pipe import LogPipe
+from hpdesk.runner.process_tree import ProcessTree
 from hpdesk.runner.trial_output import TrialOutput
 from hpdesk.runner.warm import WarmProcess
 from hpdesk.store import Trial
@@ -24,7 +26,7 @@ from hpdesk.store import Trial
 class RunningTrial:
     trial: Trial
     proc: subprocess.Popen[bytes] | WarmProcess
-    log_file: IO[bytes] | None  # None: the warm launcher's child writes its log itself
+    log_file: LogPipe | None  # None: the warm launcher's child writes its log itself
     slot: Slot
     started: float
     started_wall: float = 0.0
@@ -35,6 +37,13 @@ class RunningTrial:
     killed_at: float | None = None  # when the first stop signal went
     signals: tuple[int, ...] = (signal.SIGTERM,)  # the stop signals, in order, before SIGKILL
     sent: int = 0  # how many of them went (one more: SIGKILL went too)
+    stalled_for: float | None = None  # stopped as stalled after this many silent seconds
+    progress_written: float = 0.0  # when its last_report_at was last written (monotonic)
+    #: what the trial started (process_tree.TreeKeeper samples it while it runs)
+    tree: ProcessTree = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tree = ProcessTree(self.trial.id, self.proc.pid)
 
     def ask_to_stop(self) -> None:
         """The first stop signal (SIGINT for a script, SIGTERM for a built-in task)."""
@@ -51,6 +60,7 @@ class RunningTrial:
         waited = time.monotonic() - self.killed_at
         if waited > grace_s:
             signal_group(self.proc, signal.SIGKILL)
+            self.tree.signal(signal.SIGKILL)  # those in another group or session too
             self.sent = len(self.signals) + 1
             return
         due = min(len(self.signals), 1 + int(waited * len(self.signals) / grace_s))
