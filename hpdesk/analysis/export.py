@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hpdesk.jsonsafe import dumps
 from hpdesk.plan import Budget, Fixed, Plan, Strategy, parse_plan
 from hpdesk.plan.model import Pruner, objective_entries
 from hpdesk.store import Store, Trial
@@ -15,14 +16,22 @@ from hpdesk.store import Store, Trial
 TRIAL_COLUMNS = ("number", "state", "objective", "started_at", "ended_at", "device", "message")
 
 
+def scored(trial: Trial) -> bool:
+    """Completed with a finite objective: the trials a best is chosen among (NaN or an
+    infinity is never the best, whatever the direction)."""
+    return (trial.state == "completed" and trial.objective is not None
+            and math.isfinite(trial.objective))
+
+
 def best_trial(plan: Mapping[str, Any], trials: Sequence[Trial]) -> Trial | None:
-    """The completed trial with the best objective, in the plan's direction."""
-    scored = [t for t in trials if t.state == "completed" and t.objective is not None]
-    if not scored:
+    """The completed trial with the best finite objective, in the plan's direction (the
+    first of equals)."""
+    candidates = [t for t in trials if scored(t)]
+    if not candidates:
         return None
     maximize = objective_entries(plan)[0]["direction"] == "maximize"
     pick = max if maximize else min
-    return pick(scored, key=lambda t: float(t.objective or 0.0))
+    return pick(candidates, key=lambda t: float(t.objective or 0.0))
 
 
 def write_trials_csv(path: str | os.PathLike[str], plan: Mapping[str, Any],
@@ -87,5 +96,5 @@ def _cell(value: Any) -> Any:
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, (dict, list)):
-        return json.dumps(value)
+        return dumps(value)
     return value

@@ -1,4 +1,10 @@
-"""Starting the window: the QApplication, its identity, language, and the main window.
+"""Starting the window: the QApplication, its identity, language, its log file, and the main
+window.
+
+The window logs warnings and errors, with their tracebacks, to a rotating file in the user's log
+folder (`~/.local/state/hpdesk/log/hpdesk.log` on Linux, from platformdirs; `$HPDESK_LOG_DIR`
+instead when set): errors in background jobs and in the poller land there, while the person sees
+one line in the status bar.
 
 Two environment variables serve tests and benchmarks, never people:
 HPDESK_QUIT_AFTER_MS quits the application that many milliseconds after the window shows;
@@ -9,10 +15,13 @@ with the time, the peak memory and whether torch was imported.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import resource
 import sys
 import time
+from io import TextIOWrapper
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +37,52 @@ if TYPE_CHECKING:
 
 
 _windows: list[QWidget] = []  # the open main window(s), kept alive across a replacement
+LOG_FILE_BYTES = 1_000_000  # a log file is rotated at this size...
+LOG_BACKUPS = 3  # ...keeping this many old ones (hpdesk.log.1 ...)
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
+
+
+def log_file_path() -> Path:
+    """Where the window's log goes: `$HPDESK_LOG_DIR/hpdesk.log`, else the user's log folder."""
+    import platformdirs
+
+    folder = os.environ.get("HPDESK_LOG_DIR") or platformdirs.user_log_dir(
+        "hpdesk", appauthor=False)
+    return Path(folder) / "hpdesk.log"
+
+
+class _PrivateRotatingFile(RotatingFileHandler):
+    """A rotating log whose files only their owner can read (0600; the folder 0700)."""
+
+    def _open(self) -> TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
+def setup_logging(path: Path | None = None) -> logging.Handler | None:
+    """Send WARNING and above, tracebacks included, to the window's rotating log file (once
+    per process). Returns the handler, or None when the file cannot be written (a read-only
+    home): then the log goes to stderr only, as before, and the window still starts."""
+    path = path or log_file_path()
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if isinstance(handler, _PrivateRotatingFile) and handler.baseFilename == str(
+                path.absolute()):
+            return handler
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handler = _PrivateRotatingFile(path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_BACKUPS,
+                                       encoding="utf-8")
+    except OSError as exc:
+        logging.getLogger(__name__).warning("cannot write the window's log to %s: %s",
+                                            path, exc)
+        return None
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.WARNING:
+        root.setLevel(logging.WARNING)
+    return handler
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -62,9 +117,11 @@ def run(*, db: str | os.PathLike[str] | None = None,
     """Open the main window on `db` (default: the user's database) and run until it closes."""
     from hpdesk.gui import i18n
     from hpdesk.gui.settings import Settings
-    from hpdesk.runner.paths import default_db_path
+    from hpdesk.runner.paths import default_db_path, keep_files_private
 
+    keep_files_private()  # the database, settings, exports: the user's alone (docs/security.md)
     app = make_application()
+    setup_logging()
     settings = Settings(settings_path)
     chosen = language or settings.language(QLocale.system().name())
     i18n.install(app, chosen)

@@ -218,7 +218,8 @@ class CurvesView(QWidget):
         self._update_ends()
 
     def _best_trial(self) -> int | None:
-        scored = [t for t in self._trials.values() if t.objective is not None]
+        scored = [t for t in self._trials.values()  # NaN or an infinity is never the best
+                  if t.objective is not None and np.isfinite(t.objective)]
         if not scored:
             return None
         pick = max if self._maximize else min

@@ -136,9 +136,8 @@ class _PollWorker(QObject):
             self._store = Store(self._path, must_exist=True)
             self._store.conn.execute(f"PRAGMA busy_timeout = {READER_BUSY_TIMEOUT_MS}")
         except Exception as exc:  # StoreError says what is wrong in a sentence
-            log.debug("cannot open %s", self._path, exc_info=True)
             self._fail(self.tr("Cannot open %1: %2").replace("%1", str(self._path))
-                       .replace("%2", str(exc)))
+                       .replace("%2", str(exc)), exc_info=True)
             return
         self._timer = QTimer(self)
         self._timer.setInterval(self._interval_ms)
@@ -162,7 +161,7 @@ class _PollWorker(QObject):
             return
         if not self._path.exists():
             self._fail(self.tr("The database %1 was removed; the curves stop updating.")
-                       .replace("%1", str(self._path)))
+                       .replace("%1", str(self._path)), exc_info=False)
             self.finish()
             return
         requests, self._pending = self._pending, {}
@@ -181,16 +180,15 @@ class _PollWorker(QObject):
                     if not ids:
                         del requests[metric]
         except (sqlite3.Error, StoreError, OSError) as exc:
-            log.debug("poll failed", exc_info=True)
             for metric, ids in requests.items():  # asked again at the next tick
                 self._pending.setdefault(metric, set()).update(ids)
             self._fail(self.tr("Cannot read the database (%1); trying again.")
-                       .replace("%1", str(exc)))
+                       .replace("%1", str(exc)), exc_info=True)
             return
         except Exception as exc:  # a bug: logged with its traceback, said, never raised into Qt
-            log.exception("poll failed")
             self._fail(self.tr("The curves stopped updating after an error: %1")
-                       .replace("%1", f"{type(exc).__name__}: {exc}"))
+                       .replace("%1", f"{type(exc).__name__}: {exc}"), exc_info=True,
+                       level=logging.ERROR)
             return
         self._last_error = ""
 
@@ -293,9 +291,12 @@ class _PollWorker(QObject):
                             {tid: Points.from_curve(c) for tid, c in read.curves.items()},
                             tuple(trial_ids))
 
-    def _fail(self, message: str) -> None:
-        if message != self._last_error:  # a lasting problem is said once, not 4 times a second
+    def _fail(self, message: str, *, exc_info: bool, level: int = logging.WARNING) -> None:
+        """Say `message` once per lasting problem (not 4 times a second), and log it at
+        `level` with the traceback of the exception being handled, if any (`exc_info`)."""
+        if message != self._last_error:
             self._last_error = message
+            log.log(level, "poller of %s: %s", self._path, message, exc_info=exc_info)
             self.failed.emit(message)
 
 

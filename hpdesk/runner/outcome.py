@@ -2,13 +2,18 @@
 
 Status is derived, not trusted (as Guild does it): the exit status, the events the trial wrote
 and its metric points decide; a trial that reported nothing useful never counts as the best.
+An objective that is not finite (NaN, +inf, -inf: a loss that blew up, a metric divided by
+zero) cannot be compared with the others: the trial is marked diverged, with a message that
+says which value it was, and its objective is stored as None, so it never sorts as the best.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import signal
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,15 +32,45 @@ class Outcome:
     objectives: list[float | None] | None = None  # every objective's value (several objectives)
 
 
-def objective_value(store: Store, trial_id: int, objective: Objective) -> float | None:
-    """The trial's objective: the metric's last reported value, or its best one."""
-    _, values = store.series(trial_id, objective.metric)
-    finite = [v for v in values if v is not None]
-    if not finite:
-        return None
+@dataclass(frozen=True)
+class Reading:
+    """A trial's objective as the plan reduces it: `value` is finite or None; `not_finite`
+    names the value that decided instead when it was not finite (`-inf at step 3`)."""
+
+    value: float | None
+    not_finite: str | None = None
+
+
+def read_objective(store: Store, trial_id: int, objective: Objective) -> Reading:
+    """The metric's last reported value, or its best one (`reduce: best`). A non-finite value
+    that decides (the last one; for `best`, an infinity in the plan's direction, or no finite
+    value at all) gives no value and says so; a NaN or a worse-direction infinity along the way
+    never wins `best`. (SQLite stores a NaN as NULL: a None point is a NaN reported.)"""
+    steps, values = store.series(trial_id, objective.metric)
+    if not values:
+        return Reading(None)
+    finite = [v for v in values if v is not None and math.isfinite(v)]
     if objective.reduce == "best":
-        return max(finite) if objective.direction == "maximize" else min(finite)
-    return values[-1] if values[-1] is not None else None
+        winner = math.inf if objective.direction == "maximize" else -math.inf
+        for step, v in zip(steps, values):
+            if v == winner:
+                return Reading(None, f"{_shown(v)} at step {step}")
+        if not finite:
+            return Reading(None, f"{_shown(values[-1])} at step {steps[-1]}")
+        return Reading(max(finite) if objective.direction == "maximize" else min(finite))
+    last = values[-1]
+    if last is None or not math.isfinite(last):
+        return Reading(None, f"{_shown(last)} at step {steps[-1]}")
+    return Reading(last)
+
+
+def objective_value(store: Store, trial_id: int, objective: Objective) -> float | None:
+    """The trial's objective (finite) or None: see `read_objective`."""
+    return read_objective(store, trial_id, objective).value
+
+
+def _shown(value: float | None) -> str:
+    return "nan" if value is None or math.isnan(value) else repr(value)
 
 
 def describe_exit(code: int) -> str:
@@ -99,7 +134,8 @@ def decide_outcome(store: Store, trial: Trial, objective: Objective | Sequence[O
     the trial started (events before it belong to earlier runs); `pause_expected`: a population
     member that was to pause at the end of its interval."""
     objectives = list(objective) if isinstance(objective, Sequence) else [objective]
-    values = [objective_value(store, trial.id, o) for o in objectives]
+    readings = [read_objective(store, trial.id, o) for o in objectives]
+    values = [r.value for r in readings]
     value = values[0]
     several = values if len(values) > 1 else None
     events = store.events(trial_id=trial.id)
@@ -129,6 +165,11 @@ def decide_outcome(store: Store, trial: Trial, objective: Objective | Sequence[O
         reason = diagnose(code, tail)
         text = f"{reason}" + (f"; last lines of its log:\n{tail}" if tail else "")
         return Outcome("failed", value, reason, [("failed", "error", text)], several)
+    unusable = next(((o, r) for o, r in zip(objectives, readings) if r.not_finite), None)
+    if unusable is not None:
+        text = (f"objective `{unusable[0].metric}` was not finite ({unusable[1].not_finite}): "
+                "it cannot be compared, so the trial counts as diverged")
+        return Outcome("diverged", None, text, [("diverged", "warning", text)], several)
     if value is None:
         text = never_reported(store, trial.id, objectives[0].metric)
         return Outcome("no_objective", None, text, [("no_objective", "warning", text)],
@@ -145,7 +186,10 @@ def never_reported(store: Store, trial_id: int, metric: str) -> str:
 
 
 def log_tail(path: str | Path | None, lines: int = 20) -> str:
-    """The last lines of a log, read from its end (logs can be large)."""
+    """The last lines of a log, read from its end (logs can be large), URL passwords masked:
+    they are quoted into the database and hpdesk's own log (hpdesk.plan.secrets)."""
+    from hpdesk.plan.secrets import mask_text
+
     if not path:
         return ""
     try:
@@ -155,7 +199,7 @@ def log_tail(path: str | Path | None, lines: int = 20) -> str:
             text = fh.read().decode("utf-8", "replace")
     except OSError:
         return ""
-    return "\n".join(text.splitlines()[-lines:])
+    return mask_text("\n".join(text.splitlines()[-lines:]))
 
 
 def format_params(params: Mapping[str, Any], limit: int = 8) -> str:
@@ -166,3 +210,16 @@ def format_params(params: Mapping[str, Any], limit: int = 8) -> str:
     if len(params) > limit:
         parts.append("...")
     return ", ".join(parts)
+
+
+def experiment_verdict(trials: Sequence[Trial], metric: str) -> tuple[str, str | None]:
+    """How an experiment that ran to its end ended, and why when it failed: completed when a
+    trial completed with its objective; failed when none did and trials failed (crashed,
+    diverged, or never reported the objective); stopped when a person stopped every trial."""
+    if any(t.state == "completed" and t.objective is not None for t in trials):
+        return "completed", None
+    counts = Counter(t.state for t in trials)
+    if not counts.keys() & {"failed", "diverged", "no_objective"}:
+        return ("stopped" if set(counts) == {"stopped"} else "completed"), None
+    said = ", ".join(f"{n} {state.replace('_', ' ')}" for state, n in sorted(counts.items()))
+    return "failed", f"no trial completed with the objective `{metric}` ({said})"
