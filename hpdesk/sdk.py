@@ -2,8 +2,12 @@
 
 Run by hpdesk, the trial finds its database and trial id in the environment and commits its
 own metric points, in batches (every ~0.5 s, every 1,000 points, at exit and on SIGTERM), so a
-trial that dies loses at most its last unflushed batch. Run by hand, the same script works:
-parameters come from its defaults or `--params FILE`, and reports are printed as JSON lines.
+trial that dies loses at most its last unflushed batch. The batches are written by a background
+thread: `report()` never waits for the database, and the points of a script that then computes
+for minutes still appear within half a second. A database held by another process only delays
+the writes (the points wait in memory, nothing is dropped); it never stops the training.
+Run by hand, the same script works: parameters come from its defaults or `--params FILE`, and
+reports are printed as JSON lines.
 
 This module imports only the standard library and the store, so `import hpdesk.sdk` stays cheap.
 """
@@ -11,6 +15,7 @@ This module imports only the standard library and the store, so `import hpdesk.s
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import math
 import os
@@ -22,9 +27,13 @@ import time
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from hpdesk.store.connection import connect, write_transaction
+from hpdesk.store.connection import StoreError
+from hpdesk.store.trial_sink import SDK_METRICS_EVENT, DatabaseSink, Sink, StdoutSink
+
+__all__ = ["SDK_METRICS_EVENT", "SdkError", "event", "flush", "load_params_file", "params",
+           "report", "should_stop"]
 
 ENV_DB = "HPDESK_DB"
 ENV_TRIAL = "HPDESK_TRIAL_ID"
@@ -34,12 +43,12 @@ ENV_PARAMS_FILE = "HPDESK_PARAMS_FILE"
 #: it must not wait half a second in the buffer), comma-separated; set by the scheduler.
 ENV_FLUSH_ON = "HPDESK_FLUSH_ON"
 
-#: The event a trial writes when it first reports a metric name through the SDK: the scheduler
-#: then leaves that name to the SDK and does not read it from the script's printed output.
-SDK_METRICS_EVENT = "sdk_metrics"
-
 FLUSH_INTERVAL_S = 0.5
 FLUSH_POINTS = 1000
+#: Points held while the database cannot be written (another process holds it): past this,
+#: `report()` waits for the writer (back-pressure) rather than grow without bound.
+MAX_BUFFERED_POINTS = 2_000_000
+EXIT_FLUSH_S = 60.0  # at exit, how long a locked database is waited for before points are lost
 STOP_POLL_INTERVAL_S = 1.0
 SIGTERM_GRACE_S = 1.0
 
@@ -55,9 +64,11 @@ def load_params_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise SdkError(f"cannot read parameter file {file}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise SdkError(f"parameter file {file} is not UTF-8 text (byte {exc.start})") from exc
     try:
         data = tomllib.loads(text) if file.suffix == ".toml" else json.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
+    except (ValueError, RecursionError, tomllib.TOMLDecodeError) as exc:
         raise SdkError(f"parameter file {file} is not valid: {exc}") from exc
     if not isinstance(data, dict):
         raise SdkError(f"parameter file {file} must hold a mapping of names to values")
@@ -73,120 +84,15 @@ def _params_file_from_argv(argv: list[str]) -> str | None:
     return None
 
 
-class _Sink:
-    """Where points go; `write` takes (name, step, value, wall_time) tuples."""
-
-    def write(self, points: list[tuple[str, int, float | None, float]]) -> None:
-        raise NotImplementedError
-
-    def event(self, kind: str, message: str, step: int | None, level: str) -> None:
-        raise NotImplementedError
-
-    def announce(self, names: list[str]) -> None:
-        """Say which metric names this trial reports through the SDK (see `Reporter.report`)."""
-
-    def stop_requested(self) -> bool:
-        return False
-
-
-class _WriterQueue:
-    """Trial writers take turns through an flock on a side file before `BEGIN IMMEDIATE`.
-
-    SQLite's busy handler polls with sleeps of up to 100 ms, so eight writers contending for the
-    lock lose most of their time asleep; a blocking flock wakes the next writer the moment the
-    last one commits. Optional: where flock is missing the busy timeout still serialises.
-    """
-
-    def __init__(self, db_path: str) -> None:
-        self._fd: int | None = None
-        try:
-            import fcntl
-
-            self._flock = fcntl.flock
-            self._ex, self._un = fcntl.LOCK_EX, fcntl.LOCK_UN
-            self._fd = os.open(db_path + "-writers.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        except (ImportError, OSError):
-            self._fd = None
-
-    def __enter__(self) -> None:
-        if self._fd is not None:
-            self._flock(self._fd, self._ex)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            self._flock(self._fd, self._un)
-
-
-class _DatabaseSink(_Sink):
-    def __init__(self, db_path: str, trial_id: int) -> None:
-        from hpdesk.store.store import INSERT_METRIC_SQL
-
-        self._sql = INSERT_METRIC_SQL
-        self._trial_id = trial_id
-        self._conn = connect(db_path, must_exist=True)
-        self._queue = _WriterQueue(db_path)
-
-    def write(self, points: list[tuple[str, int, float | None, float]]) -> None:
-        tid = self._trial_id
-        rows = [(tid, n, s, v, w) for n, s, v, w in points]  # built before the lock is taken
-        with self._queue, write_transaction(self._conn) as conn:
-            conn.executemany(self._sql, rows)
-
-    def event(self, kind: str, message: str, step: int | None, level: str) -> None:
-        self._conn.execute(
-            "INSERT INTO events (experiment_id, trial_id, kind, level, message, step, created_at)"
-            " SELECT experiment_id, id, ?, ?, ?, ?, ? FROM trials WHERE id = ?",
-            (kind, level, message, step, time.time(), self._trial_id),
-        )
-
-    def announce(self, names: list[str]) -> None:
-        self._conn.execute(
-            "INSERT INTO events (experiment_id, trial_id, kind, level, message, step, created_at,"
-            " data) SELECT experiment_id, id, ?, 'debug', ?, NULL, ?, ? FROM trials WHERE id = ?",
-            (SDK_METRICS_EVENT, "reports through the SDK: " + ", ".join(names), time.time(),
-             json.dumps({"names": names}), self._trial_id),
-        )
-
-    def stop_requested(self) -> bool:
-        row = self._conn.execute(
-            "SELECT requested_state FROM trials WHERE id = ?", (self._trial_id,)
-        ).fetchone()
-        return row is not None and row[0] is not None
-
-
-class _StdoutSink(_Sink):
-    """Outside hpdesk: one JSON line per step, so a person (or hpdesk's stdout reader) sees it."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self._stream = stream
-
-    def write(self, points: list[tuple[str, int, float | None, float]]) -> None:
-        stream = self._stream or sys.stdout
-        line: dict[str, Any] = {}
-        step: int | None = None
-        for name, s, value, _ in points:
-            if s != step and line:
-                stream.write(json.dumps(line) + "\n")
-                line = {}
-            step = s
-            if not line:
-                line["step"] = s
-            line[name] = value
-        if line:
-            stream.write(json.dumps(line) + "\n")
-        stream.flush()
-
-    def event(self, kind: str, message: str, step: int | None, level: str) -> None:
-        stream = self._stream or sys.stdout
-        stream.write(json.dumps({"event": kind, "level": level, "message": message,
-                                 "step": step}) + "\n")
-        stream.flush()
-
-
 class Reporter:
-    """Buffers points and hands them to a sink in batches; one per process (see `_reporter`)."""
+    """Buffers points and hands them to a sink in batches; one per process (see `_reporter`).
 
-    def __init__(self, sink: _Sink, urgent: frozenset[str] = frozenset()) -> None:
+    With `background=True` a daemon thread writes the batches: every `FLUSH_INTERVAL_S` while
+    points wait, at once when `FLUSH_POINTS` have gathered or an urgent metric (the objective)
+    arrives. A write that fails keeps its points for the next try."""
+
+    def __init__(self, sink: Sink, urgent: frozenset[str] = frozenset(), *,
+                 background: bool = False) -> None:
         self._sink = sink
         self._urgent = urgent
         self._buffer: list[tuple[str, int, float | None, float]] = []
@@ -197,31 +103,102 @@ class Reporter:
         self.flushing = False  # a signal that lands mid-flush must not flush again
         self.polls = 0
         self._announced: set[str] = set()
+        self._wake = threading.Event()
+        self._closed = False
+        self._writer: threading.Thread | None = None
+        if background:
+            self._writer = threading.Thread(target=self._write_loop, name="hpdesk-sdk-writer",
+                                            daemon=True)
+            self._writer.start()
+        self.write_errors = 0
+        #: Why points can no longer be saved (a full disk, a read-only or damaged database).
+        self.failed: StoreError | None = None
+
+    def _give_up(self, failure: StoreError) -> None:
+        """Points that cannot be saved: said in one line, once; the trial is asked to stop
+        (`should_stop()`), and its next `report()` ends it with exit status 1."""
+        if self.failed is None:
+            self.failed = failure
+            with contextlib.suppress(OSError):  # the log may sit on the same full disk
+                print(f"hpdesk: this trial's metrics cannot be saved: {failure}; it stops",
+                      file=sys.stderr, flush=True)
+        self._buffer.clear()
+        self._stop = True
 
     def report(self, step: int, metrics: Mapping[str, Any]) -> None:
+        if self.failed is not None:
+            raise SystemExit(1)  # the reason is in the log already (`_give_up`)
         if not self._announced.issuperset(metrics):
             new = sorted(set(metrics) - self._announced)
             # Written before report() returns, so before the script prints the same value.
-            self._sink.announce(new)
+            try:
+                self._sink.announce(new)
+            except StoreError as exc:
+                self._give_up(exc)
+                raise SystemExit(1) from None
             self._announced.update(new)
         now = time.time()
+        if len(self._buffer) >= MAX_BUFFERED_POINTS and self._writer is not None:
+            self._wake.set()
+            while len(self._buffer) >= MAX_BUFFERED_POINTS and self._writer.is_alive():
+                time.sleep(0.05)  # the database is held elsewhere: wait rather than grow
         append = self._buffer.append
         for name, value in metrics.items():
             append((name, step, _clean(value), now))
         if (len(self._buffer) >= FLUSH_POINTS or now >= self._next_flush
                 or (self._urgent and not self._urgent.isdisjoint(metrics))):
-            self.flush()
+            if self._writer is None:
+                self.flush()
+            else:
+                self._wake.set()
+
+    def _write_loop(self) -> None:
+        """The background writer: flushes while points wait, on time or when woken."""
+        while not self._closed:
+            self._wake.wait(FLUSH_INTERVAL_S)
+            self._wake.clear()
+            if self._closed or not self._buffer:
+                continue
+            try:
+                self.flush()
+            except Exception as exc:  # kept for the next pass (flush puts them back)
+                self.write_errors += 1
+                if self.write_errors == 1 or self.write_errors % 100 == 0:
+                    print(f"hpdesk: metric points wait for the database: {exc}",
+                          file=sys.stderr)
+                time.sleep(min(2.0, 0.1 * self.write_errors))
+
+    def close(self, wait_s: float = EXIT_FLUSH_S) -> None:
+        """Stop the writer and write what is left, retrying a locked database for `wait_s`."""
+        self._closed = True
+        self._wake.set()
+        if self._writer is not None and self._writer is not threading.current_thread():
+            self._writer.join(timeout=wait_s)
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                self.flush()
+                return
+            except sqlite3.OperationalError:
+                if time.monotonic() >= deadline or not self._buffer:
+                    raise
+                time.sleep(0.2)
 
     def flush(self) -> None:
         with self._lock:
             if self.flushing:
                 return  # re-entered from a signal handler in the middle of a write
+            if self.failed is not None:
+                self._buffer.clear()
+                return
             self.flushing = True
             batch, self._buffer = self._buffer, []
             self._next_flush = time.time() + FLUSH_INTERVAL_S
             try:
                 if batch:
                     self._sink.write(batch)
+            except StoreError as exc:  # not a busy lock: waiting will not bring them back
+                self._give_up(exc)
             except BaseException:
                 # Keep the points for the next try (a locked database, a signal mid-write).
                 self._buffer[:0] = batch
@@ -231,7 +208,13 @@ class Reporter:
 
     def event(self, kind: str, message: str, step: int | None, level: str) -> None:
         self.flush()
-        self._sink.event(kind, message, step, level)
+        try:
+            if self.failed is None:
+                self._sink.event(kind, message, step, level)
+        except StoreError as exc:
+            self._give_up(exc)
+        if self.failed is not None:
+            raise SystemExit(1)
 
     def request_stop(self) -> None:
         self._stop = True
@@ -273,16 +256,25 @@ def _make_reporter() -> Reporter:
     db_path, trial = os.environ.get(ENV_DB), os.environ.get(ENV_TRIAL)
     if db_path and trial:
         try:
-            sink: _Sink = _DatabaseSink(db_path, int(trial))
+            sink: Sink = DatabaseSink(db_path, int(trial))
         except ValueError as exc:
             raise SdkError(f"{ENV_TRIAL} must be an integer, found {trial!r}") from exc
+        except StoreError as exc:  # one line in the trial's log, not a traceback
+            raise SystemExit(f"hpdesk: this trial cannot open its database: {exc}") from None
     else:
-        sink = _StdoutSink()
+        sink = StdoutSink()
     urgent = frozenset(n for n in os.environ.get(ENV_FLUSH_ON, "").split(",") if n)
-    reporter = Reporter(sink, urgent)
-    atexit.register(_flush_quietly, reporter)
+    reporter = Reporter(sink, urgent, background=isinstance(sink, DatabaseSink))
+    atexit.register(_close_quietly, reporter)
     _install_sigterm(reporter)
     return reporter
+
+
+def _close_quietly(reporter: Reporter) -> None:
+    try:
+        reporter.close()
+    except Exception as exc:  # at exit there is no one left to raise to
+        print(f"hpdesk: could not save the last metric points: {exc}", file=sys.stderr)
 
 
 def _flush_quietly(reporter: Reporter) -> None:
@@ -363,6 +355,7 @@ def should_stop() -> bool:
 
 
 def flush() -> None:
-    """Write buffered points now (also done every 0.5 s, at exit and on SIGTERM)."""
+    """Write buffered points now, in this thread (also done every 0.5 s by a background
+    thread, at exit and on SIGTERM)."""
     if _REPORTER is not None:
         _REPORTER.flush()

@@ -4,7 +4,10 @@ scheduler process itself (`scheduler`), and stopping (`stop`)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import signal
+import sqlite3
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -15,8 +18,11 @@ from hpdesk.cli.common import (
     EXIT_RUNTIME,
     EXIT_USAGE,
     CliError,
+    SpaceReserve,
     db_arg,
     open_store,
+    say,
+    storage_stop,
 )
 
 if TYPE_CHECKING:
@@ -26,7 +32,9 @@ if TYPE_CHECKING:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser("run", help="run a plan file in the foreground until it finishes",
-                         description="Run a plan: trials start as local processes, metrics go "
+                         description="Run a plan: the command its trials run is printed first "
+                                     "(secrets masked), trials start as local processes, "
+                                     "metrics go "
                                      "to the database, a summary is printed at the end. Ctrl-C "
                                      "stops the trials (they save their metrics first).")
     run.add_argument("plan", type=Path, help="a plan file (YAML, TOML or JSON)")
@@ -84,22 +92,50 @@ def _budget_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> Plan:
+    import os
+
     from hpdesk.plan import load_plan
+    from hpdesk.plan.secrets import export_secret_env
 
     plan = load_plan(args.plan).resolved(args.plan.resolve().parent)
-    return _override(plan, args.max_trials, args.concurrency)
+    plan = _override(plan, args.max_trials, args.concurrency)
+    _show_command(plan)
+    # Secret values into this process's environment (the scheduler's and the trials'), after
+    # checking the ones to take from it are there: before the database is touched.
+    export_secret_env(plan, os.environ, source=str(args.plan))
+    return plan
+
+
+def _show_command(plan: Plan) -> None:
+    """A plan file may come from someone else: what its trials run is printed before they run
+    (docs/security.md), secrets masked."""
+    import sys
+
+    from hpdesk.runner.provenance import command_preview
+
+    if plan.command is None and not plan.env and not plan.env_secret:
+        return  # a built-in task: hpdesk's own code
+    shown = command_preview(plan, python=sys.executable)
+    print(f"trial 0 runs: {shown.command}")
+    if shown.folder is not None:
+        own = " (each trial in a folder of its own, filled from it)" if shown.own_folders else ""
+        print(f"  from: {shown.folder}{own}")
+    if shown.env:
+        print("  env: " + " ".join(f"{name}={'(from the environment)' if value is None else value}"
+                                   for name, value in shown.env), flush=True)
 
 
 def _override(plan: Plan, max_trials: int | None, concurrency: int | None) -> Plan:
-    from hpdesk.plan import Budget
+    from hpdesk.plan.schema import MAX_CONCURRENCY, MAX_TRIALS
 
     if max_trials is not None:
-        if max_trials < 1:
-            raise CliError("--max-trials must be at least 1", EXIT_USAGE)
-        plan = plan.with_changes(budget=Budget(max_trials, plan.budget.wall_time))
+        if not 1 <= max_trials <= MAX_TRIALS:
+            raise CliError(f"--max-trials must be from 1 to {MAX_TRIALS:,}", EXIT_USAGE)
+        # Only the trial count changes: the plan's wall-time, epoch and step budgets stay.
+        plan = plan.with_changes(budget=dataclasses.replace(plan.budget, trials=max_trials))
     if concurrency is not None:
-        if concurrency < 1:
-            raise CliError("--concurrency must be at least 1", EXIT_USAGE)
+        if not 1 <= concurrency <= MAX_CONCURRENCY:
+            raise CliError(f"--concurrency must be from 1 to {MAX_CONCURRENCY}", EXIT_USAGE)
         plan = plan.with_changes(concurrency=concurrency)
     return plan
 
@@ -120,7 +156,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _run_new(plan: Plan, db: Path | None) -> int:
     from hpdesk.runner import create_experiment
 
-    with open_store(db) as store:
+    with open_store(db, for_writing=True) as store:
         experiment = create_experiment(store, plan)
         print(f"experiment {experiment.id} ({experiment.name}) in {store.path}: "
               f"{plan.budget.trials} trials, {plan.concurrency} at a time")
@@ -131,8 +167,11 @@ def _run_scheduler(store: Store, experiment_id: int, *, summary: bool) -> int:
     """The scheduler in this process; SIGINT/SIGTERM stop it gracefully, twice at once."""
     from hpdesk.runner import Scheduler, SchedulerError, summarize
     from hpdesk.runner.experiment import summary_table
+    from hpdesk.runner.paths import experiment_dir
+    from hpdesk.store import SchedulerClaimed, StoreError
+    from hpdesk.store.connection import storage_failure
 
-    scheduler = Scheduler(store, experiment_id, echo=lambda line: print(line, flush=True))
+    scheduler = Scheduler(store, experiment_id, echo=say)  # a full disk under stdout loses lines
     interrupts = 0
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -142,25 +181,34 @@ def _run_scheduler(store: Store, experiment_id: int, *, summary: bool) -> int:
         if interrupts > 1:
             scheduler.grace_s = 0.0  # asked twice: do not wait for the trials
 
+    reserve = SpaceReserve(experiment_dir(store, experiment_id), owner=os.getpid())
     old_int = signal.signal(signal.SIGINT, on_signal)
     old_term = signal.signal(signal.SIGTERM, on_signal)
     try:
         final = scheduler.run()
     except SchedulerError as exc:
         raise CliError(str(exc), EXIT_USAGE) from exc
+    except SchedulerClaimed as exc:  # a second scheduler on a running experiment
+        raise CliError(str(exc), EXIT_RUNTIME) from exc
+    except (sqlite3.Error, OSError, StoreError) as exc:  # the disk or the file, not hpdesk
+        failure = storage_failure(exc, store.path)
+        if failure is None:
+            raise
+        raise CliError(storage_stop(store, experiment_id, failure, reserve)) from exc
     finally:
+        reserve.release()
         signal.signal(signal.SIGINT, old_int)
         signal.signal(signal.SIGTERM, old_term)
     if summary:
-        print()
-        print(summary_table(summarize(store, experiment_id)))
+        say("")
+        say(summary_table(summarize(store, experiment_id)))
     if final == "failed":
         return EXIT_RUNTIME  # no trial completed with its objective: the scheduler said why
     return EXIT_INTERRUPTED if final == "stopped" else EXIT_OK
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
-    with open_store(args.db, must_exist=True) as store:
+    with open_store(args.db, must_exist=True, for_writing=True) as store:
         return _run_scheduler(store, args.experiment, summary=True)
 
 
@@ -169,7 +217,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     from hpdesk.runner.detach import spawn_scheduler
 
     plan = _load(args)
-    with open_store(args.db) as store:
+    with open_store(args.db, for_writing=True) as store:
         experiment = create_experiment(store, plan)
         pid = spawn_scheduler(store, experiment.id)
         print(f"experiment {experiment.id} ({experiment.name}) started in {store.path} "
@@ -182,11 +230,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from hpdesk.runner import control
     from hpdesk.runner.detach import spawn_scheduler
 
-    with open_store(args.db, must_exist=True) as store:
+    with open_store(args.db, must_exist=True, for_writing=True) as store:
         experiment = store.experiment(args.experiment)
         if control.scheduler_alive(store, experiment.id):
             raise CliError(f"experiment {experiment.id} is already running "
                            f"(scheduler pid {experiment.scheduler_pid})")
+        from hpdesk.plan import parse_plan
+
+        _show_command(parse_plan(experiment.plan, source=f"experiment {experiment.id}"))
         if args.foreground:
             return _run_scheduler(store, experiment.id, summary=True)
         pid = spawn_scheduler(store, experiment.id)

@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings, self.language = settings, language
         self.background = Background(self)
+        self.background.failed.connect(lambda line: self.statusBar().showMessage(line, 15_000))
         self.db_path = db_path.expanduser().resolve()
         self.store: Store | None = None  # opened after the first paint (_open_database)
         self.experiment: Experiment | None = None
@@ -249,7 +250,8 @@ class MainWindow(QMainWindow):
         def done(_: object) -> None:
             self._recovering = False
 
-        self.background.run(work, success=done, failure=done)
+        self.background.run(work, success=done, failure=done,
+                            what=self.tr("Recovering experiments whose scheduler stopped"))
 
     def _update_controls(self) -> None:
         exp = self.experiment
@@ -369,9 +371,15 @@ class MainWindow(QMainWindow):
 
     def open_plan_file(self, path: Path) -> bool:
         try:
-            plan = load_plan(path)
+            # As `hpdesk run` reads it: relative paths, and a script's project folder, are
+            # the plan file's folder, not the window's working directory.
+            plan = load_plan(path).resolved(path.resolve().parent)
         except Exception as exc:  # PlanError lists every problem; a missing file says so
             QMessageBox.warning(self, self.tr("Cannot open the plan"), str(exc))
+            return False
+        from hpdesk.gui.command_confirm import confirm_opened_plan
+
+        if not confirm_opened_plan(self, plan, path):  # a command from a file: shown first
             return False
         self.workbench.set_plan(plan)
         self.welcome.hide()

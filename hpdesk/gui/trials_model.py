@@ -282,6 +282,11 @@ class TrialsModel(QAbstractTableModel):
 
     def _tooltip(self, trial: Trial, key: str, cell: Cell) -> str | None:
         if key == "state":
+            if trial.state == "running" and trial.stalled_since is not None:
+                minutes = max(0.0, self.clock() - trial.stalled_since) / 60
+                return self.tr("No metric point, no output and no CPU time for %1 min: the "
+                               "trial may be hung (executor.stall_timeout).").replace(
+                                   "%1", f"{minutes:.0f}")
             return state_reason(trial.state, trial.message) or None
         if cell.provisional:
             return self.tr("Latest value; the trial is still running.")
@@ -306,7 +311,10 @@ class TrialsModel(QAbstractTableModel):
             if key == "number":
                 cells.append(Cell(str(t.number), t.number))
             elif key == "state":
-                cells.append(Cell(self.state_names.get(t.state, t.state),
+                label = self.state_names.get(t.state, t.state)
+                if t.state == "running" and t.stalled_since is not None:
+                    label = self.tr("%1 (stalled)").replace("%1", label)
+                cells.append(Cell(label,
                                   TRIAL_STATES.index(t.state) if t.state in TRIAL_STATES else 99))
             elif key.startswith("param:"):
                 value = t.params.get(key[len("param:"):])

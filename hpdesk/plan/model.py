@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hpdesk.plan.script import Argument, StdoutMetrics
+from hpdesk.plan.secrets import env_to_dict
 from hpdesk.plan.space import Distribution
 
 FORMAT_VERSION = 1
@@ -134,7 +135,9 @@ class Objective:
 class Executor:
     """Where and how trials run. devices: "auto" (every GPU found, else the CPU), "cpu", or GPU
     indices; trials_per_gpu trials share one GPU; a trial over trial_timeout seconds is stopped
-    and failed; a failed trial is tried `retries` more times with the same parameters."""
+    and failed; a failed trial is tried `retries` more times with the same parameters. A trial
+    that shows no progress for stall_timeout seconds (no metric point, no output, no CPU time)
+    is stalled: marked in the window, and stopped (as failed) when on_stall is "stop"."""
 
     kind: str = "local"
     devices: str | tuple[int, ...] = "auto"
@@ -142,6 +145,11 @@ class Executor:
     trial_timeout: float | None = None
     retries: int = 0
     warm_start: bool = True
+    stall_timeout: float | None = 900.0
+    on_stall: str = "stop"
+    #: A script's log keeps its first and last output within this many MB (1 MB = 10^6
+    #: bytes), with a marker line where the middle was dropped (runner.capped_log).
+    log_limit_mb: float = 100.0
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
@@ -151,6 +159,10 @@ class Executor:
             out["trial_timeout"] = self.trial_timeout
         out["retries"] = self.retries
         out["warm_start"] = self.warm_start
+        out["stall_timeout"] = self.stall_timeout
+        out["on_stall"] = self.on_stall
+        if self.log_limit_mb != Executor.log_limit_mb:
+            out["log_limit_mb"] = self.log_limit_mb
         return out
 
 
@@ -168,6 +180,10 @@ class Plan:
     command: tuple[str, ...] | None = None
     workdir: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
+    #: `secret: true` or `false` as the plan file marks an env entry (hpdesk.plan.secrets): a
+    #: secret's value is never stored or saved, and a marked name without a value in `env` is
+    #: taken from the environment that launches the experiment.
+    env_secret: Mapping[str, bool] = field(default_factory=dict)
     data: Mapping[str, Any] | None = None  # where a built-in task reads its data: {source: ...}
     params_style: str = "template"  # how a script receives its parameters (PARAMS_STYLES)
     stdout_metrics: StdoutMetrics = field(default_factory=StdoutMetrics)
@@ -204,8 +220,8 @@ class Plan:
             out["command"] = list(self.command)
         if self.workdir is not None:
             out["workdir"] = self.workdir
-        if self.env:
-            out["env"] = dict(self.env)
+        if self.env or self.env_secret:
+            out["env"] = env_to_dict(self.env, self.env_secret)  # secrets as {secret: true}
         if self.data is not None:
             out["data"] = dict(self.data)
         if self.command is not None:

@@ -3,6 +3,9 @@
 Types are coerced here, after parsing, because the formats disagree: YAML 1.1 reads `1e-3` as a
 string and `no` as False, TOML has no null. Every problem names the field path, what was
 expected and what was found; all problems are collected, not just the first.
+
+Every number has bounds: the ones below for counts and times, `hpdesk.plan.reader` for all
+(64-bit integers, finite numbers), checked before any field is read.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from hpdesk.plan.model import (
     Pruner,
     Strategy,
 )
-from hpdesk.plan.reader import PlanError, Problem, Reader
+from hpdesk.plan.reader import PlanError, Problem, Reader, plain_problems
 from hpdesk.plan.script_schema import SCRIPT_FIELDS, parse_script_options
 from hpdesk.plan.search_options import check_search, parse_pruner, parse_strategy
 from hpdesk.plan.space_schema import parse_space
@@ -36,9 +39,23 @@ TOP_LEVEL = ("hpdesk", "name", "task", "fine_tune", "command", "workdir", "env",
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
+#: Trials at a time. Each is a process with its own log file and output reader in the one
+#: scheduler, and the CPU slot pool holds one slot per trial (devices.SlotPool), so the ceiling
+#: is what one machine runs: 8 GPUs of 32 trials each, or a 256-thread server (and well inside
+#: the usual 1,024 open files).
+MAX_CONCURRENCY = 256
+MAX_TRIALS = 1_000_000
+MAX_EPOCHS = 10**10  # budget.epochs, over all trials
+MAX_STEPS = 10**12  # budget.steps, over all trials
+MAX_DURATION = 365 * 86400  # seconds: budget.wall_time, executor.trial_timeout
+MAX_GPU_INDEX = 1023
+
 
 def parse_plan(data: Any, source: str = "<plan>") -> Plan:
     """Validate and coerce the exported form of a plan; raise `PlanError` listing every problem."""
+    bounded = plain_problems(data, source)
+    if bounded:  # nothing more is read of a structure too deep or too large to walk
+        raise PlanError(bounded)
     r = Reader(source)
     top = r.mapping("", data, TOP_LEVEL)
     if top is None:
@@ -56,7 +73,7 @@ def parse_plan(data: Any, source: str = "<plan>") -> Plan:
     workdir = top.get("workdir")
     if workdir is not None and not isinstance(workdir, str):
         r.fail("workdir", "a folder path", workdir)
-    env = _env(r, top.get("env", {}))
+    env, env_secret = _env(r, top.get("env", {})) or ({}, {})
     data = _data(r, top.get("data"), task)
     objectives = _objectives(r, top.get("objective"), task)
     objective = objectives[0] if objectives else None
@@ -64,8 +81,9 @@ def parse_plan(data: Any, source: str = "<plan>") -> Plan:
     pruner = parse_pruner(r, top.get("pruner"))
     budget = _budget(r, top.get("budget", {}))
     concurrency = r.number("concurrency", top.get("concurrency", 1), integer=True)
-    if concurrency is not None and concurrency < 1:
-        r.fail("concurrency", "at least 1", concurrency)
+    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+        r.fail("concurrency", f"from 1 to {MAX_CONCURRENCY} trials at a time", concurrency)
+        concurrency = None
     executor = _executor(r, top.get("executor", "local"))
     space = parse_space(r, top.get("space"), task)
     script = parse_script_options(r, top, command, space)
@@ -80,7 +98,8 @@ def parse_plan(data: Any, source: str = "<plan>") -> Plan:
         task=task, space=space, objective=objective, name=name, fine_tune=bool(fine_tune),
         strategy=strategy or Strategy(), budget=budget or Budget(),
         concurrency=int(concurrency or 1), executor=executor or Executor(), command=command,
-        workdir=workdir, env=env or {}, data=data, params_style=script.params_style,
+        workdir=workdir, env=env, env_secret=env_secret, data=data,
+        params_style=script.params_style,
         stdout_metrics=script.stdout_metrics, pruner=pruner or Pruner(),
         extra_objectives=tuple(objectives[1:]), arguments=script.arguments,
         flag_names=script.flag_names, booleans=script.booleans,
@@ -110,20 +129,60 @@ def _command(r: Reader, value: Any, task: str | None) -> tuple[str, ...] | None:
     return tuple(parts)
 
 
-def _env(r: Reader, value: Any) -> dict[str, str] | None:
+def _env(r: Reader, value: Any) -> tuple[dict[str, str], dict[str, bool]] | None:
+    """`env:` as (values, secret marks). An entry is `NAME: text`, or `NAME: {value: text,
+    secret: true|false}`, or `NAME: {secret: true}` (the value comes from the environment that
+    launches the experiment); see hpdesk.plan.secrets. A found value is never quoted back in
+    a problem: it may be a secret."""
     if not isinstance(value, Mapping):
         r.fail("env", "a mapping of variable names to texts", value)
         return None
-    out = {}
+    out: dict[str, str] = {}
+    marks: dict[str, bool] = {}
     for key, val in value.items():
         if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             r.fail(f"env.{key}", "a variable name (letters, digits, _)", key)
-        elif isinstance(val, (dict, list)) or val is None:
-            r.fail(f"env.{key}", "a text", val)
+            continue
+        if isinstance(val, Mapping):
+            entry = _env_entry(r, key, val)
+            if entry is not None:
+                text, secret = entry
+                if text is not None:
+                    out[key] = text
+                if secret is not None:
+                    marks[key] = secret
+        elif isinstance(val, list) or val is None:
+            r.problems.append(Problem(f"env.{key}", "a text, or {value: text, secret: true}",
+                                      "a list" if isinstance(val, list) else "nothing", r.source))
         else:
-            out[key] = val if isinstance(val, str) else str(val).lower() if isinstance(
-                val, bool) else str(val)
-    return out
+            out[key] = _env_text(val)
+    return out, marks
+
+
+def _env_text(val: Any) -> str:
+    return val if isinstance(val, str) else str(val).lower() if isinstance(val, bool) else str(val)
+
+
+def _env_entry(r: Reader, key: str, val: Mapping[Any, Any]) -> tuple[str | None,
+                                                                     bool | None] | None:
+    """`{value: text, secret: true|false}`; `{secret: true}` alone: from the environment."""
+    before = len(r.problems)
+    if r.mapping(f"env.{key}", val, ("value", "secret")) is None or len(r.problems) > before:
+        return None
+    secret = r.boolean(f"env.{key}.secret", val["secret"]) if "secret" in val else None
+    if "secret" in val and secret is None:
+        return None
+    if "value" not in val:
+        if secret is not True:
+            r.problems.append(Problem(f"env.{key}", "a value, or secret: true to take it from "
+                                      "the environment", "no value", r.source))
+            return None
+        return None, True
+    text = val["value"]
+    if isinstance(text, (Mapping, list)) or text is None:
+        r.problems.append(Problem(f"env.{key}.value", "a text", "not a text", r.source))
+        return None
+    return _env_text(text), secret
 
 
 def _data(r: Reader, value: Any, task: str | None) -> dict[str, Any] | None:
@@ -207,20 +266,21 @@ def _budget(r: Reader, value: Any) -> Budget | None:
     if m is None:
         return None
     trials = r.number("budget.trials", m.get("trials", 10), integer=True)
-    if trials is not None and trials < 1:
-        r.fail("budget.trials", "at least 1 trial", trials)
+    if trials is not None and not 1 <= trials <= MAX_TRIALS:
+        r.fail("budget.trials", f"from 1 to {MAX_TRIALS:,} trials", trials)
         trials = None
     wall = m.get("wall_time")
     if wall is not None:
         wall = _duration(r, "budget.wall_time", wall)
     totals = {}
-    for key, unit in (("epochs", "epoch"), ("steps", "step")):
+    for key, unit, most in (("epochs", "epoch", MAX_EPOCHS), ("steps", "step", MAX_STEPS)):
         raw = m.get(key)
         if raw is None:
             continue
         number = r.number(f"budget.{key}", raw, integer=True)
-        if number is not None and number < 1:
-            r.fail(f"budget.{key}", f"at least 1 {unit} of training over all trials", number)
+        if number is not None and not 1 <= number <= most:
+            r.fail(f"budget.{key}", f"from 1 to {most:,} {unit}s of training over all trials",
+                   number)
             return None
         totals[key] = None if number is None else int(number)
     if trials is None or None in totals.values():
@@ -229,22 +289,29 @@ def _budget(r: Reader, value: Any) -> Budget | None:
 
 
 def _duration(r: Reader, path: str, value: Any) -> float | None:
+    """Seconds, from a number or a text such as 90s, 30m, 2h or 1d; above 0, at most a year."""
     if isinstance(value, str) and (match := _DURATION.match(value)):
-        return float(match.group(1)) * _UNITS[match.group(2)]
-    seconds = r.number(path, value) if not isinstance(value, str) else None
-    if isinstance(value, str):
-        r.fail(path, "seconds, or a duration such as 90s, 30m or 2h", value)
-    if seconds is not None and seconds <= 0:
-        r.fail(path, "a positive duration", value)
+        seconds: float | None = float(match.group(1)) * _UNITS[match.group(2)]
+    else:
+        seconds = r.number(path, value) if not isinstance(value, str) else None
+        if isinstance(value, str):
+            r.fail(path, "seconds, or a duration such as 90s, 30m or 2h", value)
+    if seconds is not None and not 0 < seconds <= MAX_DURATION:  # NaN and inf fail too
+        r.fail(path, "a positive duration of at most 365 days", value)
         return None
     return seconds
+
+
+#: What happens to a stalled trial: stopped (and failed, saying why), or only marked.
+ON_STALL = ("stop", "mark")
 
 
 def _executor(r: Reader, value: Any) -> Executor | None:
     if isinstance(value, str):
         value = {"kind": value}
     m = r.mapping("executor", value, ("kind", "devices", "trials_per_gpu", "trial_timeout",
-                                      "retries", "warm_start"))
+                                      "retries", "warm_start", "stall_timeout", "on_stall",
+                                      "log_limit_mb"))
     if m is None:
         return None
     kind = r.text("executor.kind", m.get("kind", "local"), choices=EXECUTORS)
@@ -261,10 +328,19 @@ def _executor(r: Reader, value: Any) -> Executor | None:
         r.fail("executor.retries", "between 0 and 10 retries", retries)
         retries = None
     warm = r.boolean("executor.warm_start", m.get("warm_start", True))
-    if None in (kind, devices, per_gpu, retries, warm):
+    stall = m.get("stall_timeout", Executor.stall_timeout)
+    if stall is not None:  # null: never call a trial stalled
+        stall = _duration(r, "executor.stall_timeout", stall)
+    on_stall = r.text("executor.on_stall", m.get("on_stall", "stop"), choices=ON_STALL)
+    log_limit = r.number("executor.log_limit_mb", m.get("log_limit_mb", Executor.log_limit_mb))
+    if log_limit is not None and not 1 <= log_limit <= 1_000_000:
+        r.fail("executor.log_limit_mb", "between 1 and 1000000 MB", log_limit)
+        log_limit = None
+    if None in (kind, devices, per_gpu, retries, warm, on_stall, log_limit):
         return None
     return Executor(str(kind), devices, int(per_gpu or 1),  # type: ignore[arg-type]
-                    timeout, int(retries or 0), bool(warm))
+                    timeout, int(retries or 0), bool(warm), stall, str(on_stall),
+                    log_limit_mb=float(log_limit or Executor.log_limit_mb))
 
 
 def _devices(r: Reader, value: Any) -> str | tuple[int, ...] | None:
@@ -273,7 +349,8 @@ def _devices(r: Reader, value: Any) -> str | tuple[int, ...] | None:
     if isinstance(value, int) and not isinstance(value, bool):
         value = [value]
     if (isinstance(value, list) and value and all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_GPU_INDEX
+            for v in value)
             and len(set(value)) == len(value)):
         return tuple(value)
     r.fail("executor.devices", "auto, cpu, or a list of GPU indices such as [0, 1]", value)

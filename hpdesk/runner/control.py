@@ -58,13 +58,14 @@ def stop_trial(store: Store, trial_id: int) -> Trial:
     """Stop one trial where it stands. A running one is asked (its scheduler sends SIGTERM and
     records it as stopped); one still waiting is cancelled at once."""
     trial = store.trial(trial_id)
-    if trial.state == "running":
-        store.update_trial(trial_id, requested_state="stopped")
-    elif trial.state in ("queued", "interrupted"):
-        now = time.time()
-        store.update_trial(trial_id, state="stopped", ended_at=now, requested_state=None,
-                           message="cancelled before it ran")
-        store.add_event("stopped", "cancelled before it ran", trial_id=trial_id)
+    if trial.state in ("queued", "interrupted"):
+        # Compare-and-set: if its scheduler started it meanwhile, it is asked to stop instead.
+        if store.update_trial(trial_id, expect=("queued", "interrupted"), state="stopped",
+                              ended_at=time.time(), requested_state=None,
+                              message="cancelled before it ran"):
+            store.add_event("stopped", "cancelled before it ran", trial_id=trial_id)
+            return store.trial(trial_id)
+    store.update_trial(trial_id, expect="running", requested_state="stopped")
     return store.trial(trial_id)
 
 

@@ -9,41 +9,38 @@ slots, signals and files.
 
 from __future__ import annotations
 
-import glob
+import dataclasses
 import logging
 import os
-import shutil
 import signal
 import socket
-import subprocess
-import sys
+import sqlite3
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
 from hpdesk.plan import Plan
-from hpdesk.runner import launch
 from hpdesk.runner.devices import SlotPool, discover_gpus, select_gpus
-from hpdesk.runner.outcome import Outcome, decide_outcome, format_params
+from hpdesk.runner.lock_watch import LockWatch, tree_pids
+from hpdesk.runner.outcome import Outcome, decide_outcome, experiment_verdict, format_params
 from hpdesk.runner.paths import experiment_dir
+from hpdesk.runner.process_tree import TreeKeeper
 from hpdesk.runner.provenance import provenance
-from hpdesk.runner.running import RunningTrial, mark_new_run, signal_group
+from hpdesk.runner.recovery import claim_check, process_started_at
+from hpdesk.runner.running import RunningTrial, signal_group
 from hpdesk.runner.search_driver import SearchDriver
-from hpdesk.runner.trial_folder import fill_trial_folder
+from hpdesk.runner.stalls import StallWatch
 from hpdesk.runner.trial_output import TrialOutput
+from hpdesk.runner.trial_start import TrialStarter
 from hpdesk.runner.warm import WarmLauncher, WarmProcess
 from hpdesk.search import WAIT, Continuation, Decision, GridTooLarge, Suggestion
-from hpdesk.store import Store, Trial
+from hpdesk.store import Store, Trial, lock_busy
 from hpdesk.store.curves import compact_curves
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 2.0
 COMPACT_S = 10.0  # how often running trials' curves are packed for fast reading (store.curves)
-#: Built-in tasks pause cleanly after this epoch's checkpoint (population-based training).
-ENV_PAUSE = "HPDESK_PAUSE_AT_EPOCH"
 
 
 class SchedulerError(RuntimeError):
@@ -74,16 +71,30 @@ class Scheduler:
         self._last_compact = time.monotonic()
         self._t0 = time.monotonic()
         self._retry_queue: list[Trial] = []
+        self._exhausted = False
+        self._said: set[str] = set()
+        self._deadline: float | None = None
+        self._lost = False  # another scheduler holds the experiment now: end without writing
+        self._stalls = StallWatch(store, self.plan.executor, echo)
+        self._lock_watch = LockWatch(store.path.resolve(), lambda: tree_pids(self._running))
         warm = self.plan.command is None and self.plan.executor.warm_start
-        self._warm = WarmLauncher(python) if warm else None
+        self._starter = TrialStarter(store, self.plan, self.folder, python,
+                                     WarmLauncher(python) if warm else None)
+        self._warm = self._starter.warm
 
     def request_stop(self) -> None:
         """Safe from a signal handler: the loop notices within one poll interval."""
         self._stop.set()
 
     def run(self) -> str:
-        """Run to the end; returns the experiment's final state (completed or stopped)."""
+        """Run to the end; returns the experiment's final state (completed or stopped).
+
+        First the experiment is claimed (`Store.claim_scheduler`): a second scheduler on the
+        same experiment raises `SchedulerClaimed` here, before it touches a trial."""
         plan = self.plan
+        me = os.getpid()
+        self.store.claim_scheduler(self.experiment_id, pid=me, started_at=process_started_at(me),
+                                   holder_alive=claim_check)
         trials = self.store.trials(self.experiment_id)
         # Resuming: trials that were interrupted (or never started) run again first, as the same
         # trial; built-in tasks continue from their last checkpoint.
@@ -99,86 +110,110 @@ class Scheduler:
         self._driver = driver
         pool = SlotPool(gpus, trials_per_gpu=plan.executor.trials_per_gpu,
                         concurrency=plan.concurrency)
-        exhausted = False
-        said: set[str] = set()
-        deadline = None if plan.budget.wall_time is None else self._t0 + plan.budget.wall_time
+        self._deadline = (None if plan.budget.wall_time is None
+                          else self._t0 + plan.budget.wall_time)
         if self._warm is not None:
             self._warm.warm_up()  # loads torch in the background while the first trials start
         self.store.update_experiment(self.experiment_id, state="running", requested_state=None)
         self._beat(force=True)
-        final = "completed"
+        self._lock_watch.start()
+        # A subreaper from here to the end: orphans of trials (setsid) come to this process.
+        self._trees = TreeKeeper(self.store)
+        final, busy_said = "completed", False
         try:
             while True:
-                self._poll(driver, pool)
-                if self._stop_requested():
-                    final = "stopped"
-                    self.echo("stopping: asking running trials to finish their step...")
+                try:
+                    finished = self._step(driver, pool)
+                except sqlite3.OperationalError as exc:
+                    if not lock_busy(exc):
+                        raise
+                    # Another process held the database past the busy timeout. Nothing is
+                    # lost: the trials keep running and the next pass tries again, while the
+                    # lock watch ends a trial frozen with the lock.
+                    log.warning("database busy; trying again: %s", exc)
+                    if not busy_said:
+                        self.echo(f"the database is busy ({exc}); waiting for it")
+                    busy_said = True
+                    time.sleep(self.poll_interval)
+                    continue
+                busy_said = False
+                if finished is not None:
+                    final = finished
                     break
-                if deadline is not None and time.monotonic() >= deadline:
-                    self.echo(f"wall-time budget of {plan.budget.wall_time:g}s reached")
-                    break
-                self._adopt_queued()
-                spent = driver.budget_spent()
-                if spent is None:
-                    for continuation in driver.continuations():
-                        self._continue(continuation)
-                while pool.free and self._retry_queue:
-                    queued = self.store.trial(self._retry_queue.pop(0).id)
-                    if queued.state in ("queued", "interrupted"):  # not cancelled meanwhile
-                        self._launch(queued, pool)
-                while pool.free and not exhausted:
-                    spent = driver.budget_spent()
-                    if spent is not None:
-                        break
-                    suggestion = driver.next()
-                    if suggestion is WAIT:
-                        break
-                    if suggestion is None:
-                        exhausted = True
-                        self.echo(self._exhausted_message())
-                        break
-                    assert isinstance(suggestion, Suggestion)
-                    trial = self.store.add_trial(self.experiment_id, suggestion.params,
-                                                 search_state=suggestion.search_state)
-                    driver.added(trial)
-                    self._launch(trial, pool)
-                if spent is not None and spent not in said:
-                    said.add(spent)
-                    self.echo(spent)
-                if not self._running and not self._retry_queue:
-                    self._adopt_queued()  # a re-run queued at the last moment still runs
-                    if not self._retry_queue and (exhausted or spent is not None
-                                                  or self._idle(driver)):
-                        driver.finish()
-                        break
-                self._beat()
-                self._compact_running()
                 time.sleep(self.poll_interval)
         finally:
+            self._lock_watch.close()
             self._stop_all(pool)
+            self._trees.close()  # what the trials left is ended and reaped
             if self._warm is not None:
                 self._warm.close()
-            if final == "completed":
+            if self._lost:
+                final = "interrupted"
+            elif final == "completed":
                 final = self._verdict()
-            self.store.update_experiment(self.experiment_id, state=final, requested_state=None)
+            if not self._lost:
+                self.store.release_scheduler(self.experiment_id, final)
         return final
 
-    def _verdict(self) -> str:
-        """An experiment that ran to its end is completed when a trial completed with its
-        objective; failed when none did and trials failed (crashed, diverged, or never reported
-        the objective); stopped when a person stopped every trial."""
-        trials = self.store.trials(self.experiment_id)
-        if any(t.state == "completed" and t.objective is not None for t in trials):
+    def _step(self, driver: SearchDriver, pool: SlotPool) -> str | None:
+        """One pass of the loop; the final state when the experiment ends, else None."""
+        plan = self.plan
+        self._poll(driver, pool)
+        if self._lost:
+            self.echo("another scheduler took this experiment over; this one ends")
+            return "interrupted"
+        if self._stop_requested():
+            self.echo("stopping: asking running trials to finish their step...")
+            return "stopped"
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            self.echo(f"wall-time budget of {plan.budget.wall_time:g}s reached")
             return "completed"
-        counts = Counter(t.state for t in trials)
-        if not counts.keys() & {"failed", "diverged", "no_objective"}:
-            return "stopped" if set(counts) == {"stopped"} else "completed"
-        said = ", ".join(f"{n} {state.replace('_', ' ')}" for state, n in sorted(counts.items()))
-        message = ("no trial completed with the objective "
-                   f"`{self.plan.objective.metric}`" + (f" ({said})" if said else ""))
-        self.store.add_event("failed", message, experiment_id=self.experiment_id, level="error")
-        self.echo(message)
-        return "failed"
+        self._adopt_queued()
+        spent = driver.budget_spent()
+        if spent is None:
+            for continuation in driver.continuations():
+                self._continue(continuation)
+        while pool.free and self._retry_queue:
+            queued = self.store.trial(self._retry_queue.pop(0).id)
+            if queued.state in ("queued", "interrupted"):  # not cancelled meanwhile
+                self._launch(queued, pool)
+        while pool.free and not self._exhausted:
+            spent = driver.budget_spent()
+            if spent is not None:
+                break
+            suggestion = driver.next()
+            if suggestion is WAIT:
+                break
+            if suggestion is None:
+                self._exhausted = True
+                self.echo(self._exhausted_message())
+                break
+            assert isinstance(suggestion, Suggestion)
+            trial = self.store.add_trial(self.experiment_id, suggestion.params,
+                                         search_state=suggestion.search_state)
+            driver.added(trial)
+            self._launch(trial, pool)
+        if spent is not None and spent not in self._said:
+            self._said.add(spent)
+            self.echo(spent)
+        if not self._running and not self._retry_queue:
+            self._adopt_queued()  # a re-run queued at the last moment still runs
+            if not self._retry_queue and (self._exhausted or spent is not None
+                                          or self._idle(driver)):
+                driver.finish()
+                return "completed"
+        self._beat()
+        self._compact_running()
+        return None
+
+    def _verdict(self) -> str:
+        state, message = experiment_verdict(self.store.trials(self.experiment_id),
+                                            self.plan.objective.metric)
+        if message is not None:
+            self.store.add_event("failed", message, experiment_id=self.experiment_id,
+                                 level="error")
+            self.echo(message)
+        return state
 
     def _exhausted_message(self) -> str:
         name = self.plan.strategy.name
@@ -197,65 +232,47 @@ class Scheduler:
 
     # ---------------------------------------------------------------------------------------
     def _launch(self, trial: Trial, pool: SlotPool) -> None:
+        # Claim the trial before its process exists: a trial cancelled meanwhile (the window,
+        # `hpdesk stop --trial`) stays cancelled, and no trial ever starts twice.
+        log_path = self.folder / f"trial-{trial.number}.log"
+        if not self.store.update_trial(trial.id, expect=("queued", "interrupted"),
+                                       state="running", started_at=time.time(), ended_at=None,
+                                       requested_state=None, message=None, exit_code=None,
+                                       log_path=str(log_path)):
+            self._driver.finished(self.store.trial(trial.id))  # cancelled before it ran
+            return
         slot = pool.take()
         assert slot is not None
-        params = trial.params
-        trial_dir = self.folder / f"trial-{trial.number}"
-        log_path = self.folder / f"trial-{trial.number}.log"
-        script = self.plan.command is not None
         try:
-            params_file = launch.write_params_file(trial_dir, params)
-            cwd = self._working_folder(trial_dir)
-            project = self._project() if script else None
-            context = launch.placeholder_values(str(trial_dir.resolve()), str(trial.id),
-                                                str(trial.number), str(project))
-            argv = launch.trial_argv(self.plan, params, self.python or sys.executable,
-                                     params_file, context)
-            env = launch.trial_env(self.plan, params, db_path=self.store.path, trial_id=trial.id,
-                                   slot_env=slot.env(), trial_dir=trial_dir, project=project)
-            pause_at = (trial.search_state or {}).get("until")
-            if isinstance(pause_at, int):
-                env[ENV_PAUSE] = str(pause_at)
-            if log_path.exists() and log_path.stat().st_size:
-                mark_new_run(log_path, trial.number)
-            spec = launch.LaunchSpec(tuple(argv), env, cwd, log_path)
-            proc, log_file = self._start(spec)
+            started = self._starter.start(trial, slot, log_path)
         except (OSError, ValueError) as exc:
             pool.give_back(slot)
             self._never_started(trial, log_path, exc)
             return
+        proc, log_file, argv, cwd, env = (started.proc, started.log_file, started.argv,
+                                          started.cwd, started.env)
+        pause_at = started.pause_at
+        run = RunningTrial(trial, proc, log_file, slot, time.monotonic(),
+                           time.time(), pause_at if isinstance(pause_at, int) else None)
+        self._running[trial.id] = run  # tracked before anything else can fail
+        self._stalls.started(trial.id)
         self.store.update_trial(
-            trial.id, state="running", pid=proc.pid, host=socket.gethostname(),
-            device=slot.label, started_at=time.time(), ended_at=None, exit_code=None,
-            message=None, requested_state=None, log_path=str(log_path),
-            provenance={**provenance(argv, cwd, env, device=slot.label, params=params,
+            trial.id, pid=proc.pid, host=socket.gethostname(),
+            process_started_at=process_started_at(proc.pid), device=slot.label,
+            log_path=str(log_path), last_report_at=time.time(), stalled_since=None,
+            provenance={**provenance(argv, cwd, env, device=slot.label, params=trial.params,
                                      project=env.get("HPDESK_PROJECT")),
                         "launcher": "warm" if isinstance(proc, WarmProcess) else "subprocess"})
-        run = RunningTrial(self.store.trial(trial.id), proc, log_file, slot, time.monotonic(),
-                       time.time(), pause_at if isinstance(pause_at, int) else None)
-        if script:
+        run.trial = self.store.trial(trial.id)
+        if self.plan.command is not None:
             # Ctrl-C first, as in a terminal: a script's own KeyboardInterrupt handling saves
             # its work; then SIGTERM; SIGKILL when the grace period is over.
             run.signals = (signal.SIGINT, signal.SIGTERM)
             if self.plan.stdout_metrics.enabled:
-                run.output = TrialOutput(self.plan, trial.id, log_path)
-        self._running[trial.id] = run
+                if log_file is not None:
+                    run.output = TrialOutput(trial.id, log_file)
         self._driver.started(run.trial)
         log.debug("trial %s started on %s: %s", trial.number, slot.label, argv)
-
-    def _project(self) -> Path:
-        """The folder a script's relative paths mean (the plan's workdir)."""
-        return Path(self.plan.workdir or os.getcwd()).resolve()
-
-    def _working_folder(self, trial_dir: Path) -> str | None:
-        """Where the trial runs: its own folder, filled from the project (trial_folder.py),
-        unless the plan asks for one shared folder or it is a built-in task."""
-        if self.plan.command is None or self.plan.trial_folder == "shared":
-            return self.plan.workdir
-        db = self.store.path.resolve()  # with its -wal, -shm, -journal and lock files
-        hpdesk_files = [*db.parent.glob(glob.escape(db.name) + "*"), self.folder.parent]
-        fill_trial_folder(trial_dir, self._project(), skip=hpdesk_files)
-        return str(trial_dir.resolve())
 
     def _never_started(self, trial: Trial, log_path: Path, exc: Exception) -> None:
         """The reason goes to the trial's row, its timeline and its log (`hpdesk logs`)."""
@@ -267,8 +284,8 @@ class Scheduler:
                 fh.write(f"hpdesk: trial {trial.number} {message}\n")
         except OSError:
             pass  # the row and the event still say it
-        self.store.update_trial(trial.id, state="failed", started_at=now, ended_at=now,
-                                log_path=str(log_path), message=message)
+        self.store.update_trial(trial.id, expect="running", state="failed", started_at=now,
+                                ended_at=now, log_path=str(log_path), message=message)
         self.store.add_event("failed", message, trial_id=trial.id, level="error")
         self.echo(f"trial {trial.number} failed: {message}")
         self._driver.finished(self.store.trial(trial.id))
@@ -280,27 +297,11 @@ class Scheduler:
         if trial is None:
             return
         if step.copy_from is not None:
-            source = self.folder / f"trial-{step.copy_from}"
-            target = self.folder / f"trial-{step.number}"
-            target.mkdir(parents=True, exist_ok=True)
-            for item in source.iterdir() if source.is_dir() else ():
-                if item.is_file() and not item.is_symlink() and item.name != "params.json":
-                    shutil.copy2(item, target / item.name)
+            self._starter.copy_checkpoint(step.copy_from, step.number)
         state = {**(trial.search_state or {}), **step.search_state}
         self.store.update_trial(trial.id, params=step.params, search_state=state,
                                 state="queued", requested_state=None)
         self._retry_queue.append(self.store.trial(trial.id))
-
-    def _start(self, spec: launch.LaunchSpec
-               ) -> tuple[subprocess.Popen[bytes] | WarmProcess, IO[bytes] | None]:
-        """A built-in task forks from the warm template when it can; anything else (or a
-        template that failed) starts as a plain subprocess."""
-        if self._warm is not None and spec.argv[1:2] == ("-m",):
-            spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-            proc = self._warm.start(spec.argv[2], spec.env, spec.cwd, spec.log_path)
-            if proc is not None:
-                return proc, None
-        return launch.start(spec)
 
     def _adopt_queued(self) -> None:
         """Trials queued from outside (the window's re-run) join the queue of this loop."""
@@ -314,6 +315,8 @@ class Scheduler:
 
     def _poll(self, driver: SearchDriver, pool: SlotPool) -> None:
         timeout = self.plan.executor.trial_timeout
+        # Who belongs to which trial; what finished trials left is ended, step by step.
+        self._trees.poll(r.tree for r in self._running.values())
         if self._running:
             self._honour_stop_requests()
         for run in self._running.values():
@@ -331,6 +334,7 @@ class Scheduler:
                 continue
             self._read_stdout(run, final=True)
             outcome = self._finish(run, code)
+            self._trees.ended(run.tree)  # its leftover processes: SIGTERM now, SIGKILL later
             del self._running[trial_id]
             pool.give_back(run.slot)
             trial = self.store.trial(trial_id)
@@ -339,6 +343,7 @@ class Scheduler:
                 self._maybe_retry(trial)
         if self._running and time.monotonic() - self._last_beat >= HEARTBEAT_S:
             driver.refresh_steps()
+            self._stalls.check(self._running)
 
     def _prune(self, trial: Trial, decision: Decision) -> None:
         """The pruner's verdict: the trial is asked to end as pruned (unless a person asked
@@ -401,9 +406,17 @@ class Scheduler:
                                  timed_out=self.plan.executor.trial_timeout if run.timed_out
                                  else None, since=run.started_wall,
                                  pause_expected=run.pause_at is not None)
-        self.store.update_trial(run.trial.id, state=outcome.state, exit_code=code,
-                                ended_at=time.time(), objective=outcome.objective,
-                                message=outcome.message, objectives=outcome.objectives)
+        frozen = self._lock_watch.frozen.get(run.trial.id)
+        stalled = run.stalled_for
+        if frozen is not None or stalled is not None:
+            why = frozen or (f"stalled: no metric point, no output and no CPU time for "
+                             f"{stalled:.0f}s (executor.stall_timeout); stopped")
+            outcome = dataclasses.replace(outcome, state="failed", message=why,
+                                          events=[*outcome.events, ("failed", "error", why)])
+        self.store.update_trial(run.trial.id, expect="running", state=outcome.state,
+                                exit_code=code, ended_at=time.time(),
+                                objective=outcome.objective, message=outcome.message,
+                                objectives=outcome.objectives, stalled_since=None)
         self._compact(run.trial.id, final=True)
         for kind, level, text in outcome.events:
             self.store.add_event(kind, text, trial_id=run.trial.id, level=level)
@@ -438,7 +451,10 @@ class Scheduler:
     def _beat(self, *, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self._last_beat >= HEARTBEAT_S:
-            self.store.beat(self.experiment_id)
+            if not self.store.beat(self.experiment_id):
+                # Found dead while it could not beat (frozen, suspended) and recovered, or
+                # taken over by another scheduler: its trials are no longer this one's.
+                self._lost = True
             self._last_beat = now
 
     def _stop_all(self, pool: SlotPool) -> None:
@@ -446,9 +462,21 @@ class Scheduler:
         the grace period, then SIGKILL; what each printed meanwhile is still read."""
         if not self._running:
             return
-        for run in self._running.values():
-            self.store.update_trial(run.trial.id, requested_state="stopped")
+        if self._lost:  # not this scheduler's trials any more: end them, write nothing
+            for run in self._running.values():
+                signal_group(run.proc, signal.SIGKILL)
+                run.proc.wait()
+                if run.log_file is not None:
+                    run.log_file.close()
+            self._running.clear()
+            return
+        for run in self._running.values():  # signals first: they need no database
             run.ask_to_stop()
+        for run in self._running.values():
+            try:
+                self.store.update_trial(run.trial.id, requested_state="stopped")
+            except sqlite3.Error as exc:  # a full disk, a held lock: the signal went anyway
+                log.warning("could not record the stop of trial %s: %s", run.trial.id, exc)
         deadline = time.monotonic() + self.grace_s
         while time.monotonic() < deadline and any(
                 r.proc.poll() is None for r in self._running.values()):
@@ -463,5 +491,6 @@ class Scheduler:
             code = run.proc.wait()
             self._read_stdout(run, final=True)
             self._finish(run, code, interrupted=True)
+            self._trees.ended(run.tree)  # `close` ends what it left
             pool.give_back(run.slot)
         self._running.clear()

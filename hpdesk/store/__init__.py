@@ -12,10 +12,11 @@ from hpdesk.store.records import (
     Trial,
 )
 from hpdesk.store.schema import SCHEMA_VERSION, migrate
-from hpdesk.store.store import Store
+from hpdesk.store.store import SchedulerClaimed, Store, lock_busy
 
 __all__ = [
     "EXPERIMENT_STATES", "FINISHED_STATES", "SCHEMA_VERSION", "TRIAL_STATES", "Curve",
-    "CurveRead", "Event", "Experiment", "LastPoint", "MetricPoint", "Store", "StoreError",
-    "Trial", "compact_curves", "connect", "migrate", "read_curves", "write_transaction",
+    "CurveRead", "Event", "Experiment", "LastPoint", "MetricPoint", "SchedulerClaimed", "Store",
+    "StoreError", "Trial", "compact_curves", "connect", "lock_busy", "migrate", "read_curves",
+    "write_transaction",
 ]

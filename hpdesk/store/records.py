@@ -104,6 +104,8 @@ class Trial:
             "objectives": self.objectives,
             "stage": self.stage,
             "provenance": self.provenance,
+            "last_report_at": self.last_report_at,
+            "stalled_since": self.stalled_since,
         }
 
 

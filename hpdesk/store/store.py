@@ -8,33 +8,40 @@ metric points and events, and anyone may set a `requested_state` that the owner 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from hpdesk.jsonsafe import dumps
 from hpdesk.store import curves
-from hpdesk.store.connection import StoreError, connect, write_transaction
+from hpdesk.store.connection import (
+    StoreError,
+    check_intact,
+    open_database,
+    storage_failure,
+    write_transaction,
+)
 from hpdesk.store.records import Event, Experiment, MetricPoint, Trial
-from hpdesk.store.schema import migrate
+from hpdesk.store.schema import migrate, require_current, vet
+from hpdesk.store.trial_sink import SDK_METRICS_EVENT
 
 _EXPERIMENT_FIELDS = frozenset(
     {"name", "state", "requested_state", "scheduler_pid", "scheduler_host", "heartbeat_at",
-     "workdir", "plan"}
+     "workdir", "plan", "scheduler_started_at"}
 )
 _TRIAL_FIELDS = frozenset(
     {"state", "requested_state", "device", "pid", "host", "started_at", "ended_at", "exit_code",
      "objective", "log_path", "message", "params", "provenance", "retry_of", "search_state",
-     "objectives"}
+     "objectives", "process_started_at", "last_report_at", "stalled_since"}
 )
 _JSON_FIELDS = frozenset({"params", "plan", "provenance", "search_state", "objectives"})
 #: Events a trial writes for its scheduler only (the SDK's metric names): left out of
 #: `events()` unless asked for by kind.
-INTERNAL_EVENTS = ("sdk_metrics",)  # hpdesk.sdk.SDK_METRICS_EVENT
+INTERNAL_EVENTS = (SDK_METRICS_EVENT,)
 INSERT_METRIC_SQL = (
     "INSERT OR REPLACE INTO metrics (trial_id, name, step, value, wall_time) VALUES (?, ?, ?, ?, ?)"
 )
@@ -42,32 +49,104 @@ KEEP_METRIC_SQL = INSERT_METRIC_SQL.replace("OR REPLACE", "OR IGNORE")  # a stor
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=False, allow_nan=False)
+    """Strict JSON for the database: NaN and infinities become null (as SQLite stores a NaN
+    REAL as NULL), so an event's data or a trial's objectives never fail to be written."""
+    return dumps(value, sort_keys=False)
+
+
+def lock_busy(exc: BaseException) -> bool:
+    """Whether `exc` is SQLite saying another connection holds the lock (busy or locked)."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    name = getattr(exc, "sqlite_errorname", "")
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(exc)
+
+
+class SchedulerClaimed(StoreError):
+    """Another live scheduler runs the experiment (said in one sentence)."""
 
 
 class Store:
-    """Typed access to one hpdesk database file (created and migrated on first open)."""
+    """Typed access to one hpdesk database file (created and migrated on first open).
 
-    def __init__(self, path: str | os.PathLike[str], *, must_exist: bool = False) -> None:
+    Opening writes nothing to a file that is not hpdesk's, and nothing at all when the file
+    cannot be written (a read-only file or mount, a full disk): it is then opened read-only
+    (`read_only`), reading works, and `ensure_writable` says why writing cannot.
+
+    Raises:
+        StoreError: missing (`must_exist`), not an hpdesk file, too new, unreadable; its
+            subclasses `DamagedError`, `DiskFullError`, `ReadOnlyError` where they apply.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, must_exist: bool = False, read_only: bool = False
+    ) -> None:
         self.path = Path(path)
-        self.conn = connect(self.path, must_exist=must_exist)
+        try:
+            opened = open_database(self.path, must_exist=must_exist, read_only=read_only,
+                                   vet=vet)
+        except StoreError as exc:
+            if str(self.path) in str(exc):
+                raise
+            raise type(exc)(f"{self.path}: {exc}") from exc
+        self.conn = opened.conn
+        self._why_read_only = opened.read_only
         self.conn.row_factory = sqlite3.Row
         try:
-            migrate(self.conn)
-        except sqlite3.DatabaseError as exc:
+            if opened.read_only is None:
+                migrate(self.conn, before_write=lambda: check_intact(self.conn, self.path))
+            else:
+                require_current(self.conn, str(opened.read_only))
+        except (sqlite3.DatabaseError, StoreError) as exc:
             self.conn.close()
-            raise StoreError(f"{self.path} is not a usable hpdesk database: {exc}") from exc
-        except StoreError as exc:
-            self.conn.close()
-            raise StoreError(f"{self.path}: {exc}") from exc
+            failure = storage_failure(exc, self.path) if isinstance(
+                exc, sqlite3.DatabaseError) else exc
+            if failure is None:
+                raise StoreError(f"{self.path} is not a usable hpdesk database: {exc}") from exc
+            if str(self.path) in str(failure):
+                raise failure from exc
+            raise type(failure)(f"{self.path}: {failure}") from exc
+
+    @property
+    def read_only(self) -> bool:
+        """True when the file could only be opened for reading (see `ensure_writable`)."""
+        return self._why_read_only is not None
+
+    def ensure_writable(self) -> None:
+        """Call before a process's first write where damage would spread (creating an
+        experiment, starting a scheduler, recovery): raises unless the file may be written and
+        passes `PRAGMA quick_check` (run once per process and file: see `check_intact`).
+
+        Raises:
+            ReadOnlyError: the file, its folder or its mount is read-only.
+            DiskFullError: the disk is so full that the file could only be opened read-only.
+            DamagedError: the integrity check found damage.
+        """
+        if self._why_read_only is not None:
+            raise self._why_read_only
+        check_intact(self.conn, self.path)
 
     def close(self) -> None:
-        """Checkpoint the WAL so it does not grow between sessions, then close."""
-        try:
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        except sqlite3.OperationalError:
-            pass  # a reader holds it open; the next close will do it
+        """Checkpoint the WAL so it does not grow between sessions, then close. Nothing is
+        written to a read-only file; a full disk or a busy reader leaves the WAL to the next
+        close."""
+        if self._why_read_only is None:
+            try:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass  # a reader holds it open, or the disk is full: the next close will do it
         self.conn.close()
+
+    @contextlib.contextmanager
+    def waiting_at_most(self, seconds: float) -> Iterator[None]:
+        """Inside, a locked database raises after `seconds` instead of the usual busy timeout:
+        for work that may give up (recovery) or must not stall (the scheduler's loop)."""
+        old = self.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        self.conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(old)}")
 
     def __enter__(self) -> Store:
         return self
@@ -99,15 +178,57 @@ class Store:
         rows = self.conn.execute("SELECT * FROM experiments ORDER BY id").fetchall()
         return [Experiment.from_row(r) for r in rows]
 
-    def update_experiment(self, experiment_id: int, **fields: Any) -> None:
-        self._update("experiments", _EXPERIMENT_FIELDS, experiment_id, fields, stamp=True)
+    def update_experiment(
+        self, experiment_id: int, *, expect: str | Sequence[str] | None = None, **fields: Any
+    ) -> bool:
+        """Set `fields`; with `expect`, only while the experiment is in that state (or one of
+        those states): a compare-and-set. True when the row changed."""
+        return self._update("experiments", _EXPERIMENT_FIELDS, experiment_id, fields, stamp=True,
+                            expect=expect)
 
-    def beat(self, experiment_id: int) -> None:
-        """The scheduler's heartbeat: who runs the experiment, and that it is still alive."""
-        self.update_experiment(
-            experiment_id, scheduler_pid=os.getpid(), scheduler_host=socket.gethostname(),
-            heartbeat_at=time.time(),
-        )
+    def claim_scheduler(
+        self, experiment_id: int, *, pid: int, started_at: float | None,
+        holder_alive: Callable[[Experiment], str | None],
+    ) -> None:
+        """Make this process the experiment's one scheduler, atomically: inside one write
+        transaction the recorded scheduler is checked (`holder_alive` says why it still lives,
+        or None) and replaced. Raises `SchedulerClaimed` when another live one holds it."""
+        host = socket.gethostname()
+        with write_transaction(self.conn):
+            current = self.experiment(experiment_id)
+            mine = (current.scheduler_pid, current.scheduler_host,
+                    current.scheduler_started_at) == (pid, host, started_at)
+            if current.state == "running" and current.scheduler_pid is not None and not mine:
+                why = holder_alive(current)
+                if why is not None:
+                    raise SchedulerClaimed(
+                        f"experiment {experiment_id} already has a scheduler ({why}); "
+                        "stop it with `hpdesk stop` first")
+            # Running from this commit on: a second claim that waited for the lock sees it.
+            self.conn.execute(
+                "UPDATE experiments SET scheduler_pid = ?, scheduler_host = ?,"
+                " scheduler_started_at = ?, heartbeat_at = ?, updated_at = ?, state = 'running',"
+                " requested_state = NULL WHERE id = ?",
+                (pid, host, started_at, time.time(), time.time(), experiment_id))
+
+    def beat(self, experiment_id: int, *, pid: int | None = None) -> bool:
+        """The scheduler's heartbeat. False when the experiment is no longer this scheduler's
+        (another took it over after this one was found dead): it must stop at once."""
+        cur = self.conn.execute(
+            "UPDATE experiments SET heartbeat_at = ? WHERE id = ? AND scheduler_pid = ?"
+            " AND scheduler_host = ? AND state = 'running'",
+            (time.time(), experiment_id, os.getpid() if pid is None else pid,
+             socket.gethostname()))
+        return cur.rowcount == 1
+
+    def release_scheduler(self, experiment_id: int, state: str) -> bool:
+        """The scheduler's last word: the experiment's final state, written only while this
+        process still holds it (a scheduler found dead and replaced must not overwrite)."""
+        cur = self.conn.execute(
+            "UPDATE experiments SET state = ?, requested_state = NULL, updated_at = ?"
+            " WHERE id = ? AND scheduler_pid = ? AND scheduler_host = ?",
+            (state, time.time(), experiment_id, os.getpid(), socket.gethostname()))
+        return cur.rowcount == 1
 
     # trials --------------------------------------------------------------------------------
     def add_trial(
@@ -150,8 +271,24 @@ class Store:
             )
         return [Trial.from_row(r) for r in rows.fetchall()]
 
-    def update_trial(self, trial_id: int, **fields: Any) -> None:
-        self._update("trials", _TRIAL_FIELDS, trial_id, fields, stamp=False)
+    def update_trial(
+        self, trial_id: int, *, expect: str | Sequence[str] | None = None, **fields: Any
+    ) -> bool:
+        """Set `fields`; with `expect`, a compare-and-set on the trial's state (as Optuna's
+        storage does): the change lands only if the trial is still in that state, so a trial
+        cancelled meanwhile is not started, nor a finished one set running. True if it took."""
+        return self._update("trials", _TRIAL_FIELDS, trial_id, fields, stamp=False,
+                            expect=expect)
+
+    def progress_after(self, rowid: int, trial_ids: Sequence[int]) -> dict[int, int]:
+        """The newest point (rowid) each of `trial_ids` wrote after the `rowid` watermark: a
+        range read over new rows only, however long the curves already are."""
+        if not trial_ids:
+            return {}
+        rows = self.conn.execute(
+            "SELECT trial_id, MAX(rowid) FROM metrics WHERE rowid > ? AND +trial_id IN"
+            f" ({', '.join('?' * len(trial_ids))}) GROUP BY trial_id", (rowid, *trial_ids))
+        return {int(t): int(r) for t, r in rows}
 
     def request_trial_state(self, trial_id: int, requested: str) -> bool:
         """Ask a running trial to end as `requested` unless someone asked first: a pruner's
@@ -163,8 +300,8 @@ class Store:
 
     def _update(
         self, table: str, allowed: frozenset[str], row_id: int, fields: dict[str, Any],
-        *, stamp: bool,
-    ) -> None:
+        *, stamp: bool, expect: str | Sequence[str] | None = None,
+    ) -> bool:
         unknown = set(fields) - allowed
         if unknown:
             raise ValueError(f"cannot set {', '.join(sorted(unknown))} on {table}")
@@ -173,9 +310,12 @@ class Store:
         if stamp:
             values["updated_at"] = time.time()
         assignments = ", ".join(f"{k} = ?" for k in values)
-        self.conn.execute(
-            f"UPDATE {table} SET {assignments} WHERE id = ?", (*values.values(), row_id)
-        )
+        sql, args = f"UPDATE {table} SET {assignments} WHERE id = ?", [*values.values(), row_id]
+        if expect is not None:
+            states = [expect] if isinstance(expect, str) else list(expect)
+            sql += f" AND state IN ({', '.join('?' * len(states))})"
+            args += states
+        return self.conn.execute(sql, args).rowcount == 1
 
     # metrics -------------------------------------------------------------------------------
     def write_metrics(self, rows: Iterable[Sequence[Any]], *, replace: bool = True) -> None:

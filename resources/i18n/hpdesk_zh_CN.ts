@@ -231,6 +231,69 @@
     </message>
 </context>
 <context>
+    <name>Background</name>
+    <message>
+        <source>%1 failed: %2</source>
+        <translation>%1 失败：%2</translation>
+    </message>
+    <message>
+        <source>A background task failed: %1</source>
+        <translation>后台任务失败：%1</translation>
+    </message>
+</context>
+<context>
+    <name>CommandConfirmDialog</name>
+    <message>
+        <source>Run what this plan runs?</source>
+        <extracomment>What the person allowed in this session (fingerprints of command, folder and env).</extracomment>
+        <translation>运行此计划中的命令吗？</translation>
+    </message>
+    <message>
+        <source>The plan %1 runs this on your computer, with your rights. Each trial starts (parameters as in its first trial):</source>
+        <translation>计划 %1 会以你的权限在这台电脑上运行以下内容。每个试验启动的命令（参数以第一个试验为例）：</translation>
+    </message>
+    <message>
+        <source>What the plan runs</source>
+        <translation>计划运行的命令</translation>
+    </message>
+    <message>
+        <source>Allow it only if you trust where the plan comes from: a command can read, change or send anything your account can.</source>
+        <translation>只有在信任计划来源时才允许：命令可以读取、修改或发送你的账户能访问的任何内容。</translation>
+    </message>
+    <message>
+        <source>Allow and open</source>
+        <translation>允许并打开</translation>
+    </message>
+    <message>
+        <source>Allow the plan&apos;s command and open the plan</source>
+        <translation>允许计划中的命令并打开计划</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Do not open the plan</source>
+        <translation>不打开此计划</translation>
+    </message>
+    <message>
+        <source>each trial in a folder of its own, filled from %1</source>
+        <translation>每个试验在自己的文件夹中运行，内容取自 %1</translation>
+    </message>
+    <message>
+        <source>in %1</source>
+        <translation>在 %1 中</translation>
+    </message>
+    <message>
+        <source>with these environment variables:</source>
+        <translation>使用这些环境变量：</translation>
+    </message>
+    <message>
+        <source>(from your environment)</source>
+        <translation>（取自你的环境）</translation>
+    </message>
+</context>
+<context>
     <name>CommandPreview</name>
     <message>
         <source>the project folder</source>
@@ -953,6 +1016,10 @@
     <message>
         <source>Cannot read the database: %1</source>
         <translation>无法读取数据库：%1</translation>
+    </message>
+    <message>
+        <source>Recovering experiments whose scheduler stopped</source>
+        <translation>正在恢复调度器已停止的实验</translation>
     </message>
     <message>
         <source>Experiment %1 is running (scheduler pid %2)</source>
@@ -2492,8 +2559,16 @@ Run it?</source>
         <translation>按目前的速度估计的剩余时间。</translation>
     </message>
     <message>
+        <source>No metric point, no output and no CPU time for %1 min: the trial may be hung (executor.stall_timeout).</source>
+        <translation>已有 %1 分钟没有指标点、没有输出、也没有 CPU 时间：试验可能已卡住（executor.stall_timeout）。</translation>
+    </message>
+    <message>
         <source>Latest value; the trial is still running.</source>
         <translation>最新值；试验仍在运行。</translation>
+    </message>
+    <message>
+        <source>%1 (stalled)</source>
+        <translation>%1（停滞）</translation>
     </message>
 </context>
 <context>

@@ -20,6 +20,7 @@ from hpdesk.runner import control
 from hpdesk.runner.recovery import pid_alive
 from hpdesk.store import Store
 from tests.gui.accessibility import unnamed_widgets
+from tests.waiting import trial_starts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -206,7 +207,7 @@ def test_export_menu_writes_plot_csv_and_best_plan(make_window, qtbot, tmp_path)
 
 
 def test_a_killed_scheduler_shows_as_interrupted_and_resume_continues(
-        make_window, qtbot, tmp_path) -> None:
+        make_window, qtbot, tmp_path, starts_file) -> None:
     import signal
     import sys
 
@@ -235,6 +236,15 @@ def test_a_killed_scheduler_shows_as_interrupted_and_resume_continues(
         assert window.stop_button.isEnabled()
         with Store(db) as store:
             assert store.experiment(exp.id).state == "running"
+        # It continues as the same trial, from its checkpoint, started once more (not twice).
+        trial = window.trials.model.trial(0)
+        log = Path(trial.log_path or "")
+        qtbot.waitUntil(lambda: "resumed at step" in log.read_text(), timeout=30_000)
+        assert window.trials.model.rowCount() == 1
+        assert trial_starts(starts_file) == {trial.id: 2}
+        with Store(db) as store:
+            steps, _ = store.series(trial.id, "loss")
+        assert steps == list(range(1, len(steps) + 1))  # no step lost, none twice
     finally:
         _stop_everything(db)
 
@@ -287,3 +297,21 @@ def test_a_plan_that_runs_a_command_is_shown_in_full_before_it_runs(
     qtbot.waitUntil(lambda: window.trials.model.rowCount() == 1
                     and window.trials.model.trial(0).state == "completed", timeout=30_000)
     assert window.trials.model.trial(0).objective == pytest.approx(0.6)  # min(1, lr * steps)
+
+
+def test_a_script_plan_opened_in_the_window_runs_in_its_own_folder(
+        make_window, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As `hpdesk run` reads it: a plan without `workdir` runs its command in the plan file's
+    folder, not in whatever folder the window was started from."""
+    project = tmp_path / "project"
+    project.mkdir()
+    plan_file = project / "plan.yaml"
+    plan_file.write_text(
+        "hpdesk: 1\ntask: script\ncommand: [python, train.py]\n"
+        "objective: {metric: val_acc, direction: maximize}\nspace: {lr: [0.1, 0.2]}\n")
+    monkeypatch.setattr("hpdesk.gui.command_confirm.confirm_opened_plan",
+                        lambda window, plan, path: True)
+    monkeypatch.chdir(tmp_path)
+    window = make_window()
+    assert window.open_plan_file(plan_file)
+    assert window.workbench.plan().workdir == str(project.resolve())

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from hpdesk.store import Store
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE = ROOT / "tests" / "fixtures" / "fake_train.py"
@@ -154,15 +155,16 @@ def test_ctrl_c_stops_trials_and_keeps_their_points(tmp_path: Path) -> None:
                        budget={"trials": 2})
     proc = subprocess.Popen([*HPDESK, "run", str(plan), "--db", str(db)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def both_past_step_5() -> bool:
+        if not db.exists():
+            return False
+        with Store(db) as store:
+            trials = store.trials()
+            return len(trials) == 2 and all((store.last_step(t.id) or 0) > 5 for t in trials)
+
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            time.sleep(0.2)
-            if db.exists():
-                with Store(db) as store:
-                    trials = store.trials()
-                    if len(trials) == 2 and all((store.last_step(t.id) or 0) > 5 for t in trials):
-                        break
+        wait_until(both_past_step_5, 60)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
@@ -209,3 +211,14 @@ def test_default_database_is_in_the_user_data_folder(tmp_path: Path) -> None:
     out = hpdesk("run", str(plan), env=env)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "data" / "hpdesk" / "hpdesk.db").exists()
+
+
+def test_max_trials_keeps_the_plans_other_budgets() -> None:
+    from hpdesk.cli.runs import _override
+    from hpdesk.plan import Budget, plan_from_preset
+
+    plan = plan_from_preset("classification").with_changes(
+        budget=Budget(trials=10, wall_time=600.0, epochs=40, steps=None))
+    changed = _override(plan, 3, None)
+    assert (changed.budget.trials, changed.budget.wall_time, changed.budget.epochs) == (
+        3, 600.0, 40)
