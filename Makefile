@@ -22,12 +22,15 @@ run: venv
 
 # system-deps installs xvfb, fonts and the desktop-file validators with apt when root; otherwise
 # it says what is missing and the tests that need them skip.
+# ruff first: a finding stops the run at once, before the suite's minutes (tests/test_lint.py
+# runs it again inside pytest, so that a plain `pytest` catches it too).
 test: system-deps venv
+	$(VENV)/bin/ruff check hpdesk tests scripts packaging benchmarks
 	QT_QPA_PLATFORM=offscreen $(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
-# ruff and mypy for the code, import-linter for the layers (also run by `make test`, through
-# tests/test_lint.py and the lint-imports line above).
+# ruff and mypy for the code, import-linter for the layers (ruff and import-linter also run by
+# `make test`, above).
 lint: venv
 	$(VENV)/bin/ruff check hpdesk tests scripts packaging benchmarks
 	$(VENV)/bin/mypy hpdesk

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -19,3 +20,14 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     for name in ("HPDESK_DB", "HPDESK_TRIAL_ID", "HPDESK_PARAMS", "HPDESK_PARAMS_FILE"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def starts_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A file where fake_train.py records each process it starts (tests.waiting.trial_starts
+    counts them): trials inherit the test's environment through hpdesk and its scheduler."""
+    from tests.waiting import STARTS_ENV
+
+    path = tmp_path / "trial-starts.txt"
+    monkeypatch.setenv(STARTS_ENV, str(path))
+    return path

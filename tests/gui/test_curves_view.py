@@ -213,9 +213,15 @@ def test_clicking_a_curve_activates_its_trial(qtbot, live):
     view, _, _, ids = live
     _choose_metric(qtbot, view, "loss", ids)
     view.set_selected_trials([])
-    qtbot.wait(50)
     x, y = view.curve_data(ids["failed"])
-    scene = view.plot.vb.mapViewToScene(QPointF(float(x[len(x) // 2]), float(y[len(y) // 2])))
+    point = (float(x[len(x) // 2]), float(y[len(y) // 2]))
+
+    def shown() -> bool:  # the plot has ranged itself over the curve: the point is on screen
+        (x0, x1), (y0, y1) = view.plot.vb.viewRange()
+        return x0 < point[0] < x1 and y0 < point[1] < y1
+
+    qtbot.waitUntil(shown, timeout=TIMEOUT_MS)
+    scene = view.plot.vb.mapViewToScene(QPointF(*point))
     pos = view.plot_widget.mapFromScene(scene)
     with qtbot.waitSignal(view.trialActivated, timeout=TIMEOUT_MS) as hit:
         qtbot.mouseClick(view.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=pos)

@@ -110,7 +110,11 @@ def test_a_removed_file_is_reported_once_and_polling_stops(qtbot, db, poller):
     for suffix in ("", "-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     qtbot.waitUntil(lambda: bool(messages), timeout=TIMEOUT_MS)
-    qtbot.wait(200)
+    # Polling stops: the worker drops its timer and its connection (read across threads: two
+    # attributes, no Qt call). A poller that went on would only repeat the same sentence, which
+    # it says once anyway, so counting messages alone could not tell.
+    worker = poller._worker
+    qtbot.waitUntil(lambda: worker._timer is None and worker._store is None, timeout=TIMEOUT_MS)
     assert len(messages) == 1 and "removed" in messages[0] and str(path) in messages[0]
 
 

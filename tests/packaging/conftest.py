@@ -17,9 +17,10 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def require_tool(name: str) -> str:
-    """The tool's path, or skip naming the package that provides it."""
+def require_tool(name: str, how: str = "scripts/system-deps.sh installs it as root") -> str:
+    """The tool's path, or a skip that says how to get it: these are system tools that pip
+    cannot install and that scripts/system-deps.sh installs only where it may (as root)."""
     path = shutil.which(name)
     if path is None:
-        pytest.skip(f"{name} is not installed (scripts/system-deps.sh installs it as root)")
+        pytest.skip(f"{name} is not installed ({how})")
     return path

@@ -10,6 +10,7 @@ from hpdesk.runner import control
 from hpdesk.runner.recovery import pid_alive
 from hpdesk.store import Store
 from tests.runner.test_detached import FAKE, ROOT, wait_for
+from tests.waiting import trial_starts
 
 ENDLESS = ROOT / "tests" / "fixtures" / "endless_plain.py"
 
@@ -59,7 +60,7 @@ def test_stop_a_plain_script_that_ignores_hpdesk(tmp_path: Path) -> None:
 
 
 def test_rerun_uses_the_same_parameters_and_restarts_a_finished_experiment(
-        tmp_path: Path) -> None:
+        tmp_path: Path, starts_file: Path) -> None:
     plan = _plan([sys.executable, str(FAKE)], {"lr": [0.3], "steps": 3}, 1)
     with Store(tmp_path / "x.db") as store:
         exp = control.launch(store, plan)
@@ -71,6 +72,10 @@ def test_rerun_uses_the_same_parameters_and_restarts_a_finished_experiment(
         assert store.trial(again.id).objective == original.objective
         assert store.trial(again.id).retry_of == original.id
         assert any(e.kind == "rerun" for e in store.events(trial_id=again.id))
+        # The restarted scheduler ran the new trial only: the finished one was not run again.
+        assert store.trial(original.id) == original
+        assert [t.id for t in store.trials(exp.id)] == [original.id, again.id]
+        assert trial_starts(starts_file) == {original.id: 1, again.id: 1}
 
 
 def test_a_queued_trial_is_cancelled_at_once(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ import yaml
 
 from hpdesk.runner.recovery import pid_alive, recover_lost
 from hpdesk.store import Store
+from tests.waiting import trial_starts
+from tests.waiting import wait_until as wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE = ROOT / "tests" / "fixtures" / "fake_train.py"
@@ -34,15 +36,6 @@ def plan_file(tmp_path: Path, lrs: list[float], steps: int, sleep: float, **top:
     path = tmp_path / "plan.yaml"
     path.write_text(yaml.safe_dump(plan))
     return path
-
-
-def wait_for(predicate, timeout: float = 60.0) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def status(db: Path, exp_id: int) -> dict[str, Any]:
@@ -81,7 +74,8 @@ def test_start_status_stop(tmp_path: Path) -> None:
     assert again.returncode == 0 and "not running" in again.stdout
 
 
-def test_kill_9_of_the_scheduler_then_resume_loses_and_repeats_nothing(tmp_path: Path) -> None:
+def test_kill_9_of_the_scheduler_then_resume_loses_and_repeats_nothing(
+        tmp_path: Path, starts_file: Path) -> None:
     db = tmp_path / "x.db"
     lrs = [0.1, 0.2, 0.3]
     out = hpdesk("start", str(plan_file(tmp_path, lrs, 60, 0.05)), "--db", str(db))
@@ -106,6 +100,8 @@ def test_kill_9_of_the_scheduler_then_resume_loses_and_repeats_nothing(tmp_path:
         trials = store.trials(exp_id)
         assert [t.state for t in trials] == ["completed"] * 3
         assert sorted(t.params["lr"] for t in trials) == lrs  # no configuration twice
+        # The two cut off ran again (as the same trials), the third ran once, nothing else ran.
+        assert trial_starts(starts_file) == {trials[0].id: 2, trials[1].id: 2, trials[2].id: 1}
         for t in trials[:2]:
             rows = store.conn.execute(
                 "SELECT step, wall_time FROM metrics WHERE trial_id = ? AND name = 'loss'"
@@ -171,3 +167,29 @@ def test_logs_prints_and_follows(tmp_path: Path) -> None:
     assert followed.returncode == 0 and followed.stdout == shown.stdout
     missing = hpdesk("logs", "999", "--db", str(db))
     assert missing.returncode == 1 and "no trial 999" in missing.stderr
+
+
+def test_logs_follow_a_running_trial_to_its_end(tmp_path: Path) -> None:
+    """--follow on a trial that is still printing goes on until the trial ends (following a
+    finished one, above, would pass if --follow only printed what is there)."""
+    printer = "import time\nfor i in range(30):\n    print('loss:', i, flush=True)\n" \
+              "    time.sleep(0.05)\n"
+    plan = plan_file(tmp_path, [0.1], 1, 0.0, command=[sys.executable, "-c", printer],
+                     objective={"metric": "loss", "direction": "minimize"})
+    db = tmp_path / "x.db"
+    out = hpdesk("start", str(plan), "--db", str(db))
+    assert out.returncode == 0, out.stderr
+
+    def printing() -> bool:
+        with Store(db) as store:
+            trials = store.trials()
+            return bool(trials) and trials[0].state == "running" and "loss: 0" in Path(
+                trials[0].log_path or "/nonexistent").read_text()
+
+    wait_for(printing, 60, what="the trial's first line")
+    with Store(db) as store:
+        (trial,) = store.trials()
+    followed = hpdesk("logs", str(trial.id), "--db", str(db), "--follow", timeout=60)
+    assert followed.returncode == 0, followed.stderr
+    assert "loss: 29\n" in followed.stdout  # printed after the follow began
+    assert Path(trial.log_path or "").read_text().startswith(followed.stdout)

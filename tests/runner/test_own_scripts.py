@@ -18,6 +18,7 @@ import yaml
 from hpdesk.plan import load_plan
 from hpdesk.runner.preview import preview_trials
 from hpdesk.store import Store
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -175,15 +176,9 @@ def test_a_stop_sends_ctrl_c_first_and_a_resumed_log_marks_the_new_run(tmp_path:
     proc = subprocess.Popen([sys.executable, "-m", "hpdesk.cli", "run", str(plan), "--db",
                              str(db)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
-    deadline = time.monotonic() + 60
-    log = None
-    while time.monotonic() < deadline:
-        logs = list(tmp_path.glob("x-runs/experiment-1/trial-0.log"))
-        if logs and "| epoch" in logs[0].read_text():
-            log = logs[0]
-            break
-        time.sleep(0.1)
-    assert log is not None, "the trial never printed"
+    log = tmp_path / "x-runs" / "experiment-1" / "trial-0.log"
+    wait_until(lambda: log.exists() and "| epoch" in log.read_text(), 60,
+               what="the trial's first batch line")
     proc.send_signal(signal.SIGINT)  # hpdesk run stops its trials politely
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, output
@@ -192,10 +187,8 @@ def test_a_stop_sends_ctrl_c_first_and_a_resumed_log_marks_the_new_run(tmp_path:
     assert (log.with_suffix("") / "interrupted.txt").exists()  # its own Ctrl-C handling ran
     # Resume in the background and stop again at once: the log marks where the new run began.
     assert hpdesk("resume", "1", "--db", str(db)).returncode == 0
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and "| epoch" not in log.read_text().partition(
-            "runs again from here")[2]:
-        time.sleep(0.1)  # the second run has printed a batch line
+    wait_until(lambda: "| epoch" in log.read_text().partition("runs again from here")[2], 60,
+               what="a batch line of the second run")
     assert hpdesk("stop", "1", "--db", str(db)).returncode == 0
     lines = log.read_text().splitlines()
     marks = [i for i, line in enumerate(lines) if "hpdesk: trial 0 runs again from here" in line]

@@ -13,6 +13,7 @@ import yaml
 
 from hpdesk.runner.warm import WarmLauncher
 from hpdesk.store import Store
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,12 +52,16 @@ def test_warm_trials_are_separate_processes_with_their_own_gpu(tmp_path: Path) -
 def test_warm_and_cold_trials_train_identically(tmp_path: Path) -> None:
     (tmp_path / "w").mkdir()
     (tmp_path / "c").mkdir()
-    _, warm_db = run(tmp_path / "w", warm=True, trials=1)
-    _, cold_db = run(tmp_path / "c", warm=False, trials=1)
+    warm_out, warm_db = run(tmp_path / "w", warm=True, trials=1)
+    cold_out, cold_db = run(tmp_path / "c", warm=False, trials=1)
+    assert warm_out.returncode == 0 and cold_out.returncode == 0, warm_out.stderr + cold_out.stderr
     with Store(warm_db) as w, Store(cold_db) as c:
         (tw,), (tc,) = w.trials(), c.trials()
+        assert tw.provenance["launcher"] == "warm"  # type: ignore[index]
         assert tc.provenance["launcher"] == "subprocess"  # type: ignore[index]
-        assert w.series(tw.id, "train_loss")[1] == c.series(tc.id, "train_loss")[1]
+        warm_curve = w.series(tw.id, "train_loss")
+        assert warm_curve[0], "no training curve: nothing was compared"
+        assert warm_curve == c.series(tc.id, "train_loss")
 
 
 def test_kill_9_of_a_warm_trial_is_recorded(tmp_path: Path) -> None:
@@ -82,7 +87,9 @@ def test_kill_9_of_a_warm_trial_is_recorded(tmp_path: Path) -> None:
                         victim = running[0]
         assert victim is not None and victim.pid
         os.kill(victim.pid, signal.SIGKILL)
-        time.sleep(1.0)
+        with Store(plan_db) as store:  # the scheduler has seen the kill: Ctrl-C comes after it
+            wait_until(lambda: store.trial(victim.id).state != "running", 60,
+                       what="the killed trial to be recorded")
         run_proc.send_signal(signal.SIGINT)
         run_proc.communicate(timeout=60)
     finally:
@@ -107,13 +114,20 @@ def test_a_template_that_cannot_start_means_no_warm_start(tmp_path: Path) -> Non
 
 def test_a_recreated_database_never_resumes_an_old_checkpoint(tmp_path: Path) -> None:
     out, db = run(tmp_path, warm=True, trials=1)
-    assert out.returncode == 0
+    assert out.returncode == 0, out.stderr
+    with Store(db) as store:
+        (first,) = store.trials()
+        first_curve = store.series(first.id, "train_loss")
+    assert first_curve[0]
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     out, db = run(tmp_path, warm=True, trials=1)
-    assert out.returncode == 0
+    assert out.returncode == 0, out.stderr
     with Store(db) as store:
         (trial,) = store.trials()
-        assert trial.objective is not None and "resuming" not in Path(
-            trial.log_path or "").read_text()
+        assert trial.id == first.id  # the same id again: only its folder tells the two apart
+        # Trained from its first step (the same seed, the same curve), not resumed from the old
+        # trial's finished checkpoint, which would leave it nothing to train.
+        assert trial.objective is not None
+        assert store.series(trial.id, "train_loss") == first_curve
         assert store.experiment(trial.experiment_id).workdir.endswith("experiment-1.2")  # type: ignore[union-attr]
