@@ -42,6 +42,7 @@ _JSON_FIELDS = frozenset({"params", "plan", "provenance", "search_state", "objec
 #: Events a trial writes for its scheduler only (the SDK's metric names): left out of
 #: `events()` unless asked for by kind.
 INTERNAL_EVENTS = (SDK_METRICS_EVENT,)
+CHECKPOINT_WAIT_S = 0.2  # how long closing waits to fold the WAL back into the database
 INSERT_METRIC_SQL = (
     "INSERT OR REPLACE INTO metrics (trial_id, name, step, value, wall_time) VALUES (?, ?, ?, ?, ?)"
 )
@@ -132,7 +133,10 @@ class Store:
         close."""
         if self._why_read_only is None:
             try:
-                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                # A courtesy, so it waits only briefly: TRUNCATE waits for every writer and
+                # reader (a frozen one for ever, the window's for the whole busy timeout).
+                with self.waiting_at_most(CHECKPOINT_WAIT_S):
+                    self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error:
                 pass  # a reader holds it open, or the disk is full: the next close will do it
         self.conn.close()

@@ -4,6 +4,7 @@ progress is marked stalled and, when the plan says so, stopped (issue 11, item 2
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -107,3 +108,40 @@ def test_a_busy_trial_is_not_stalled_and_on_stall_mark_only_marks(tmp_path: Path
     finally:
         proc.terminate()
         proc.wait(60)
+
+
+HOLD = """
+import os, signal, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("UPDATE trials SET message = 'held'")
+print("held", flush=True)
+os.kill(os.getpid(), signal.SIGSTOP)
+"""
+
+
+def test_reading_commands_answer_while_a_frozen_process_holds_the_lock(tmp_path: Path) -> None:
+    """Not a trial (nothing ends it): recovery and closing wait a moment each, not for the
+    busy timeout, and say what they see."""
+    db = tmp_path / "x.db"
+    with Store(db) as store:
+        exp = store.create_experiment("e", "script", {})
+        store.update_experiment(exp.id, state="running", scheduler_pid=2**22 + 7,
+                                scheduler_host=os.uname().nodename)
+        store.add_trial(exp.id, {"lr": 0.1})
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db)], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        for command in (["status"], ["trials"], ["experiments", "--json"]):
+            began = time.monotonic()
+            out = hpdesk(*command, "--db", str(db), timeout=60)
+            took = time.monotonic() - began
+            assert out.returncode == 0, out.stderr
+            assert took < 15, f"hpdesk {command[0]} took {took:.1f}s with the lock held"
+        assert "no longer running" in hpdesk("status", "--db", str(db)).stdout
+    finally:
+        holder.kill()
+        holder.wait()
+    out = hpdesk("status", "--db", str(db))  # the lock is free: now it is recovered
+    assert "interrupted" in out.stdout, out.stdout
