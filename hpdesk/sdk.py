@@ -49,6 +49,7 @@ FLUSH_POINTS = 1000
 #: `report()` waits for the writer (back-pressure) rather than grow without bound.
 MAX_BUFFERED_POINTS = 2_000_000
 EXIT_FLUSH_S = 60.0  # at exit, how long a locked database is waited for before points are lost
+MAX_PARAMS_BYTES = 10_000_000
 STOP_POLL_INTERVAL_S = 1.0
 SIGTERM_GRACE_S = 1.0
 
@@ -61,7 +62,11 @@ def load_params_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Parameters from a JSON or TOML file (the format follows the suffix; JSON otherwise)."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        with open(file, "rb") as fh:  # bounded: `--params /dev/zero` must not read for ever
+            raw = fh.read(MAX_PARAMS_BYTES + 1)
+        if len(raw) > MAX_PARAMS_BYTES:
+            raise SdkError(f"parameter file {file} is larger than {MAX_PARAMS_BYTES:,} bytes")
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise SdkError(f"cannot read parameter file {file}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:

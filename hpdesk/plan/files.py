@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,15 @@ def load_plan(path: str | os.PathLike[str]) -> Plan:
     try:
         if file.is_dir():
             raise PlanError([Problem("", "a plan file", "a folder", source)])
+        mode = file.stat().st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):  # /dev/zero would never end
+            raise PlanError([Problem("", "a plan file", "a device", source)])
         if file.stat().st_size > MAX_BYTES:
             raise PlanError([Problem("", "a plan file under 1 MB", "a larger file", source)])
-        raw = file.read_bytes()[:MAX_BYTES + 1]  # a file that grew meanwhile stays bounded
+        with open(file, "rb") as fh:  # a pipe (`<(...)`) or a file that grows stays bounded
+            raw = fh.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise PlanError([Problem("", "a plan file under 1 MB", "a larger file", source)])
     except FileNotFoundError:
         raise PlanError([Problem("", "a plan file", "no such file", source)]) from None
     except OSError as exc:

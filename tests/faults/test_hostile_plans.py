@@ -5,6 +5,7 @@ billion-laughs file under an address-space limit that an expansion would blow.""
 from __future__ import annotations
 
 import codecs
+import os
 import resource
 import subprocess
 import sys
@@ -215,3 +216,28 @@ def test_anchors_and_merge_keys_of_a_real_plan_still_work(tmp_path: Path) -> Non
     out, _ = _hpdesk("plan", "validate", str(path), cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "valid (classification, 6 searched parameters" in out.stdout
+
+
+def test_endless_devices_and_pipes_are_read_bounded(tmp_path: Path) -> None:
+    """/dev/zero never ends and has no size: refused as a device, not read for ever; a pipe
+    (`hpdesk run <(...)`) is read up to the limit and no further."""
+    out, seconds = _hpdesk("plan", "validate", "/dev/zero", cwd=tmp_path, limit=True)
+    _assert_one_line_refusal(out, seconds, Path("/dev/zero"), ("a device",))
+    read_end, write_end = os.pipe()
+    feeder = subprocess.Popen([sys.executable, "-c",
+                               "import os, sys\nfd = int(sys.argv[1])\n"
+                               "try:\n    while True: os.write(fd, b'# filler\\n' * 4096)\n"
+                               "except BrokenPipeError: pass\n", str(write_end)],
+                              pass_fds=(write_end,), stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    try:
+        start = time.monotonic()
+        out = subprocess.run([sys.executable, "-m", "hpdesk.cli", "plan", "validate",
+                              f"/dev/fd/{read_end}"], capture_output=True, text=True,
+                             timeout=60, cwd=tmp_path, pass_fds=(read_end,))
+        _assert_one_line_refusal(out, time.monotonic() - start, Path(f"/dev/fd/{read_end}"),
+                                 ("under 1 MB",))
+    finally:
+        os.close(read_end)
+        feeder.kill()
+        feeder.wait()
