@@ -79,6 +79,8 @@ def _preview(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from hpdesk.knowledge import advise
     from hpdesk.plan import PlanError, load_plan
 
@@ -91,6 +93,15 @@ def _validate(args: argparse.Namespace) -> int:
                 print(problem, file=sys.stderr)
             code = EXIT_USAGE
             continue
+        data = plan.resolved(Path(file).resolve().parent).data or {}
+        if plan.command is None and plan.task == "detection" and data.get("source") == "yolo":
+            from hpdesk.tasks.data_layout import yolo_problem  # stdlib only: no torch
+
+            layout = yolo_problem(str(data.get("path", "")))
+            if layout is not None:      # every trial would fail at once with this sentence
+                print(f"{file}: data.path: {layout.sentence()}", file=sys.stderr)
+                code = EXIT_USAGE
+                continue
         findings = advise(plan.to_dict())
         print(f"{file}: valid ({plan.task}, {len(plan.searched())} searched parameters, "
               f"{plan.budget.trials} trials)")

@@ -16,6 +16,7 @@ from dataclasses import replace
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget, QWizard
 
 from hpdesk.gui.common import named
+from hpdesk.gui.data_sources import data_text
 from hpdesk.gui.new_experiment_pages import (
     DataPage,
     Page,
@@ -43,8 +44,9 @@ class ReviewPage(Page):
                  parent: QWidget | None = None) -> None:
         super().__init__(language, parent)
         self.dialog = dialog
-        self.setTitle(self.tr("Check and start"))
-        self.setSubTitle(self.tr("You can change every range later in the plan editor."))
+        self.setTitle(self.tr("Check the plan"))
+        self.setSubTitle(self.tr("“Fill the plan” puts this plan in the Plan tab, where you can "
+                                 "change every range; Launch there starts the experiment."))
         self.name_edit = named(QLineEdit(), "experimentName", self.tr("Experiment name"))
         self.values: dict[str, QLabel] = {}
         form = page_form(self)
@@ -109,12 +111,7 @@ class ReviewPage(Page):
         self.advice.setText("\n".join(f"⚠ {f.message(self.lang)}" for f in findings))
 
     def _data_text(self, plan: Plan) -> str:
-        if plan.data is None:
-            return self.tr("read by your script")
-        source = str(plan.data.get("source", ""))
-        title = self.dialog.data_page.descriptions.get(source, (source, ""))[0]
-        path = plan.data.get("path")
-        return f"{title}: {path}" if path else title
+        return data_text(plan.data, script=plan.command is not None)
 
     def _folder_text(self, plan: Plan) -> str:
         project = plan.workdir or self.tr("the project folder")
@@ -157,12 +154,14 @@ class NewExperimentDialog(QWizard):
                               (METRICS, self.metrics_page),
                               (TRAINING, self.training_page), (REVIEW, self.review_page)):
             self.setPage(page_id, page)
-        self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("Create experiment"))
+        # Finish only fills the Plan tab (nothing runs yet): the button says so.
+        self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("Fill the plan"))
         names = {
             QWizard.WizardButton.BackButton: ("backButton", self.tr("Back")),
             QWizard.WizardButton.NextButton: ("nextButton", self.tr("Next")),
             QWizard.WizardButton.CommitButton: ("commitButton", self.tr("Commit")),
-            QWizard.WizardButton.FinishButton: ("finishButton", self.tr("Create experiment")),
+            QWizard.WizardButton.FinishButton: ("finishButton", self.tr(
+                "Fill the plan: put this plan in the Plan tab, to launch from there")),
             QWizard.WizardButton.CancelButton: ("cancelButton", self.tr("Cancel")),
             QWizard.WizardButton.HelpButton: ("helpButton", self.tr("Help")),
         }

@@ -27,9 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from hpdesk.gui.common import named
+from hpdesk.gui.data_sources import source_descriptions
 from hpdesk.gui.new_experiment_plan import DATA_PATHS, needs_checkpoint, path_problem
-from hpdesk.knowledge import lr_range, optimizers, preset, tasks
+from hpdesk.knowledge import optimizers, preset, tasks
+from hpdesk.knowledge.catalogue import LEARNING_RATES
 from hpdesk.plan import plan_from_preset
+from hpdesk.plan.space import Fixed, FloatRange, IntRange
+from hpdesk.tasks.data_layout import yolo_problem
 
 PROBLEM_STYLE = "color: #b00020;"
 # What does not block the page but will go wrong as it stands: amber, and a ⚠ in front.
@@ -203,25 +207,7 @@ class DataPage(Page):
         super().__init__(language, parent)
         self.setTitle(self.tr("Which data?"))
         self.setSubTitle(self.tr("The built-in data sets need no download and train in seconds."))
-        self.descriptions = {
-            "digits": (self.tr("Handwritten digits (built in)"),
-                       self.tr("1,797 small 8x8 images of the digits 0 to 9, shipped with "
-                               "scikit-learn.")),
-            "folder": (self.tr("A folder of images"),
-                       self.tr("One sub-folder per class; the sub-folder names are the class "
-                               "names.")),
-            "npz": (self.tr("A NumPy .npz file"),
-                    self.tr("Arrays x (images) and y (integer labels), optionally x_val and "
-                            "y_val.")),
-            "shapes": (self.tr("Generated shapes (built in)"),
-                       self.tr("Circles, squares and triangles drawn at random places and "
-                               "sizes.")),
-            "yolo": (self.tr("A YOLO-format folder"),
-                     self.tr("images/ and labels/ folders, with or without train/ and val/.")),
-            "ring": (self.tr("Eight Gaussians on a ring (built in)"),
-                     self.tr("2-D points: the quickest way to see a GAN collapse onto a few "
-                             "modes.")),
-        }
+        self.descriptions = source_descriptions()
         layout = QVBoxLayout(self)
         self.sources_box = QVBoxLayout()
         layout.addLayout(self.sources_box)
@@ -296,7 +282,22 @@ class DataPage(Page):
         if issue == "kind":
             return (self.tr("%1 is a file, not a folder.") if kind == "folder"
                     else self.tr("%1 is a folder, not a file.")).replace("%1", self.path())
+        if self.source() == "yolo":
+            return self._yolo_problem()
         return ""
+
+    def _yolo_problem(self) -> str:
+        """What the detection task would miss in the folder, checked as it reads it."""
+        layout = yolo_problem(self.path())
+        if layout is None:
+            return ""
+        if layout.kind == "no_images":
+            return self.tr("%1 has no images/ folder: a YOLO data set holds images/ and labels/, "
+                           "with or without train/ and val/ inside.").replace("%1", layout.where)
+        if layout.kind == "no_image_files":
+            return self.tr("%1 holds no image files (.png, .jpg and the like).") \
+                .replace("%1", layout.where)
+        return self.tr("%1 is not a folder.").replace("%1", layout.where)
 
 
 class TrainingPage(Page):
@@ -308,7 +309,8 @@ class TrainingPage(Page):
         super().__init__(language, parent)
         self.current_task = current_task
         self.setTitle(self.tr("How to train"))
-        self.setSubTitle(self.tr("The optimiser sets the learning-rate range that is searched."))
+        self.setSubTitle(self.tr("The task and the optimiser set the learning-rate ranges that "
+                                 "are searched."))
         self.optimizer = named_combo("optimizer", self.tr("Optimiser"))
         for name, opt in optimizers().items():
             self.optimizer.addItem(opt.label(self.lang), name)
@@ -368,13 +370,37 @@ class TrainingPage(Page):
         return needs_checkpoint(plan)
 
     def changed(self) -> None:
-        low, high = lr_range(self.chosen_optimizer(), fine_tune=self.fine_tune())
-        self.lr_note.setText(self.tr("Learning rates searched: %1 to %2.")
-                             .replace("%1", f"{low:g}").replace("%2", f"{high:g}"))
+        self.lr_note.setText(self.lr_text())
         wanted = bool(self.current_task()) and self.needs_checkpoint()
         self.checkpoint_label.setVisible(wanted)
         self.checkpoint.setVisible(wanted)
         super().changed()
+
+    def lr_text(self) -> str:
+        """The learning rates the plan will search, read from the plan itself (the GAN's lr_g
+        and lr_d have their own ranges), so this page and the review never disagree."""
+        task = self.current_task()
+        if not task:
+            return ""
+        space = plan_from_preset(task, optimizer=self.chosen_optimizer(),
+                                 fine_tune=self.fine_tune()).space
+        lr = space.get("lr")
+        if isinstance(lr, FloatRange) and not any(n in space for n in LEARNING_RATES[1:]):
+            return (self.tr("Learning rates searched: %1 to %2.")
+                    .replace("%1", f"{lr.low:g}").replace("%2", f"{lr.high:g}"))
+        parts = []
+        for name in LEARNING_RATES:
+            dist = space.get(name)
+            if dist is None:
+                continue
+            if isinstance(dist, Fixed):
+                value = dist.value
+                shown = f"{value:g}" if isinstance(value, (int, float)) else str(value)
+                parts.append(self.tr("%1 fixed at %2").replace("%1", name).replace("%2", shown))
+            elif isinstance(dist, (FloatRange, IntRange)):
+                parts.append(self.tr("%1 from %2 to %3").replace("%1", name)
+                             .replace("%2", f"{dist.low:g}").replace("%3", f"{dist.high:g}"))
+        return self.tr("Learning rates searched: %1.").replace("%1", "; ".join(parts))
 
     def checkpoint_path(self) -> str:
         return self.checkpoint.text() if self.checkpoint.isVisibleTo(self) else ""

@@ -95,8 +95,10 @@ def build_plan(c: Choices) -> Plan:
     command = split_command(c.command) if script else None
     if script and not command:
         raise ValueError("the command is empty")
+    sources = preset(c.task).data_sources
+    source = None if script else (c.source or (sources[0] if sources else None))
     plan = plan_from_preset(c.task, optimizer=c.optimizer, fine_tune=c.fine_tune,
-                            command=command, trials=c.trials)
+                            command=command, trials=c.trials, source=source)
     changes: dict[str, Any] = {}
     if c.extra_space:
         changes["space"] = {**plan.space, **c.extra_space}
@@ -110,8 +112,6 @@ def build_plan(c: Choices) -> Plan:
             stdout_metrics=StdoutMetrics(tuple(MetricPattern(p) for p in c.patterns if p.strip())),
             objective=Objective(metric_name(c.metric), c.direction))
     else:
-        sources = preset(c.task).data_sources
-        source = c.source or (sources[0] if sources else None)
         if source is not None:
             data: dict[str, Any] = {"source": source}
             if source in DATA_PATHS:

@@ -1,4 +1,5 @@
-"""The plan editor's top lines: the plan's name, its objectives and the fine-tuning switch.
+"""The plan editor's top lines: the plan's name, its objectives, the fine-tuning switch and
+(read-only) the data its trials read.
 
 A plan may have several objectives (accuracy against size, say): the first is the one the
 header always shows; "Add an objective" adds a line for each further one, and a plan read with
@@ -6,9 +7,10 @@ several keeps them all, in order, through every edit."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,11 +19,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QWidget,
 )
 
 from hpdesk.gui.common import named
+from hpdesk.gui.data_sources import data_text
 from hpdesk.gui.plan_rows import INVALID_STYLE, combo_box
 from hpdesk.plan import Plan
 from hpdesk.plan.model import Objective
@@ -55,14 +59,19 @@ class PlanHeader(QWidget):
                                "planFineTune", self.tr("Fine-tuning a pre-trained model"),
                                self.tr("Fine-tuning lowers the recommended initial learning rate "
                                        "by one to two orders of magnitude (KNOWLEDGE.md §5)."))
+        # Where the trials read their data: set by the wizard or the plan file (data:), shown
+        # here so the Plan tab says what a launch trains on.
+        self.data_label = named(QLabel(), "planData", self.tr("Data"))
+        self.data_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.data_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.name_edit.textEdited.connect(lambda _t: self.edited.emit())
         self.metric_edit.textEdited.connect(lambda _t: self.edited.emit())
         self.fine_tune.toggled.connect(self._toggled)
         grid = self.grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.addWidget(QLabel(self.tr("Name")), 0, 0)
-        grid.addWidget(self.name_edit, 0, 1, 1, 3)
-        grid.addWidget(self.fine_tune, 0, 4)
+        grid.addWidget(self.name_edit, 0, 1)
+        grid.addWidget(self.fine_tune, 0, 2, 1, 2)  # over the objective's combos: no wider
         grid.addWidget(QLabel(self.tr("Objective")), 1, 0)
         grid.addWidget(self.metric_edit, 1, 1)
         grid.addWidget(self.direction, 1, 2)
@@ -73,6 +82,8 @@ class PlanHeader(QWidget):
         grid.addLayout(last, 1, 3)
         if extra is not None:
             grid.addWidget(extra, 1, 4)
+        grid.addWidget(QLabel(self.tr("Data")), 2, 0)
+        grid.addWidget(self.data_label, 2, 1, 1, 4)
         grid.setColumnStretch(1, 1)
 
     def set_plan(self, plan: Plan) -> None:
@@ -85,6 +96,10 @@ class PlanHeader(QWidget):
                 max(0, self.direction.findData(plan.objective.direction)))
             self.reduce.setCurrentIndex(max(0, self.reduce.findData(plan.objective.reduce)))
             self.fine_tune.setChecked(plan.fine_tune)
+            shown = data_text(plan.data, script=plan.command is not None)
+            self.data_label.setText(shown)
+            self.data_label.setToolTip(shown)
+            self.data_label.setAccessibleDescription(shown)
             while self._extra:
                 self._remove(self._extra[-1][1])
             for goal in plan.extra_objectives:
@@ -116,6 +131,22 @@ class PlanHeader(QWidget):
             found = next((problems[k] for k in keys if k in problems), "")
             widget.setStyleSheet(INVALID_STYLE if found else "")
             widget.setAccessibleDescription(found)
+
+    def field_label(self, path: str) -> str | None:
+        """The words the header shows for a plan path (`name`, `objective[1].metric`), for
+        problem sentences; None for a path outside the header."""
+        if path == "name":
+            return self.tr("Name")
+        if path == "fine_tune":
+            return self.tr("Fine-tuning a pre-trained model")
+        match = re.fullmatch(r"objective(?:\[(\d+)\])?(?:\.(metric|direction|reduce))?", path)
+        if match is None:
+            return None
+        n = int(match.group(1) or 0) + 1
+        goal = self.tr("Objective") if n == 1 else self.tr("Objective %1").replace("%1", str(n))
+        part = {"metric": self.tr("metric"), "direction": self.tr("direction"),
+                "reduce": self.tr("which value counts")}.get(match.group(2) or "")
+        return self.tr("%1, %2").replace("%1", goal).replace("%2", part) if part else goal
 
     def _goal_combos(self, name: str, which: str) -> tuple[QComboBox, QComboBox]:
         direction = combo_box(f"{name}Direction", (self.tr("Objective direction") + which))

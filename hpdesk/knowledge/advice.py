@@ -43,6 +43,7 @@ from hpdesk.knowledge.plan_reading import (  # package-private helpers of the ru
     _task,
     _values,
 )
+from hpdesk.knowledge.presets import preset
 
 log = logging.getLogger(__name__)
 
@@ -336,6 +337,31 @@ def pretrained_without_checkpoint(plan: Mapping[str, Any]) -> list[Finding]:
     return [_say("pretrained_without_checkpoint", ("pretrained", "init_checkpoint"))]
 
 
+def objective_not_reported(plan: Mapping[str, Any]) -> list[Finding]:
+    """presets.yaml `reports`: a built-in task never reports the objective on this data (the GAN's
+    ring has no FID), so every trial would end without a value and nothing could be compared."""
+    if not isinstance(plan, Mapping) or plan.get("command"):
+        return []                        # a command runs whatever it runs: only it knows
+    objective = plan.get("objective")
+    metric = objective.get("metric") if isinstance(objective, Mapping) else None
+    data = plan.get("data")
+    source = data.get("source") if isinstance(data, Mapping) else None
+    task = _task(plan)
+    if task is None or not isinstance(metric, str) or not isinstance(source, (str, type(None))):
+        return []
+    try:
+        p = preset(task)
+    except KnowledgeError:
+        return []
+    if p.module is None or p.reports_metric(metric, source) is not False:
+        return []
+    chosen = source or (p.data_sources[0] if p.data_sources else "")
+    own = p.reports.get(chosen, ())      # the metrics only this data gives, else all of them
+    names = [n for n in own or p.reported(source) or () if "*" not in n]
+    return [_say("objective_not_reported", (), metric=metric, task=task,
+                 source=chosen, reported=", ".join(names), suggested=p.objective(source)[0])]
+
+
 RULES: tuple[Rule, ...] = (
     impossible_values,
     batch_size_extreme,
@@ -353,6 +379,7 @@ RULES: tuple[Rule, ...] = (
     unused_optimizer_param,
     lr_linear_scale,
     pretrained_without_checkpoint,
+    objective_not_reported,
 )
 
 _SEVERITY = {"error": 0, "warning": 1, "info": 2}

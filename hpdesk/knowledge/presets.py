@@ -9,6 +9,7 @@ optimiser uses them.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import math
 import re
@@ -36,7 +37,8 @@ _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _PARAM_FIELDS = ("search", "default", "default_fine_tune", "low", "high", "log", "step",
                  "choices", "requires", "why")
 _PRESET_FIELDS = ("label_en", "label_zh", "help_en", "help_zh", "module", "objective",
-                  "default_optimizer", "why_optimizer", "net_normalization", "params", "data")
+                  "default_optimizer", "why_optimizer", "net_normalization", "params", "data",
+                  "objectives", "reports")
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,34 @@ class Preset:
     settings: Mapping[str, PresetParam] = field(default_factory=dict)
     #: Where the task can read its data (`data.source` of a plan); the first is the default.
     data_sources: tuple[str, ...] = ()
+    #: (metric, direction) for a data source that does not report ``objective_metric``.
+    objectives: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: The metrics the task reports, per data source (``all``: every source); ``*`` patterns.
+    reports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def objective(self, source: str | None = None) -> tuple[str, str]:
+        """(metric, direction) a plan reading ``source`` optimises: a metric that data reports.
+
+        >>> preset("gan").objective("ring")
+        ('modes_covered', 'maximize')
+        """
+        default = (self.objective_metric, self.direction)
+        return self.objectives.get(source or "", default)
+
+    def reported(self, source: str | None = None) -> tuple[str, ...] | None:
+        """The metric names (``*`` patterns) the task reports on ``source`` (None: the first
+        source); None when the preset does not say (a person's own script)."""
+        if not self.reports:
+            return None
+        chosen = source or (self.data_sources[0] if self.data_sources else "")
+        return (*self.reports.get("all", ()), *self.reports.get(chosen, ()))
+
+    def reports_metric(self, metric: str, source: str | None = None) -> bool | None:
+        """Whether a run on ``source`` reports ``metric``; None when the preset does not say."""
+        names = self.reported(source)
+        if names is None:
+            return None
+        return any(fnmatch.fnmatchcase(metric, n) for n in names)
 
     def label(self, lang: str = "en") -> str:
         """The display name in ``lang``."""
@@ -201,6 +231,26 @@ def validate_presets(
         sources = r.raw.get("data", [])
         if not isinstance(sources, list) or not all(isinstance(x, str) for x in sources):
             r.fail("data", f"must list the data sources the task reads, not {sources!r}")
+        objectives: dict[str, tuple[str, str]] = {}
+        raw_objectives = r.raw.get("objectives") or {}
+        if not isinstance(raw_objectives, Mapping):
+            r.fail("objectives", "must map a data source to {metric, direction}")
+        for src, raw_obj in raw_objectives.items():
+            if src not in sources:
+                r.fail("objectives", f"{src!r} is not one of the task's data sources {sources}")
+            o = EntryReader(file, f"{task}.objectives.{src}", raw_obj)
+            o.only(("metric", "direction"))
+            objectives[str(src)] = (o.text("metric") or "", o.choice("direction", DIRECTIONS))
+        reports: dict[str, tuple[str, ...]] = {}
+        raw_reports = r.raw.get("reports") or {}
+        if not isinstance(raw_reports, Mapping):
+            r.fail("reports", "must map a data source (or all) to the metrics it reports")
+        for src, names in raw_reports.items():
+            if src != "all" and src not in sources:
+                r.fail("reports", f"{src!r} is neither all nor one of the data sources {sources}")
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                r.fail("reports", f"{src}: must list metric names, not {names!r}")
+            reports[str(src)] = tuple(names)
         # Python's sort is stable: the file's order is kept inside each tier.
         ordered = tuple(sorted(settings, key=lambda n: known[n].tier))
         out[str(task)] = Preset(
@@ -213,7 +263,13 @@ def validate_presets(
             why_optimizer=r.text("why_optimizer") or "", net_normalization=net_norm,
             settings=MappingProxyType({n: settings[n] for n in ordered}),
             data_sources=tuple(sources),
+            objectives=MappingProxyType(objectives), reports=MappingProxyType(reports),
         )
+        made = out[str(task)]
+        for src in sources or [None]:
+            if made.reports_metric(made.objective(src)[0], src) is False:
+                r.fail("objectives", f"the objective {made.objective(src)[0]!r} is never "
+                                     f"reported on data source {src!r}")
     return out
 
 

@@ -11,8 +11,12 @@ from hpdesk.plan.schema import parse_plan
 def plan_from_preset(
     task: str, *, optimizer: str | None = None, fine_tune: bool = False,
     command: list[str] | None = None, trials: int = 10, concurrency: int = 1,
+    source: str | None = None,
 ) -> Plan:
     """The plan a person starts from; parsed like any file, so a preset can never be invalid.
+
+    ``source`` (a data source of the task) is written as the plan's ``data`` and picks the
+    objective that data reports (the GAN's ring counts modes; it has no FID).
 
     It searches with hpdesk's default strategy and pruner (knowledge `search.yaml`, chosen by
     the replay benchmark) and names no seed: each experiment made from it draws its own."""
@@ -20,7 +24,7 @@ def plan_from_preset(
     data = Plan(
         task=task,
         space={},
-        objective=Objective(p.objective_metric, p.direction),
+        objective=Objective(*p.objective(source)),
         name=f"{task}-{optimizer or p.default_optimizer}",
         fine_tune=fine_tune,
         budget=Budget(trials),
@@ -30,6 +34,8 @@ def plan_from_preset(
     data["space"] = preset_space(task, optimizer=optimizer, fine_tune=fine_tune)
     search = default_search()
     data["strategy"], data["pruner"] = dict(search.strategy), dict(search.pruner)
+    if source is not None:
+        data["data"] = {"source": source}
     if task == "script" and command is None:
         data["command"] = ["python", "train.py"]
     return parse_plan(data, source=f"preset {task}")

@@ -32,11 +32,11 @@ import numpy as np
 import torch
 
 from hpdesk.tasks.common import ParamError, require, require_choice
+from hpdesk.tasks.data_layout import image_files, yolo_problem, yolo_splits
 from hpdesk.tasks.image_data import read_image
 
 SHAPE_CLASSES: tuple[str, ...] = ("circle", "square", "triangle")
 SOURCES: tuple[str, ...] = ("shapes", "yolo")
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 PLACEMENT_TRIES = 48
 
 #: Every data option with its default. ``objects`` and ``scale`` are [min, max] pairs; the
@@ -247,23 +247,6 @@ def generate_shapes(o: Mapping[str, Any], count: int, *, split: int) -> Detectio
 
 # --- YOLO folders -------------------------------------------------------------------------------
 
-def _image_files(folder: Path) -> list[Path]:
-    return sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def _split_folders(root: Path) -> tuple[tuple[Path, Path] | None, tuple[Path, Path] | None]:
-    """(train, val) as (images folder, labels folder) pairs; val None means split by fraction."""
-    images, labels = root / "images", root / "labels"
-    if (images / "train").is_dir():
-        val = (images / "val", labels / "val") if (images / "val").is_dir() else None
-        return (images / "train", labels / "train"), val
-    if (root / "train" / "images").is_dir():
-        val_dir = root / "val" if (root / "val" / "images").is_dir() else None
-        val = (val_dir / "images", val_dir / "labels") if val_dir else None
-        return (root / "train" / "images", root / "train" / "labels"), val
-    if (root / "images").is_dir():
-        return (root / "images", root / "labels"), None
-    return None, None
 
 
 def _read_labels(file: Path, n_names: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -328,15 +311,12 @@ def _class_names(root: Path, o: Mapping[str, Any]) -> list[str] | None:
 def read_yolo(o: Mapping[str, Any]) -> tuple[DetectionSet, DetectionSet]:
     """Train and validation sets from a YOLO folder (see the module docstring for layouts)."""
     root = Path(o["path"]).expanduser()
-    require(root.is_dir(), f"data path {str(root)!r} is not a folder")
-    train_dirs, val_dirs = _split_folders(root)
-    require(train_dirs is not None,
-            f"{root}: no images/ folder (expected images/ and labels/, with or without "
-            f"train and val sub-folders)")
+    problem = yolo_problem(root)      # the wizard and `plan validate` check the same way
+    require(problem is None, problem.sentence() if problem else "")
+    train_dirs, val_dirs = yolo_splits(root)
     assert train_dirs is not None
     names = _class_names(root, o)
-    train_files = _image_files(train_dirs[0])
-    require(bool(train_files), f"{train_dirs[0]}: no image files")
+    train_files = image_files(train_dirs[0])
     if val_dirs is None:
         order = np.random.default_rng(o["seed"]).permutation(len(train_files))
         n_val = max(1, int(round(len(train_files) * o["val_fraction"])))
@@ -346,8 +326,7 @@ def read_yolo(o: Mapping[str, Any]) -> tuple[DetectionSet, DetectionSet]:
         train_files = [train_files[i] for i in sorted(order[n_val:])]
         val_dirs = train_dirs
     else:
-        val_files = _image_files(val_dirs[0])
-        require(bool(val_files), f"{val_dirs[0]}: no image files")
+        val_files = image_files(val_dirs[0])
     parts = [_read_split(*dirs, files, o, names)
              for dirs, files in ((train_dirs, train_files), (val_dirs, val_files))]
     if names is None:

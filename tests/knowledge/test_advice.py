@@ -15,6 +15,7 @@ from hpdesk.knowledge import (
     advise,
     catalogue,
     optimizers,
+    preset,
     preset_space,
     tasks,
 )
@@ -97,6 +98,9 @@ TRIGGERS: list[tuple[str, str, dict[str, Any], str]] = [
      plan("detection", pretrained=fixed(True), init_checkpoint=fixed("")), "init_checkpoint"),
     ("pretrained_without_checkpoint", "warning",
      plan("detection", pretrained=cat(False, True)), "checkpoint.pt"),
+    ("objective_not_reported", "error",
+     {**plan("gan"), "data": {"source": "ring"}, "objective": {"metric": "fid"}},
+     "modes_covered"),
 ]
 
 
@@ -122,7 +126,8 @@ def test_every_rule_has_a_trigger_in_this_file() -> None:
                          [(t, o, f) for t in tasks() for o in optimizers() for f in (False, True)])
 def test_shipped_presets_raise_nothing(task: str, optimizer: str, fine_tune: bool) -> None:
     p = plan(task, fine_tune, **preset_space(task, optimizer=optimizer, fine_tune=fine_tune))
-    p["objective"] = {"metric": "val_loss", "direction": "minimize"}
+    metric, direction = preset(task).objective()
+    p["objective"] = {"metric": metric, "direction": direction}
     findings = advise(p)
     if task == "detection" and fine_tune:
         # The preset cannot know which checkpoint the person will start from: it says so.
