@@ -49,9 +49,12 @@ def untranslated(ts: Path) -> list[str]:
         name = context.findtext("name")
         for message in context.iter("message"):
             translation = message.find("translation")
+            text = (translation.text or "") if translation is not None else ""
+            if translation is not None and message.get("numerus") == "yes":
+                text = "".join(form.text or "" for form in translation.iter("numerusform"))
             if (translation is None or translation.get("type") in ("unfinished", "vanished",
                                                                    "obsolete")
-                    or not (translation.text or "").strip()):
+                    or not text.strip()):
                 if translation is not None and translation.get("type") in ("vanished",
                                                                           "obsolete"):
                     continue

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,35 +35,12 @@ from PySide6.QtWidgets import (
 )
 
 from hpdesk.gui.common import named
-from hpdesk.gui.plan_rows import NOTE_STYLE, combo_box
+from hpdesk.gui.plan_rows import NOTE_STYLE, combo_box, guard_wheel
 from hpdesk.knowledge.search_methods import SearchMethod, option_help, strategies
 from hpdesk.plan.search_options import Option
 
 INT_MAX = 2_147_483_647
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?%?$")
-
-
-class _WheelGuard(QObject):
-    """Spin boxes and combo boxes of a scrolled form take the wheel only once focused, so
-    scrolling past them does not change a value (PLATFORM.md)."""
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and \
-                not watched.hasFocus():
-            event.ignore()
-            return True
-        return False
-
-
-_GUARD: _WheelGuard | None = None
-
-
-def guard_wheel(widget: QWidget) -> None:
-    global _GUARD
-    if _GUARD is None:
-        _GUARD = _WheelGuard(QCoreApplication.instance())
-    widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-    widget.installEventFilter(_GUARD)
 
 
 def _narrow(box: QComboBox) -> None:

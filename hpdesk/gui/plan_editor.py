@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from hpdesk.gui.common import named
+from hpdesk.gui.plan_grid import LINES_PER_ROW, fit_rows, tier_text
 from hpdesk.gui.plan_header import PlanHeader
 from hpdesk.gui.plan_rows import ParamRow, combo_box, fill
 from hpdesk.knowledge import catalogue, optimizers, tasks
@@ -73,6 +74,7 @@ class PlanEditor(QWidget):
         self._problems: list[str] = []
         self._valid = True
         self._lr_touched = False
+        self._list_problems = True
 
         self.add_combo = combo_box("addParameter", self.tr("Hyperparameter to add"))
         self.add_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -81,12 +83,14 @@ class PlanEditor(QWidget):
                                 self.tr("Add the hyperparameter to the plan"))
         self.add_button.clicked.connect(self._add_clicked)
         add = QWidget()
+        add.setObjectName("addParameterLine")
         add_layout = QHBoxLayout(add)
         add_layout.setContentsMargins(0, 0, 0, 0)
-        add_layout.addWidget(QLabel(self.tr("Add")))
-        add_layout.addWidget(self.add_combo, 1)
+        add_layout.addWidget(QLabel(self.tr("Add a hyperparameter")))
+        add_layout.addWidget(self.add_combo)
         add_layout.addWidget(self.add_button)
-        self.header = PlanHeader(add)
+        add_layout.addStretch(1)
+        self.header = PlanHeader()
         self.header.edited.connect(self._changed)
         self.header.fineTuneToggled.connect(lambda _c: self._sync_lr())
         self.name_edit, self.metric_edit = self.header.name_edit, self.header.metric_edit
@@ -96,6 +100,9 @@ class PlanEditor(QWidget):
         self.rows_area.setObjectName("planEditorScroll")
         self.rows_area.setWidgetResizable(True)
         self.rows_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.rows_area.viewport().installEventFilter(self)
+        self._placed: list[tuple[ParamRow, int]] = []
+        self._inline: dict[str, bool] = {}
         self.problem_label = QLabel()
         self.problem_label.setObjectName("planProblems")
         self.problem_label.setWordWrap(True)
@@ -105,6 +112,7 @@ class PlanEditor(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
         layout.addWidget(self.rows_area, 1)
+        layout.addWidget(add)
         layout.addWidget(self.problem_label)
 
     # ---- public ----------------------------------------------------------------------------
@@ -134,6 +142,12 @@ class PlanEditor(QWidget):
     def problems(self) -> list[str]:
         return list(self._problems)
 
+    def show_problem_list(self, shown: bool) -> None:
+        """Whether the problems are listed under the rows (the workbench lists them once, in
+        its advice panel; the fields are marked either way)."""
+        self._list_problems = shown
+        self.problem_label.setVisible(shown and bool(self._problems))
+
     def focus_parameter(self, name: str) -> bool:
         """Scroll to a hyperparameter's row and put the cursor in it (from the advice panel)."""
         row = self._rows.get(name)
@@ -150,14 +164,18 @@ class PlanEditor(QWidget):
 
     def _rebuild(self) -> None:
         self._rows = {}
+        self._placed = []
+        self._inline = {}
         body = QWidget()
         body.setObjectName("planEditorRows")
-        grid = QGridLayout(body)
-        grid.setHorizontalSpacing(10)
-        heads = (self.tr("Hyperparameter"), self.tr("Family"), self.tr("How"),
+        grid = self._grid = QGridLayout(body)
+        grid.setHorizontalSpacing(6)
+        grid.setContentsMargins(0, 0, 4, 0)  # the rows fit the editor's half of 1024 pixels
+        heads = (self.tr("Hyperparameter"), self.tr("How"),
                  self.tr("Value, or range from low to high"))
         for col, text in enumerate(heads):
             label = QLabel(f"<b>{text}</b>")
+            label.setWordWrap(True)  # a long head never widens the rows
             label.setToolTip(self.tr("Hover over a hyperparameter's name for what it does and "
                                      "where its recommended range comes from."))
             grid.addWidget(label, 0, col)
@@ -166,39 +184,43 @@ class PlanEditor(QWidget):
             forms = [f for f in self._forms if not f.removed and _tier(f.name) == tier]
             if not forms:
                 continue
-            title, about = self._tier_text(tier)
+            title, about = tier_text(tier)
             head = QLabel(f"<b>{title}</b> &nbsp; <span style='font-weight:normal'>{about}</span>")
             head.setObjectName(f"tierHeading{tier}")
             head.setWordWrap(True)
             head.setContentsMargins(0, 10 if line > 1 else 4, 0, 2)
-            grid.addWidget(head, line, 0, 1, 6)
+            grid.addWidget(head, line, 0, 1, 4)
             line += 1
             for form in forms:
                 row = ParamRow(form, self._language, strict=self._strict(), parent=body)
                 row.edited.connect(self._row_edited)
                 row.removeRequested.connect(self._remove)
                 row.recommendRequested.connect(self._recommend)
-                for col, cell in enumerate(row.cells()):
-                    grid.addWidget(cell, line, col)
-                grid.addWidget(row.note, line + 1, 1, 1, 4)  # an empty line takes no room
-                line += 1
+                grid.addWidget(row.name_label, line, 0)
+                grid.addWidget(row.mode, line, 1)
+                grid.addWidget(row.remove, line, 3)
+                self._placed.append((row, line))
                 self._rows[form.name] = row
-                line += 1
-        grid.setColumnStretch(3, 1)
+                line += LINES_PER_ROW  # value below, note, quick fix: see plan_grid
+        grid.setColumnStretch(2, 1)
         grid.setVerticalSpacing(4)
         grid.setRowStretch(line, 1)
         self.rows_area.setWidget(body)
+        self._fit_rows(force=True)
         self._fill_add_list()
 
-    def _tier_text(self, tier: int) -> tuple[str, str]:
-        return {
-            1: (self.tr("Tier 1 · tune first"),
-                self.tr("learning rate, its schedule, the loss terms")),
-            2: (self.tr("Tier 2 · tune next"), self.tr("batch size, momentum")),
-            3: (self.tr("Tier 3 · tune last"),
-                self.tr("Adam's betas, regularisation, the network's shape, set-up")),
-            0: (self.tr("Other"), self.tr("parameters of your own script")),
-        }[tier]
+    def _fit_rows(self, *, force: bool = False) -> None:
+        fit_rows(self._grid, self._placed, self.rows_area.viewport().width(), self._inline,
+                 force=force)
+
+    def value_inline(self, name: str) -> bool:
+        """Whether `name`'s value sits on its row's line (False: on a line below the name)."""
+        return self._inline.get(name, True)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.rows_area.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_rows()
+        return False
 
     def _fill_add_list(self) -> None:
         names = [f.name for f in self._forms if f.removed]
@@ -224,6 +246,8 @@ class PlanEditor(QWidget):
     def _row_edited(self, name: str, field: str) -> None:
         if name == "lr":
             self._lr_touched = True
+        if field == "mode":  # another page of values: maybe wider or narrower
+            self._fit_rows()
         if name == "optimizer":
             self._sync_lr()
             self._sync_name()
@@ -315,13 +339,14 @@ class PlanEditor(QWidget):
         for p in problems:
             param, where = locate(p, names)
             text = self._sentence(param, where, p)
-            sentences.append(text)
+            if text not in sentences:  # each problem once, however many paths it has
+                sentences.append(text)
             marks.setdefault(param, {}).setdefault(where, text)
         for name, row in self._rows.items():
             row.mark(marks.get(name, {}))
         self.header.mark(marks.get(None, {}))
         self.problem_label.setText("\n".join(sentences))
-        self.problem_label.setVisible(bool(sentences))
+        self.problem_label.setVisible(self._list_problems and bool(sentences))
         valid = plan is not None
         changed = (valid, sentences) != (self._valid, self._problems)
         self._valid, self._problems = valid, sentences
@@ -339,7 +364,7 @@ class PlanEditor(QWidget):
                   "value": self.tr("value"), "choices": self.tr("choices"),
                   "when": self.tr("condition")}
         if param is None:
-            subject = where or self.tr("plan")
+            subject = self.header.field_label(where) or where or self.tr("plan")
         elif where in fields:
             subject = fill(self.tr("%1, %2"), param, fields[where])
         else:

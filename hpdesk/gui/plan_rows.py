@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -40,14 +40,59 @@ def fill(template: str, *args: str) -> str:
                   if 0 < int(m.group(1)) <= len(args) else m.group(0), template)
 
 
+class _WheelGuard(QObject):
+    """Spin boxes and combo boxes of a scrolled form take the wheel only once focused, so
+    scrolling past them does not change a value (PLATFORM.md): the ignored event goes on to
+    the scroll area, which scrolls."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and \
+                not watched.hasFocus():
+            event.ignore()
+            return True
+        return False
+
+
+_GUARD: _WheelGuard | None = None
+
+
+def guard_wheel(widget: QWidget) -> None:
+    """Let `widget` change with the wheel only while it has the keyboard focus (a click or Tab
+    gives it), never as the pointer passes over it while the page scrolls."""
+    global _GUARD
+    if _GUARD is None:
+        _GUARD = _WheelGuard(QCoreApplication.instance())
+    widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    widget.installEventFilter(_GUARD)
+
+
 def combo_box(object_name: str, accessible_name: str, tooltip: str | None = None) -> QComboBox:
-    """A named combo box (its pop-up list belongs to it for screen readers and tests)."""
+    """A named combo box (its pop-up list belongs to it for screen readers and tests) that
+    ignores the wheel until focused (`guard_wheel`): forms holding it scroll."""
     box = named(QComboBox(), object_name, accessible_name, tooltip)
+    guard_wheel(box)
     return box
 
 
 def html_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class PageStack(QStackedWidget):
+    """A stacked widget as wide as the page it shows (Qt's is as wide as its widest page), so
+    a fixed value fits beside its name where a range would not."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.currentChanged.connect(lambda _i: self.updateGeometry())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        page = self.currentWidget()
+        return page.minimumSizeHint() if page is not None else super().minimumSizeHint()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        page = self.currentWidget()
+        return page.sizeHint() if page is not None else super().sizeHint()
 
 
 class ParamRow(QObject):
@@ -78,9 +123,10 @@ class ParamRow(QObject):
         self.name_label.setToolTip(tip)
         self.name_label.setCursor(Qt.CursorShape.WhatsThisCursor)
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.family_label = QLabel(self._family(hp.family if hp else ""), parent)
-        self.family_label.setStyleSheet(NOTE_STYLE)
-        self.family_label.setToolTip(tip)
+        # The family goes in the tooltip, not a column: the rows fit a 1024-pixel window.
+        self.family = self._family(hp.family if hp else "")
+        self.name_label.setToolTip(tip + "<p>" + html_escape(
+            fill(self.tr("Family: %1"), self.family)) + "</p>")
 
         self.mode = combo_box(f"param.{name}.mode", fill(self.tr("%1: fixed or searched"), name))
         labels = {"fixed": self.tr("Fixed"), "range": self.tr("Search a range"),
@@ -92,7 +138,7 @@ class ParamRow(QObject):
             "and high. Search a list: trials pick among the values you list."))
         self.mode.activated.connect(self._mode_picked)
 
-        self.stack = QStackedWidget(parent)
+        self.stack = PageStack(parent)
         self.stack.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.value_edit, self.value_combo = self._value_editor(name)
         page = QWidget()
@@ -108,18 +154,23 @@ class ParamRow(QObject):
         self.scale = combo_box(f"param.{name}.scale", fill(self.tr("%1: scale"), name),
                                self.tr("Log scale: values spread evenly over orders of magnitude "
                                        "(learning rates, weight decay). Linear: evenly spaced."))
-        self.scale.addItem(self.tr("log scale"), True)
+        self.scale.addItem(self.tr("log"), True)
         self.scale.addItem(self.tr("linear"), False)
         self.scale.activated.connect(lambda _i: self._set("log", bool(self.scale.currentData())))
+        self.scale.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.scale.setMinimumContentsLength(3)
         self.step = self._line(f"param.{name}.step", fill(self.tr("%1: step"), name),
                                self.tr("step"), "step")
         self.step.setToolTip(self.tr("Optional: only multiples of this step above low are tried."))
         for w in (self.low, self.high):
-            w.setMinimumWidth(72)
+            w.setMinimumWidth(44)
+        self.step.setMinimumWidth(32)
         self.step.setMaximumWidth(64)
         page = QWidget()
         lay = QHBoxLayout(page)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
         lay.addWidget(self.low, 2)
         lay.addWidget(QLabel(self.tr("to")))
         lay.addWidget(self.high, 2)
@@ -151,6 +202,7 @@ class ParamRow(QObject):
                                          "above)"), name))
         self.remove.setText("\u2715")
         self.remove.setAutoRaise(True)
+        self.remove.setFixedWidth(self.remove.fontMetrics().horizontalAdvance("\u2715") + 12)
         self.remove.clicked.connect(lambda: self.removeRequested.emit(name))
         self._tips = {w: w.toolTip() for w in self.fields().values()}
         self.load()
@@ -172,7 +224,7 @@ class ParamRow(QObject):
         edit = self._line(f"param.{name}.value", accessible, self.tr("value"), "value")
         hp = catalogue().get(name)
         if self.form.kind not in ("bool", "choice") or hp is None or hp.choices is None:
-            edit.setMinimumWidth(120)
+            edit.setMinimumWidth(100)
             return edit, None
         combo = combo_box(f"param.{name}.value", accessible)
         for choice in hp.choices:
@@ -180,13 +232,9 @@ class ParamRow(QObject):
         combo.setEditable(not self._strict and self.form.kind == "choice")
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         combo.setMinimumWidth(90)
+        combo.setMaximumWidth(240)
         combo.currentTextChanged.connect(self._combo_changed)
         return edit, combo
-
-    def cells(self) -> list[QWidget]:
-        """The widgets of the grid's columns, left to right; the note goes on a line below."""
-        tail: QWidget = self.recommend if self.recommend is not None else QWidget()
-        return [self.name_label, self.family_label, self.mode, self.stack, tail, self.remove]
 
     def fields(self) -> dict[str, QWidget]:
         value: QWidget = self.value_combo if self.value_combo is not None else self.value_edit

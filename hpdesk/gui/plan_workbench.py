@@ -38,6 +38,10 @@ class PlanWorkbench(QWidget):
         self._valid = True
         self._problems: list[str] = []
         self._setting = False
+        # Each problem is said once, in the advice panel ("Cannot run"); the fields concerned
+        # are marked where they are.
+        self.editor.show_problem_list(False)
+        self.run_settings.show_problem_list(False)
 
         settings_scroll = QScrollArea()
         settings_scroll.setObjectName("runSettingsScroll")
@@ -99,7 +103,7 @@ class PlanWorkbench(QWidget):
         if edited is not None:  # checked against the edited plan (objectives, searched names)
             self.run_settings.follow(edited)
         combined = self.run_settings.apply(edited) if edited is not None else None
-        problems = self.editor.problems() + self.run_settings.problems()
+        problems = list(dict.fromkeys(self.editor.problems() + self.run_settings.problems()))
         valid = combined is not None and not problems
         self.advice.set_problems(problems)
         if combined is not None:

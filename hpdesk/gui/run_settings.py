@@ -166,8 +166,10 @@ class RunSettings(QWidget):
         trial.addRow(self.tr("Time limit"), self.timeout)
         trial.addRow(self.tr("Retries"), self.retries)
         trial.addRow("", self.warm)
+        self._labels = self._field_labels()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self._list_problems = True
         for title, form in ((self.tr("Search"), search),
                             (self.tr("Early stopping (pruning)"), pruning),
                             (self.tr("Budget"), budget), (self.tr("Devices"), devices_form),
@@ -280,10 +282,54 @@ class RunSettings(QWidget):
     def is_valid(self) -> bool:
         return self._valid
 
+    def show_problem_list(self, shown: bool) -> None:
+        """Whether the problems are listed under the settings (the workbench lists them once,
+        in its advice panel; the fields are marked either way)."""
+        self._list_problems = shown
+        self.problem_label.setVisible(shown and bool(self._problems))
+
     def problems(self) -> list[str]:
         return list(self._problems)
 
     # ---- internals -------------------------------------------------------------------------
+
+    def _field_labels(self) -> dict[str, str]:
+        """Plan paths in the words of the form: `budget.wall_time` is "Time limit (Budget)"."""
+        def at(label: str, group: str) -> str:
+            return fill(self.tr("%1 (%2)"), label, group)
+
+        search, pruning = self.tr("Search"), self.tr("Early stopping (pruning)")
+        budget, devices, trial = self.tr("Budget"), self.tr("Devices"), self.tr("Each trial")
+        labels = {
+            "strategy": self.tr("Strategy"), "strategy.name": self.tr("Strategy"),
+            "strategy.seed": at(self.tr("Seed"), search),
+            "strategy.grid_points": at(self.tr("Values per range"), search),
+            "pruner": self.tr("Pruner"), "pruner.name": self.tr("Pruner"),
+            "budget.trials": at(self.tr("Trials"), budget),
+            "budget.wall_time": at(self.tr("Time limit"), budget),
+            "budget.epochs": at(self.tr("Epochs (all trials)"), budget),
+            "budget.steps": at(self.tr("Steps (all trials)"), budget),
+            "concurrency": at(self.tr("Trials at once"), budget),
+            "executor.devices": at(self.tr("Run on"), devices),
+            "executor.trials_per_gpu": at(self.tr("Trials per GPU"), devices),
+            "executor.trial_timeout": at(self.tr("Time limit"), trial),
+            "executor.retries": at(self.tr("Retries"), trial),
+            "executor.warm_start": self.tr("Warm start (built-in tasks)"),
+        }
+        for chooser, group in ((self.strategy_chooser, search), (self.pruner_chooser, pruning)):
+            for page in chooser.fields.values():
+                for key in page:
+                    labels[f"{chooser.section}.{key}"] = at(key, group)
+        return labels
+
+    def _subject(self, path: str) -> str:
+        """What a problem at `path` is about, as the window names it (the longest known path
+        that starts it; a hyperparameter by its name, as the editor shows it)."""
+        if path.startswith("space."):
+            return path[len("space."):].split(".")[0].split("[")[0]
+        known = [k for k in self._labels
+                 if path == k or path.startswith((k + ".", k + "["))]
+        return self._labels[max(known, key=len)] if known else path
 
     def _gpu_label(self, d: dict[str, Any]) -> str:
         text = f"cuda:{d['index']} \u00b7 {d.get('name') or self.tr('GPU')}"
@@ -344,7 +390,8 @@ class RunSettings(QWidget):
                 # including those found elsewhere (a stage naming a parameter not searched).
                 for p in exc.problems:
                     problems.setdefault(p.path, fill(self.tr("%1: expected %2, found %3."),
-                                                     p.path, p.expected, p.found))
+                                                     self._subject(p.path), p.expected,
+                                                     p.found))
         if "executor.devices" in problems:
             problems["executor.devices"] = self.tr(
                 "Pick at least one GPU, or run on every GPU (automatic) or on the CPU.")
@@ -363,9 +410,9 @@ class RunSettings(QWidget):
                      if where == path or where.startswith((path + ".", path + "["))]
             widget.setStyleSheet(INVALID_STYLE if found else "")
             widget.setAccessibleDescription(" ".join(found))
-        sentences = list(problems.values())
+        sentences = list(dict.fromkeys(problems.values()))  # each problem once
         self.problem_label.setText("\n".join(sentences))
-        self.problem_label.setVisible(bool(sentences))
+        self.problem_label.setVisible(self._list_problems and bool(sentences))
         valid = not sentences
         changed = (valid, sentences) != (self._valid, self._problems)
         self._valid, self._problems = valid, sentences

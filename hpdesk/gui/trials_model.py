@@ -171,6 +171,10 @@ class TrialsModel(QAbstractTableModel):
         "param:NAME"; -1 when absent."""
         return self._columns.index(key) if key in self._columns else -1
 
+    def column_key(self, column: int) -> str:
+        """What a column shows: "number", "state", "param:lr", "extra:0"... (column_of's key)."""
+        return self._columns[column]
+
     def searched(self) -> list[str]:
         return list(self._params)
 

@@ -101,13 +101,13 @@ def test_tpe_and_asha_with_a_reduction_factor_make_the_plan(qtbot: Any) -> None:
 def test_an_invalid_option_is_marked_and_explained(qtbot: Any) -> None:
     settings = _settings(qtbot)
     _choose(settings.strategy, "pbt")
-    assert any(p.startswith("space.batch_size") for p in settings.problems())  # needs it fixed
+    assert any(p.startswith("batch_size: ") for p in settings.problems())  # needs it fixed
     _choose(settings.strategy, "nsga2")
     prob = settings.findChild(QLineEdit, "strategyOption.nsga2.crossover_prob")
     with qtbot.waitSignal(settings.validityChanged) as signal:
         prob.setText("1.5")
     assert signal.args[0] is False
-    assert signal.args[1] == ["strategy.crossover_prob: expected a number from 0 to 1, "
+    assert signal.args[1] == ["crossover_prob (Search): expected a number from 0 to 1, "
                               "found 1.5."]
     assert settings.problem_label.isVisibleTo(settings)
     assert "crossover_prob" in settings.problem_label.text()
@@ -160,7 +160,7 @@ def test_a_plan_with_options_survives_the_editor(qtbot: Any) -> None:
         {"params": ["weight_decay", "dropout", "width"], "share": 0.3, "strategy": "tpe"}]
     stages.setText("lr | dropout")  # batch_size, weight_decay and width in no stage
     assert bench.plan() is None
-    assert any("space.batch_size" in p for p in bench.problems())
+    assert any(p.startswith("batch_size: ") for p in bench.problems())
 
 
 def test_the_stages_text_reads_back_what_it_shows() -> None:
@@ -223,7 +223,7 @@ def test_a_second_objective_with_a_pruner_says_why_it_cannot_run(qtbot: Any) -> 
     metric.setText("val_loss")
     metric.textEdited.emit("val_loss")
     assert bench.plan() is None
-    assert any(p.startswith("pruner.name: expected none: early stopping judges one objective")
+    assert any(p.startswith("Pruner: expected none: early stopping judges one objective")
                for p in bench.problems())
     _choose(bench.run_settings.pruner, "none")
     assert bench.plan() is not None and len(bench.plan().objectives) == 2

@@ -278,3 +278,44 @@ def test_a_stalled_trial_says_so_in_its_state_cell(view: TrialsView, store: Stor
     store.update_trial(quiet, stalled_since=None)  # it reports again
     view.set_trials(store.trials(experiment))
     assert view.model.index(view.model.row_of(quiet), col).data() == "running"
+
+
+def _widths(view: TrialsView) -> list[int]:
+    header = view.table.horizontalHeader()
+    return [header.sectionSize(c) for c in range(view.model.columnCount())]
+
+
+def test_parameter_columns_show_whole_numbers_and_keep_their_widths(
+        qtbot, store: Store, experiment: int) -> None:
+    """`lr` was cut to "0.00…", at a width that depended on the first poll (issue 12)."""
+    lrs = [0.1, 3.1622776601e-05, 0.000316227766, 1.23456789e-4, 0.0123456]
+    for i, lr in enumerate(lrs):
+        add(store, experiment, "completed", -0.000123456 * (i + 1), lr=lr, ended=NOW,
+            batch_size=256, weight_decay=1.5e-06, dropout=0.123456, width=512)
+    trials = store.trials(experiment)
+    views = []
+    for polls in ([trials[:1], trials], [trials], [trials[::-1]], []):  # as polls may come
+        v = TrialsView("en", clock=lambda: NOW)
+        qtbot.addWidget(v)
+        v.set_plan(PLAN)
+        for poll in polls:
+            v.set_trials(poll)
+        views.append(v)
+    assert all(_widths(v) == _widths(views[0]) for v in views[1:])  # the same at every launch
+    view = views[0]
+    metrics = view.table.fontMetrics()
+    header = view.table.horizontalHeader()
+    for key in ("param:lr", "param:batch_size", "param:weight_decay", "param:dropout",
+                "param:width", "objective", "best"):
+        col = view.model.column_of(key)
+        assert col >= 0, key
+        texts = [view.proxy.index(r, col).data() for r in range(view.proxy.rowCount())]
+        assert texts and all(texts), key
+        widest = max(metrics.horizontalAdvance(t) for t in texts)
+        assert header.sectionSize(col) >= widest + 8, (key, texts)  # whole, with a margin
+    lr_texts = column(view, "param:lr")
+    assert lr_texts == lrs
+    assert [view.proxy.index(r, view.model.column_of("param:lr")).data()
+            for r in range(len(lrs))] == ["0.1", "3.162e-05", "0.0003162", "0.0001235",
+                                          "0.01235"]
+    assert min(_widths(view)) >= 48
