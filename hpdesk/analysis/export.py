@@ -1,4 +1,8 @@
-"""What leaves the window as files: trials and metrics as CSV, the best trial as a plan."""
+"""What leaves the window as files: trials and metrics as CSV, the best trial as a plan.
+
+Times in the CSV files are ISO 8601 with the writer's UTC offset
+(`2026-03-01T14:05:09.250000+01:00`): a spreadsheet or pandas reads them as dates, and the
+instant is exact whichever zone the reader is in."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import csv
 import math
 import os
 from collections.abc import Mapping, Sequence
+from datetime import datetime, tzinfo
 from typing import Any
 
 from hpdesk.jsonsafe import dumps
@@ -14,6 +19,20 @@ from hpdesk.plan.model import Pruner, objective_entries
 from hpdesk.store import Store, Trial
 
 TRIAL_COLUMNS = ("number", "state", "objective", "started_at", "ended_at", "device", "message")
+TIME_COLUMNS = frozenset({"started_at", "ended_at"})
+
+
+def iso_time(seconds: float | None, tz: tzinfo | None = None) -> str:
+    """Unix seconds as ISO 8601 with the UTC offset of `tz` (None: this machine's zone);
+    "" for no time.
+
+    >>> from datetime import timezone
+    >>> iso_time(0.25, timezone.utc)
+    '1970-01-01T00:00:00.250000+00:00'
+    """
+    if seconds is None or not math.isfinite(seconds):
+        return ""
+    return datetime.fromtimestamp(seconds, tz).astimezone(tz).isoformat(timespec="microseconds")
 
 
 def scored(trial: Trial) -> bool:
@@ -35,9 +54,10 @@ def best_trial(plan: Mapping[str, Any], trials: Sequence[Trial]) -> Trial | None
 
 
 def write_trials_csv(path: str | os.PathLike[str], plan: Mapping[str, Any],
-                     trials: Sequence[Trial]) -> int:
-    """One row per trial: its number, state, objective and one column per parameter (values of
-    parameters a trial did not have are left empty). Returns the number of rows."""
+                     trials: Sequence[Trial], *, tz: tzinfo | None = None) -> int:
+    """One row per trial: its number, state, objective, start and end (ISO 8601 in `tz`, None:
+    this machine's zone) and one column per parameter (values of parameters a trial did not
+    have are left empty). Returns the number of rows."""
     names: list[str] = list(plan.get("space", {}))
     for t in trials:
         names.extend(n for n in t.params if n not in names)
@@ -46,14 +66,17 @@ def write_trials_csv(path: str | os.PathLike[str], plan: Mapping[str, Any],
         out = csv.writer(fh)
         out.writerow([*TRIAL_COLUMNS[:2], metric, *TRIAL_COLUMNS[3:], *names])
         for t in sorted(trials, key=lambda t: t.number):
-            row = [getattr(t, c) for c in TRIAL_COLUMNS]
-            out.writerow([_cell(v) for v in row] + [_cell(t.params.get(n)) for n in names])
+            row = [iso_time(getattr(t, c), tz) if c in TIME_COLUMNS else _cell(getattr(t, c))
+                   for c in TRIAL_COLUMNS]
+            out.writerow(row + [_cell(t.params.get(n)) for n in names])
     return len(trials)
 
 
-def write_metrics_csv(path: str | os.PathLike[str], store: Store, trials: Sequence[Trial]) -> int:
-    """Every metric point of `trials` (long format: trial, metric, step, value, wall time),
-    streamed from SQLite so a large experiment never sits in memory. Returns the row count."""
+def write_metrics_csv(path: str | os.PathLike[str], store: Store, trials: Sequence[Trial], *,
+                      tz: tzinfo | None = None) -> int:
+    """Every metric point of `trials` (long format: trial, metric, step, value, wall time in
+    ISO 8601 in `tz`, None: this machine's zone), streamed from SQLite so a large experiment
+    never sits in memory. Returns the row count."""
     numbers = {t.id: t.number for t in trials}
     count = 0
     with open(path, "w", newline="", encoding="utf-8") as fh:
@@ -64,7 +87,7 @@ def write_metrics_csv(path: str | os.PathLike[str], store: Store, trials: Sequen
                 "SELECT name, step, value, wall_time FROM metrics WHERE trial_id = ?"
                 " ORDER BY name, step", (trial_id,))
             for name, step, value, wall in cursor:
-                out.writerow([numbers[trial_id], name, step, _cell(value), repr(wall)])
+                out.writerow([numbers[trial_id], name, step, _cell(value), iso_time(wall, tz)])
                 count += 1
     return count
 

@@ -55,7 +55,9 @@ class CurveControls(QWidget):
         self.log_check.toggled.connect(self.logYChanged)
         self.smooth_slider = named(QSlider(Qt.Orientation.Horizontal), "curvesSmoothingSlider",
                                    self.tr("Smoothing"),
-                                   self.tr("Exponential moving average, as TensorBoard draws it"))
+                                   self.tr("Exponential moving average, as TensorBoard "
+                                           "draws it, with the raw points faint behind; each "
+                                           "metric keeps its own weight"))
         self.smooth_slider.setRange(0, 99)
         self.smooth_spin = named(QDoubleSpinBox(), "curvesSmoothing", self.tr("Smoothing weight"))
         self.smooth_spin.setRange(0.0, 0.99)
@@ -98,6 +100,13 @@ class CurveControls(QWidget):
 
     def smoothing(self) -> float:
         return min(max(float(self.smooth_spin.value()), 0.0), 0.99)
+
+    def set_smoothing(self, weight: float) -> None:
+        """Show `weight` without emitting `smoothingChanged` (a pending change is dropped)."""
+        self._smooth_timer.stop()
+        with QSignalBlocker(self.smooth_spin), QSignalBlocker(self.smooth_slider):
+            self.smooth_spin.setValue(weight)
+            self.smooth_slider.setValue(round(weight * 100))
 
     def following(self) -> bool:
         return self.follow_check.isChecked()
@@ -145,6 +154,7 @@ class TrialList(QListWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._filtered: set[int] | None = None
         named(self, "curvesTrials", self.tr("Trials shown"),
               self.tr("Untick a trial to hide its curve; double-click to select it in the "
                       "table"))
@@ -171,6 +181,17 @@ class TrialList(QListWidget):
                     item.setIcon(_swatch(trial.number, trial.state))
                     item.setToolTip(self.tr("Trial %1: %2").replace("%1", str(trial.number))
                                     .replace("%2", state_label(trial.state)))
+        self._apply_filter()
+
+    def set_filtered(self, ids: set[int] | None) -> None:
+        """List only these trials (those the trials table's filters show); None: all."""
+        self._filtered = ids
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        for r in range(self.count()):
+            item = self.item(r)
+            item.setHidden(self._filtered is not None and self._id(item) not in self._filtered)
 
     def show_trials(self, ids: set[int]) -> None:
         """Tick these trials (emits `visibilityChanged` for those that were hidden)."""

@@ -4,14 +4,16 @@ decimated copy pyqtgraph draws (about 2 points per pixel, peaks kept), redrawn o
 The whole curve is decimated (not only the visible part) at the zoom of the view, so panning
 needs no work, the decimated copy keeps the curve's true extremes (follow-latest ranges from it)
 and `setClipToView` leaves pyqtgraph only the visible slice to draw.
+
+With smoothing on, the raw points are drawn faint behind the smoothed line (as TensorBoard
+does), so smoothing never hides what the trial reported; a curve with a single point is drawn
+as a marker (a line needs two).
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -31,6 +33,8 @@ PALETTE = (
 
 #: How far the zoom may drift from the one a curve was decimated for before it is redone.
 REDECIMATE_RATIO = 1.5
+RAW_ALPHA = 55  # the raw line behind a smoothed one: faint, as TensorBoard draws it
+MARKER_SIZE = 8  # a curve of one point is drawn as a marker of this size
 
 
 def trial_color(number: int) -> QColor:
@@ -44,8 +48,12 @@ class TrialCurve:
         self.trial_id = trial_id
         self.number = number
         self.series = SmoothedSeries()
+        self._plot = plot
         self.item = pg.PlotDataItem()
         plot.addItem(self.item)
+        self.raw_item: pg.PlotDataItem | None = None  # the raw points, while smoothing is on
+        self.marked = False  # drawn as markers: fewer than two finite points
+        self._below_zero: tuple[int, int] | None = None  # (raw version, count)
         self.item.setClipToView(True)  # after addItem: it needs the view box
         self.color = trial_color(number)
         self.style = ""  # "", "strong", "dim", "best": set by set_style
@@ -57,6 +65,19 @@ class TrialCurve:
 
     def remove(self, plot: pg.PlotItem) -> None:
         plot.removeItem(self.item)
+        self._drop_raw()
+
+    def _drop_raw(self) -> None:
+        if self.raw_item is not None:
+            self._plot.removeItem(self.raw_item)
+            self.raw_item = None
+
+    def _raw_pen(self) -> QPen:
+        color = QColor(self.color)
+        color.setAlpha(RAW_ALPHA // 3 if self.style == "dim" else RAW_ALPHA)
+        pen = QPen(color)
+        pen.setCosmetic(True)
+        return pen
 
     def set_style(self, style: str) -> None:
         """normal (thin), strong (selected: thick), dim (others when some are selected),
@@ -75,9 +96,40 @@ class TrialCurve:
             pen.setStyle(Qt.PenStyle.SolidLine)
         self.item.setPen(pen)
         self.item.setZValue({"best": 3, "strong": 2, "normal": 1, "dim": 0}[style])
+        if self.marked:
+            self.item.setSymbolBrush(color)
+            self.item.setSymbolPen(pen)
+        if self.raw_item is not None:
+            self.raw_item.setPen(self._raw_pen())
 
     def set_visible(self, visible: bool) -> None:
         self.item.setVisible(visible)
+        if self.raw_item is not None:
+            self.raw_item.setVisible(visible)
+
+    def _mark(self, few: bool) -> None:
+        """Markers for a curve of fewer than two finite points, which a line cannot show."""
+        if few == self.marked:
+            return
+        self.marked = few
+        if few:
+            color = self.item.opts["pen"].color()
+            self.item.setSymbol("o")
+            self.item.setSymbolSize(MARKER_SIZE)
+            self.item.setSymbolBrush(color)
+            self.item.setSymbolPen(self.item.opts["pen"])
+        else:
+            self.item.setSymbol(None)
+
+    def below_zero(self) -> int:
+        """How many reported values are zero or negative (a log axis cannot show them; with
+        smoothing on, the faint raw line loses them even where the smoothed one stays up)."""
+        key = self.series.raw.version
+        if self._below_zero is None or self._below_zero[0] != key:
+            with np.errstate(invalid="ignore"):
+                count = int(np.count_nonzero(self.series.raw.values <= 0))
+            self._below_zero = (key, count)
+        return self._below_zero[1]
 
     @property
     def visible(self) -> bool:
@@ -114,18 +166,45 @@ class TrialCurve:
         if x is None or x.size == 0:
             self._drawn = None
             self.item.setData([], [])
+            self._drop_raw()
             return True
         y = self.series.y()
+        raw = self.series.raw.values if self.series.weight > 0 else None
         if mode == X_WALL and x.size > 1 and np.any(np.diff(x) < 0):  # a resumed trial
             order = np.argsort(x, kind="stable")
             x, y = x[order], y[order]
+            raw = None if raw is None else raw[order]
         span = float(x[-1] - x[0])
         buckets = max(1, math.ceil(span * px_per_x)) if px_per_x > 0 else 1000
         dx, dy = decimate(x, y, None, buckets)
         self._buckets_per_x = px_per_x
         self._drawn = (dx, dy)
+        self._mark(int(np.count_nonzero(np.isfinite(dy))) < 2)
         self.item.setData(dx, dy)
+        self._draw_raw(x, raw, buckets)
         return True
+
+    def _draw_raw(self, x: np.ndarray, raw: np.ndarray | None, buckets: int) -> None:
+        """The raw points faint behind the smoothed line (None: smoothing is off)."""
+        if raw is None or self.marked:
+            self._drop_raw()
+            return
+        if self.raw_item is None:
+            self.raw_item = pg.PlotDataItem()
+            self._plot.addItem(self.raw_item)
+            self.raw_item.setClipToView(True)
+            self.raw_item.setPen(self._raw_pen())
+            self.raw_item.setZValue(-1)
+            self.raw_item.setVisible(self.item.isVisible())
+        rx, ry = decimate(x, raw, None, buckets)
+        self.raw_item.setData(rx, ry)
+
+    def raw_drawn(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The faint raw line's data (None when smoothing is off)."""
+        if self.raw_item is None:
+            return None
+        x, y = self.raw_item.getData()
+        return None if x is None else (x, y)
 
     def _zoom_drifted(self, px_per_x: float) -> bool:
         if self._drawn is None or px_per_x <= 0 or self._buckets_per_x <= 0:
@@ -199,22 +278,6 @@ def nearest_curve(curves: Iterable[TrialCurve], x: float, y: float, px_y: float,
     return best
 
 
-def write_csv(path: Path, curves: Iterable[TrialCurve], metric: str, mode: str,
-              epochs: dict[int, SeriesBuffer]) -> None:
-    """Every point of the shown curves as shown (x unit, smoothing), one row per point."""
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(["trial_id", "number", "metric", mode, "value"])
-        for curve in sorted(curves, key=lambda c: c.number):
-            points = curve.shown_points(mode, epochs.get(curve.trial_id)) if curve.visible \
-                else None
-            if points is None:
-                continue
-            lead = [curve.trial_id, curve.number, metric]
-            writer.writerows(lead + [repr(x), repr(y)]
-                             for x, y in zip(points[0].tolist(), points[1].tolist()))
-
-
 Box = tuple[float, float, float, float]  # x min, x max, y min, y max
 
 
@@ -239,36 +302,13 @@ def follow_range(boxes: list[Box], view: Box, fitted: Box | None, *, grow_only: 
             return None
         data = (min(x0, fitted[0]), max(x1, fitted[1]), min(y0, fitted[2]), max(y1, fitted[3]))
         return data, data, 0.05  # room for the next few curves
-    tight = x1 - x0 >= 0.9 * (vx1 - vx0) and y1 - y0 >= 0.8 * (vy1 - vy0)
+    tight = (x1 - x0 >= 0.9 * (vx1 - vx0) or x1 == x0) and \
+        (y1 - y0 >= 0.8 * (vy1 - vy0) or y1 == y0)
     if fitted is not None and fits and tight:
         return None
     x1 += headroom * (x1 - x0)
-    return data, (x0, x1 if x1 > x0 else x0 + 1, y0, y1 if y1 > y0 else y0 + 1), 0.02
-
-
-def export_plot(widget: pg.PlotWidget, path: Path, title: str) -> Path:
-    """The plot as SVG (vector; by the suffix) or PNG (anything else becomes .png).
-
-    SVG goes through Qt's QSvgGenerator: pyqtgraph 0.14's SVGExporter fails on the paths
-    Qt 6.11 writes (pyqtgraph issue 3485)."""
-    if path.suffix.lower() == ".svg":
-        from PySide6.QtCore import QRect
-        from PySide6.QtGui import QPainter
-        from PySide6.QtSvg import QSvgGenerator
-
-        size = widget.size()
-        generator = QSvgGenerator()
-        generator.setFileName(str(path))
-        generator.setSize(size)
-        generator.setViewBox(QRect(0, 0, size.width(), size.height()))
-        generator.setTitle(title)
-        painter = QPainter(generator)
-        widget.render(painter)
-        painter.end()
-        return path
-    from pyqtgraph import exporters
-
-    if path.suffix.lower() != ".png":
-        path = path.with_suffix(".png")
-    exporters.ImageExporter(widget.getPlotItem()).export(str(path))
-    return path
+    if x1 <= x0:  # one point per trial at one step: the markers in the middle, not on an edge
+        x0, x1 = x0 - 0.5, x0 + 0.5
+    if y1 <= y0:
+        y0, y1 = y0 - 0.5, y0 + 0.5
+    return data, (x0, x1, y0, y1), 0.02

@@ -1,11 +1,14 @@
 """Where a trial's curve ended before its training did: one marker per trial in its state's
 colour and shape (pruned ▼, stopped ■, paused ●, failed ✕...), the reason as the marker's
 tooltip, and a legend of the shapes the plot shows. A pruner's decision and a person's stop
-differ in colour, shape and words."""
+differ in colour, shape and words.
+
+`PlotNotes` are the lines of text over the plot for the person at the screen: why it is empty,
+how many points a log axis leaves out. Exported images leave them out."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pyqtgraph as pg
@@ -99,4 +102,67 @@ class EndMarkers:
         self.legend.setVisible(bool(states))
 
 
-__all__ = ["MARKED_STATES", "EndMarkers", "legend_label"]
+class PlotNotes:
+    """Two notes over a plot: `empty` in the middle (nothing drawn, and why) and `log` at the
+    bottom left (points a logarithmic axis cannot show)."""
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self._vb = plot.vb
+        self.empty = self._note(anchor=(0.5, 0.5))
+        self.log = self._note(anchor=(0, 1))
+        self._vb.sigResized.connect(lambda *_: self._place())
+        self._place()
+
+    def _note(self, anchor: tuple[float, float]) -> pg.TextItem:
+        note = pg.TextItem("", color="#444444", anchor=anchor, fill=pg.mkBrush(255, 255, 255, 215),
+                           border=pg.mkPen("#c8c8c8"))
+        note.setParentItem(self._vb)  # in the view box's pixels: it stays put while panning
+        note.setZValue(25)
+        note.setVisible(False)
+        return note
+
+    def _place(self) -> None:
+        rect = self._vb.boundingRect()
+        self.empty.setPos(rect.center())
+        self.log.setPos(rect.left() + 8, rect.bottom() - 8)
+
+    def items(self) -> list[pg.TextItem]:
+        return [self.empty, self.log]
+
+    def texts(self) -> dict[str, str]:
+        """The notes shown, by name (tests read them)."""
+        return {name: note.toPlainText() for name, note in (("empty", self.empty),
+                                                             ("log", self.log))
+                if note.isVisible()}
+
+    def update(self, curves: Iterable[TrialCurve], *, metric: str, log_y: bool) -> None:
+        """Say why nothing is drawn (no point yet, or every curve hidden) and how many shown
+        points the log axis leaves out (zero and negative values)."""
+        shown = [c for c in curves if c.visible and c.drawn() is not None]
+        drawn_any = any(c.drawn() is not None for c in curves)
+        if shown:
+            empty = ""
+        elif drawn_any:
+            empty = QCoreApplication.translate(
+                "CurveMarkers", "Every curve is hidden: by the trials table's filter or the "
+                "list beside the plot.")
+        elif metric:
+            empty = QCoreApplication.translate("CurveMarkers", "No point of “%1” yet.").replace(
+                "%1", metric)
+        else:
+            empty = QCoreApplication.translate(
+                "CurveMarkers", "No point yet: curves appear as the trials report metrics.")
+        _say(self.empty, empty)
+        below = sum(c.below_zero() for c in shown) if log_y else 0
+        _say(self.log, QCoreApplication.translate(
+            "CurveMarkers", "Values at or below zero left out by log y: %1").replace(
+            "%1", str(below)) if below else "")
+
+
+def _say(note: pg.TextItem, text: str) -> None:
+    if note.toPlainText() != text:
+        note.setText(text)
+    note.setVisible(bool(text))
+
+
+__all__ = ["MARKED_STATES", "EndMarkers", "PlotNotes", "legend_label"]

@@ -7,10 +7,15 @@ Drawing stays cheap with 64 curves of 100,000 points: each curve is decimated in
 points per pixel (peaks kept), a tick calls `setData` once per changed curve, auto-range is off
 while streaming and "Follow latest" re-ranges on a slower timer (PLATFORM.md).
 
+Only the trials the trials table's filters show are drawn (`set_filter`). Smoothing belongs to
+the metric: each metric of an experiment keeps its own weight (a noisy per-step loss wants 0.9,
+a per-epoch accuracy wants none), and a new experiment starts unsmoothed, so a weight chosen
+for one curve never silently reshapes another.
+
 Signals: `curvesRequested(str, list)` (metric, trial ids), `trialActivated(int)` (a curve or a
 legend entry clicked). Slots: `set_experiment(plan_dict)`, `set_selected_trials(ids)`,
-`highlight(ids)`, `on_poll(result)`, `on_curves_loaded(result)`. Exports: `export_image(path)`,
-`curves_csv(path)`.
+`set_filter(ids)`, `highlight(ids)`, `on_poll(result)`, `on_curves_loaded(result)`. Exports:
+`export_image(path)`, `curves_csv(path)`.
 """
 
 from __future__ import annotations
@@ -26,15 +31,9 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from hpdesk.analysis.series import SeriesBuffer
 from hpdesk.gui.curve_controls import CurveControls, TrialList
-from hpdesk.gui.curve_items import (
-    X_EPOCH,
-    TrialCurve,
-    export_plot,
-    follow_range,
-    nearest_curve,
-    write_csv,
-)
-from hpdesk.gui.curve_markers import EndMarkers
+from hpdesk.gui.curve_exports import export_plot, legend_entries, write_csv
+from hpdesk.gui.curve_items import X_EPOCH, TrialCurve, follow_range, nearest_curve
+from hpdesk.gui.curve_markers import EndMarkers, PlotNotes
 from hpdesk.gui.plan_dicts import objectives
 from hpdesk.gui.poller import CurvesResult, PollResult
 from hpdesk.store import Trial
@@ -43,6 +42,7 @@ EPOCH = "epoch"
 FOLLOW_INTERVAL_MS = 1000  # "follow latest" re-ranges this often, not on every tick
 RANGE_DEBOUNCE_MS = 150  # after a zoom or pan, re-decimate once it settles
 HEADROOM = 0.05  # "follow latest" leaves this share of the x range free to the right
+MARKER_PAD = 0.08  # share of the range left around curves drawn as markers
 
 
 class CurvesView(QWidget):
@@ -63,7 +63,9 @@ class CurvesView(QWidget):
         self._epochs: dict[int, SeriesBuffer] = {}
         self._requested: set[tuple[str, int]] = set()
         self._selected: set[int] = set()
-        self._hidden: set[int] = set()
+        self._hidden: set[int] = set()  # unticked in the list beside the plot
+        self._filtered: set[int] | None = None  # shown by the table's filters (None: all)
+        self._smoothing: dict[str, float] = {}  # metric -> its weight, for this experiment
         self._best: int | None = None
         self._fitted: tuple[float, float, float, float] | None = None  # curves' box at last fit
         self._build()
@@ -95,6 +97,7 @@ class CurvesView(QWidget):
             self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.end_markers = EndMarkers(self.plot)
         self.ends = self.end_markers.item
+        self.notes = PlotNotes(self.plot)
         self.plot.vb.sigRangeChangedManually.connect(self._on_manual_range)
         self.plot.scene().sigMouseClicked.connect(self._on_plot_click)
 
@@ -133,9 +136,33 @@ class CurvesView(QWidget):
         self._trials.clear()
         self._hidden.clear()
         self._selected.clear()
+        self._filtered = None
+        self._smoothing.clear()
+        self.controls.set_smoothing(0.0)
         self.trial_list.clear()
         self.controls.set_metrics([])
         self._metric = ""
+        # Nothing of the previous experiment stays: not its axis title, not its ranges.
+        self.plot.setLabel("left", "")
+        self.plot.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        self._update_notes()
+
+    def set_filter(self, ids: Iterable[int] | None) -> None:
+        """Draw only these trials (those the trials table's filters show); None: every one."""
+        wanted = None if ids is None else {int(i) for i in ids}
+        if wanted == self._filtered:
+            return
+        self._filtered = wanted
+        self.trial_list.set_filtered(wanted)
+        for tid, curve in self._curves.items():
+            curve.set_visible(self._shown(tid))
+        self._update_ends()
+        self._update_notes()
+        self._fitted = None  # range over the curves left
+        self.follow_latest()
+
+    def _shown(self, tid: int) -> bool:
+        return tid not in self._hidden and (self._filtered is None or tid in self._filtered)
 
     def set_selected_trials(self, ids: Iterable[int]) -> None:
         """Emphasise these trials (thicker) and dim the others; none selected: all plain."""
@@ -233,7 +260,7 @@ class CurvesView(QWidget):
         if curve is None and self._metric and trial is not None:
             curve = TrialCurve(self.plot, trial_id, trial.number)
             curve.series.set_weight(self.controls.smoothing())
-            curve.set_visible(trial_id not in self._hidden)
+            curve.set_visible(self._shown(trial_id))
             self._curves[trial_id] = curve
             self._style(curve)
         return curve
@@ -269,6 +296,11 @@ class CurvesView(QWidget):
             changed |= curve.redraw(mode, self._epochs.get(tid), px, force)
         if changed:
             self._update_ends()
+            self._update_notes()
+
+    def _update_notes(self) -> None:
+        self.notes.update(self._curves.values(), metric=self._metric,
+                          log_y=self.controls.log_y())
 
     def _update_ends(self) -> None:
         """A marker in the state's colour and shape where a trial stopped early (pruned by the
@@ -307,6 +339,8 @@ class CurvesView(QWidget):
                            headroom=HEADROOM)
         if fit is not None:
             self._fitted, (x0, x1, y0, y1), pad = fit
+            if any(c.marked and c.visible for c in self._curves.values()):
+                pad = max(pad, MARKER_PAD)  # markers on the edge would be cut in half
             self.plot.vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=pad)
             # pyqtgraph applies a new range when the paint starts, and the curves it moves then
             # ask for a second full paint; applying it now makes it one (77 -> 42 ms, 64 curves).
@@ -316,9 +350,13 @@ class CurvesView(QWidget):
     def _on_metric_chosen(self, name: str) -> None:
         if not name or name == self._metric:
             return
+        if self._metric:
+            self._smoothing[self._metric] = self.controls.smoothing()
+        self.controls.set_smoothing(self._smoothing.get(name, 0.0))
         self._clear()
         self._metric = name
         self.plot.setLabel("left", name)
+        self._update_notes()
         self._request_missing()
 
     def _on_x_mode(self, mode: str) -> None:
@@ -332,8 +370,11 @@ class CurvesView(QWidget):
         self.plot.setLogMode(x=False, y=on)
         self._fitted = None
         self.follow_latest()
+        self._update_notes()
 
     def _apply_smoothing(self, weight: float) -> None:
+        if self._metric:
+            self._smoothing[self._metric] = weight
         for curve in self._curves.values():
             if curve.series.weight != weight:
                 curve.series.set_weight(weight)
@@ -352,8 +393,9 @@ class CurvesView(QWidget):
         (self._hidden.discard if shown else self._hidden.add)(tid)
         curve = self._curves.get(tid)
         if curve is not None:
-            curve.set_visible(shown)
+            curve.set_visible(self._shown(tid))
         self._update_ends()
+        self._update_notes()
 
     def _on_plot_click(self, event: Any) -> None:
         """The curve nearest the click (within 8 pixels) activates its trial."""
@@ -368,13 +410,17 @@ class CurvesView(QWidget):
 
     # exports ---------------------------------------------------------------------------------
     def export_image(self, path: str | Path) -> Path:
-        """The plot as SVG (by the suffix) or PNG (anything else becomes .png); returns the
-        file written."""
-        return export_plot(self.plot_widget, Path(path), self._metric)
+        """The plot as SVG (by the suffix) or PNG (anything else becomes .png), with a legend
+        naming the trials drawn and without the on-screen notes; returns the file written."""
+        return export_plot(self.plot_widget, Path(path), self._metric, self.legend_entries(),
+                           hide=self.notes.items())
+
+    def legend_entries(self) -> list[tuple[pg.PlotDataItem, str]]:
+        """(line, name) of each curve drawn, for an exported image's legend."""
+        return legend_entries(self._curves.values(), self._best, self._selected)
 
     def curves_csv(self, path: str | Path) -> Path:
         """Every point of the shown curves, as shown (x unit, smoothing), one row per point."""
         target = Path(path)
         write_csv(target, self._curves.values(), self._metric, self._x_mode(), self._epochs)
         return target
-

@@ -2,7 +2,8 @@
 the live curves, in a splitter whose sizes the window remembers (objectName runSplitter).
 
 The window hands it the experiment's plan (`set_experiment`) and every poll (`on_poll`); the
-trials' selection emphasises their curves here, without the window."""
+trials' selection emphasises their curves here, and the table's filters (typed and by state)
+choose the curves drawn, without the window."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from hpdesk.gui.curves_view import CurvesView
 from hpdesk.gui.poller import PollResult
 from hpdesk.gui.stage_panel import StagePanel
+from hpdesk.gui.trials_model import TRIAL_ID_ROLE
 from hpdesk.gui.trials_view import TrialsView
 
 ROOM_FOR_ROWS = 270  # pixels for the filter line, the header and about eight rows of trials
@@ -40,6 +42,24 @@ class RunView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
         self.trials.selectionChanged.connect(self.curves.set_selected_trials)
+        # The proxy's rows change with the filters and with the trials' values (a trial that
+        # stops matching `state=running`): the curves follow, once per burst of changes.
+        self._filter_timer = QTimer(self, singleShot=True, interval=0)
+        self._filter_timer.timeout.connect(self.sync_filter)
+        proxy = self.trials.proxy
+        for sig in (proxy.rowsInserted, proxy.rowsRemoved, proxy.modelReset,
+                    proxy.layoutChanged):
+            sig.connect(lambda *_: self._filter_timer.start())
+
+    def sync_filter(self) -> None:
+        """Draw the curves of the trials the table shows (all of them: no filter to apply)."""
+        self._filter_timer.stop()
+        proxy = self.trials.proxy
+        shown = proxy.rowCount()
+        if shown == self.trials.model.rowCount():
+            self.curves.set_filter(None)
+            return
+        self.curves.set_filter(proxy.index(r, 0).data(TRIAL_ID_ROLE) for r in range(shown))
 
     def set_experiment(self, plan: dict[str, Any]) -> None:
         self.trials.set_plan(plan)
@@ -61,6 +81,7 @@ class RunView(QWidget):
         if result.trials_changed:
             self.trials.set_trials(result.trials)
             self.stages.set_trials(result.trials)
+            self.sync_filter()  # before new trials' first points reach the curves
         self.trials.set_latest(result.latest)  # type: ignore[arg-type]
         self.curves.on_poll(result)
         self.stages.add_events(result.events)

@@ -22,8 +22,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QAction,
-    QFont,
-    QFontMetrics,
     QGuiApplication,
     QKeySequence,
     QPainter,
@@ -47,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from hpdesk.gui.common import named, state_icon
+from hpdesk.gui.trials_columns import column_widths
 from hpdesk.gui.trials_model import PROGRESS_ROLE, TRIAL_ID_ROLE, TrialsModel
 from hpdesk.gui.trials_proxy import TrialsProxy
 from hpdesk.store import Trial
@@ -103,9 +102,10 @@ class TrialsView(QWidget):
         self.filter_edit = named(QLineEdit(), "trialFilter", self.tr("Filter trials"))
         self.filter_edit.setPlaceholderText(self.tr("Filter: words, or conditions such as "
                                                     "lr>0.01 batch_size<=64"))
-        self.filter_edit.setToolTip(self.tr(
+        self._filter_tip = self.tr(
             "Words must appear in the row; name<value, name>=value, name=value compare a "
-            "parameter, objective, best, progress, number or state."))
+            "parameter, objective, best, progress, number or state.")
+        self.filter_edit.setToolTip(self._filter_tip)
         self.state_combo = named(QComboBox(), "trialStateFilter", self.tr("Show trials in state"))
         self.state_combo.addItem(self.tr("All states"), None)
         for state in TRIAL_STATES:
@@ -151,7 +151,7 @@ class TrialsView(QWidget):
         for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
                     self.proxy.layoutChanged):
             sig.connect(self._update_count)
-        self._sized = False
+        self._plan: dict[str, Any] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
@@ -160,13 +160,14 @@ class TrialsView(QWidget):
 
     # --- data in ---------------------------------------------------------------------------------
     def set_plan(self, plan: dict[str, Any]) -> None:
+        """Columns for `plan`, each as wide as any value the plan lets it hold (not as the
+        trials of the first poll happen to be): the same widths at every launch."""
         self.model.set_plan(plan)
-        self._sized = False
+        self._plan = dict(plan)
         self._fit_columns()
 
     def set_trials(self, trials: Sequence[Trial]) -> None:
         self.model.set_trials(trials)
-        self._fit_columns()
 
     def set_latest(self, latest: dict[int, dict[str, float]]) -> None:
         self.model.set_latest(latest)
@@ -255,23 +256,20 @@ class TrialsView(QWidget):
     def _update_count(self, *_: object) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         text = (self.tr("%1 trials") if shown == total else self.tr("%1 of %2 trials"))
-        self.count.setText(text.replace("%1", str(shown)).replace("%2", str(total)))
+        text = text.replace("%1", str(shown)).replace("%2", str(total))
+        problem = self.proxy.filter_problem()  # a malformed filter says why it shows nothing
+        self.filter_edit.setProperty("problem", problem)
+        self.filter_edit.setStyleSheet("QLineEdit { border: 2px solid #d62728; }" if problem
+                                       else "")
+        self.filter_edit.setToolTip(problem or self._filter_tip)
+        self.count.setStyleSheet("color: #b5161b;" if problem else "")
+        self.count.setText(f"{text} · {problem}" if problem else text)
 
     def _fit_columns(self) -> None:
-        if not self._sized and self.model.rowCount():
-            self.table.resizeColumnsToContents()
-            header = self.table.horizontalHeader()
-            progress = self.model.column_of("progress")
-            if progress >= 0:
-                header.resizeSection(progress, max(header.sectionSize(progress), 110))
-            state = self.model.column_of("state")
-            if state >= 0:  # sized once, so leave room for every state a trial may reach
-                bold = QFont(self.table.font())
-                bold.setBold(True)
-                widest = max(QFontMetrics(bold).horizontalAdvance(label)
-                             for label in self.model.state_names.values())
-                header.resizeSection(state, max(header.sectionSize(state), widest + 36))
-            self._sized = True
+        header = self.table.horizontalHeader()
+        for col, width in enumerate(column_widths(self.model, self._plan, self.table.font(),
+                                                  header.font())):
+            header.resizeSection(col, width)
 
     def _tick(self) -> None:
         if any(self.model.trial(r).state == "running" for r in range(self.model.rowCount())):

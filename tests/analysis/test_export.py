@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from hpdesk.analysis.export import (
     best_trial,
+    iso_time,
     plan_of_trial,
     write_metrics_csv,
     write_trials_csv,
@@ -23,7 +25,8 @@ def _experiment(tmp_path: Path):
     for i, (lr, obj) in enumerate(zip(lrs, [0.91, 0.97, None])):
         t = store.add_trial(exp.id, {"lr": lr, "batch_size": 32})
         state = "completed" if obj is not None else "failed"
-        store.update_trial(t.id, state=state, objective=obj)
+        store.update_trial(t.id, state=state, objective=obj, started_at=1_700_000_000.5 + i,
+                           ended_at=1_700_000_100.25 + i)
         store.write_metrics([(t.id, "val_acc", s, 0.5 + s / 10, 100.0 + s) for s in range(3)])
         if i == 2:
             store.write_metrics([(t.id, "train_loss", 0, float("nan"), 1.0)])
@@ -60,4 +63,23 @@ def test_best_trial_becomes_a_plan_that_runs_it_again(tmp_path: Path) -> None:
     assert load_plan(tmp_path / "best.yaml") == again
     minimize = {**plan, "objective": {**plan["objective"], "direction": "minimize"}}
     assert best_trial(minimize, trials).number == 0
+    store.close()
+
+
+def test_csv_times_are_iso_8601_with_the_time_zone(tmp_path: Path) -> None:
+    store, plan, trials = _experiment(tmp_path)
+    plus_one = timezone(timedelta(hours=1))
+    write_trials_csv(tmp_path / "t.csv", plan, trials, tz=plus_one)
+    write_metrics_csv(tmp_path / "m.csv", store, trials, tz=plus_one)
+    trial = next(csv.DictReader(open(tmp_path / "t.csv", encoding="utf-8")))
+    assert trial["started_at"] == "2023-11-14T23:13:20.500000+01:00"
+    assert datetime.fromisoformat(trial["ended_at"]).timestamp() == 1_700_000_100.25
+    point = next(csv.DictReader(open(tmp_path / "m.csv", encoding="utf-8")))
+    assert point["wall_time"] == "1970-01-01T01:01:40.000000+01:00"  # 100.0 s
+    # without a zone: this machine's, still with its offset, and the same instant
+    write_metrics_csv(tmp_path / "local.csv", store, trials)
+    local = next(csv.DictReader(open(tmp_path / "local.csv", encoding="utf-8")))["wall_time"]
+    assert datetime.fromisoformat(local).utcoffset() is not None
+    assert datetime.fromisoformat(local).timestamp() == 100.0
+    assert iso_time(None) == "" and iso_time(float("nan")) == ""
     store.close()
