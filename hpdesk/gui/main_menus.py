@@ -150,6 +150,12 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
         QCoreApplication.translate("MainMenus", "&Edit a copy of its plan"),
         window.edit_copy,
     )
+    run_menu.addSeparator()  # the list's own actions: their keys work where the list has focus
+    listed = window.experiments
+    for key, act in (("rename", listed.rename_action), ("archive", listed.archive_action),
+                     ("delete", listed.delete_action)):
+        run_menu.addAction(act)
+        actions[key] = act
 
     settings_menu = bar.addMenu(QCoreApplication.translate("MainMenus", "&Settings"))
     settings_menu.setObjectName("settingsMenu")

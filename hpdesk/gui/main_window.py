@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -91,11 +92,9 @@ class MainWindow(QMainWindow):
         self.settings.add_recent_database(self.db_path)
         self._timer.start()
         self.refresh()
-        rows = experiment_rows(self.store)
-        if rows:
+        if self.select_default_experiment():
             self.tabs.setCurrentWidget(self.run_tab)
-            self.experiments.select_experiment(rows[0].experiment.id)
-        else:
+        elif not experiment_rows(self.store):
             self.welcome.show()
             QTimer.singleShot(50, self.build_views)
         self.databaseOpened.emit()
@@ -114,7 +113,12 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(new_button)
         self.experiments = ExperimentsView(self.language)
         self.experiments.experimentSelected.connect(self.show_experiment)
+        self._wire_experiment_list()
         left_layout.addWidget(self.experiments)
+        self.show_archived = named(QCheckBox(self.tr("Show archived")), "showArchivedCheck",
+                                   self.tr("Show archived experiments"))
+        self.show_archived.toggled.connect(self.experiments.set_show_archived)
+        left_layout.addWidget(self.show_archived)
 
         # Plan: the draft being edited, launched as a new experiment.
         self.plan_tab = QWidget()
@@ -203,6 +207,13 @@ class MainWindow(QMainWindow):
         self.compare_body.addWidget(self.compare)
         self._wire_trials()
         window_layout.restore_splitter("runSplitter", self.run_splitter, self.settings)
+
+    def _wire_experiment_list(self) -> None:
+        from hpdesk.gui import experiment_actions as act
+
+        self.experiments.renameRequested.connect(lambda i: act.rename(self, i))
+        self.experiments.archiveRequested.connect(lambda i, a: act.set_archived(self, i, a))
+        self.experiments.deleteRequested.connect(lambda i: act.delete(self, i))
 
     def _wire_trials(self) -> None:
         from hpdesk.gui import trial_actions
@@ -297,6 +308,20 @@ class MainWindow(QMainWindow):
         self.poller.start()
         self._update_controls()
 
+    def select_default_experiment(self) -> bool:
+        """Select what opening shows: a running experiment, else the newest listed one."""
+        chosen = self.experiments.default_id()
+        if chosen is not None:
+            self.experiments.select_experiment(chosen)
+        return chosen is not None
+
+    def forget_experiment(self) -> None:
+        """The shown experiment is gone (deleted): nothing is shown until another is chosen."""
+        self._drop_poller()
+        self.experiment = None
+        self.run_title.setText(self.tr("No experiment selected"))
+        self._update_controls()
+
     def _drop_poller(self) -> None:
         """Stop the previous experiment's poller and cut it from the curves."""
         if self.poller is None:
@@ -314,7 +339,7 @@ class MainWindow(QMainWindow):
 
     def _on_validity(self, valid: bool, problems: list[str]) -> None:
         self.launch_button.setEnabled(valid)
-        self.plan_status.setText("" if valid else "\n".join(problems[:3]))
+        self.plan_status.setText("" if valid else self.tr("%n problem(s) to fix before launching: see Advice.", "", len(problems)))  # noqa: E501 (listed once, in the advice)
         self.plan_status.setStyleSheet("" if valid else "color:#b00020;")
 
     def _show_in_plot(self, ids: list[int]) -> None:
@@ -327,7 +352,10 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.run_tab)
 
     def _update_title(self) -> None:
-        self.setWindowTitle(self.tr("hpdesk — %1").replace("%1", str(self.db_path)))
+        # The database file, then its folder: the platform adds the application's name
+        # (its display name) itself, so writing it here showed it twice.
+        self.setWindowTitle(self.tr("%1 — %2").replace("%1", self.db_path.name)
+                            .replace("%2", str(self.db_path.parent)))
 
     # actions ---------------------------------------------------------------------------------
     def new_experiment(self) -> None:

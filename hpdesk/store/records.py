@@ -32,11 +32,14 @@ class Experiment:
     heartbeat_at: float | None
     workdir: str | None
     scheduler_started_at: float | None = None  # its process's start time (a reused pid differs)
+    archived: bool = False  # put away by a person: hidden from the window's list by default
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Experiment:
         data = dict(row)
         data["plan"] = json.loads(data["plan"])
+        if "archived" in data:
+            data["archived"] = bool(data["archived"])
         return cls(**data)
 
 

@@ -16,7 +16,7 @@ from hpdesk.store.connection import StoreError, write_transaction
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _m001_initial(db: Database) -> None:
@@ -160,8 +160,14 @@ def _m005_liveness(db: Database) -> None:
     db.execute("ALTER TABLE trials ADD COLUMN stalled_since REAL")
 
 
+def _m006_archived(db: Database) -> None:
+    """An experiment put away by a person: the window's list hides it unless asked to show
+    archived ones; its trials and files stay (deleting is a separate, confirmed act)."""
+    db.execute("ALTER TABLE experiments ADD COLUMN archived INTEGER NOT NULL DEFAULT 0")
+
+
 _MIGRATIONS = (_m001_initial, _m002_trial_provenance, _m003_curve_chunks, _m004_search_state,
-               _m005_liveness)
+               _m005_liveness, _m006_archived)
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 

@@ -47,6 +47,7 @@ INSERT_METRIC_SQL = (
     "INSERT OR REPLACE INTO metrics (trial_id, name, step, value, wall_time) VALUES (?, ?, ?, ?, ?)"
 )
 KEEP_METRIC_SQL = INSERT_METRIC_SQL.replace("OR REPLACE", "OR IGNORE")  # a stored point stays
+MAX_NAME = 200  # characters in an experiment's name given by a person (the window, a rename)
 
 
 def _json(value: Any) -> str:
@@ -233,6 +234,52 @@ class Store:
             " WHERE id = ? AND scheduler_pid = ? AND scheduler_host = ?",
             (state, time.time(), experiment_id, os.getpid(), socket.gethostname()))
         return cur.rowcount == 1
+
+    # a person managing the list ------------------------------------------------------------
+    def rename_experiment(self, experiment_id: int, name: str) -> Experiment:
+        """Give the experiment another name (its plan keeps the name it ran with).
+
+        Raises:
+            ValueError: an empty name, or one longer than `MAX_NAME` characters.
+            StoreError: no such experiment.
+        """
+        name = name.strip()
+        if not name or len(name) > MAX_NAME:
+            raise ValueError(f"an experiment's name must be 1 to {MAX_NAME} characters")
+        self.update_experiment(experiment_id, name=name)
+        return self.experiment(experiment_id)  # raises StoreError when there is none
+
+    def set_archived(self, experiment_id: int, archived: bool) -> Experiment:
+        """Archive (hide from the window's list) or bring back; nothing else changes."""
+        self.conn.execute("UPDATE experiments SET archived = ?, updated_at = ? WHERE id = ?",
+                          (int(archived), time.time(), experiment_id))
+        return self.experiment(experiment_id)  # raises StoreError when there is none
+
+    def delete_experiment(self, experiment_id: int) -> Experiment:
+        """Remove the experiment with its trials, metric points, packed curves and events, in
+        one transaction; returns the record as it was (its `workdir` holds its files, which
+        the caller removes). Refused while it or one of its trials runs: stop it first.
+
+        Raises:
+            StoreError: no such experiment, or it is running.
+        """
+        with write_transaction(self.conn):
+            experiment = self.experiment(experiment_id)
+            running = self.conn.execute(
+                "SELECT COUNT(*) FROM trials WHERE experiment_id = ? AND state = 'running'",
+                (experiment_id,)).fetchone()[0]
+            if experiment.state == "running" or running:
+                raise StoreError(f"experiment {experiment_id} is running; stop it before "
+                                 "deleting it")
+            trials = "SELECT id FROM trials WHERE experiment_id = ?"
+            for table in ("metrics", "curves", "curve_chunks"):
+                self.conn.execute(f"DELETE FROM {table} WHERE trial_id IN ({trials})",
+                                  (experiment_id,))
+            self.conn.execute(f"DELETE FROM events WHERE experiment_id = ? OR trial_id IN"
+                              f" ({trials})", (experiment_id, experiment_id))
+            self.conn.execute("DELETE FROM trials WHERE experiment_id = ?", (experiment_id,))
+            self.conn.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,))
+        return experiment
 
     # trials --------------------------------------------------------------------------------
     def add_trial(

@@ -454,8 +454,8 @@
         <translation>平滑</translation>
     </message>
     <message>
-        <source>Exponential moving average, as TensorBoard draws it</source>
-        <translation>指数移动平均，与 TensorBoard 的平滑方式相同</translation>
+        <source>Exponential moving average, as TensorBoard draws it, with the raw points faint behind; each metric keeps its own weight</source>
+        <translation>指数移动平均（与 TensorBoard 的画法相同），原始点以浅色画在后面；每个指标各自保留平滑权重</translation>
     </message>
     <message>
         <source>Smoothing weight</source>
@@ -485,6 +485,22 @@
         <source>Trial %1 · %2</source>
         <translation>试验 %1 · %2</translation>
     </message>
+    <message>
+        <source>Every curve is hidden: by the trials table&apos;s filter or the list beside the plot.</source>
+        <translation>所有曲线都已隐藏：被试验表的筛选条件或图旁的列表隐藏。</translation>
+    </message>
+    <message>
+        <source>No point of “%1” yet.</source>
+        <translation>“%1”还没有数据点。</translation>
+    </message>
+    <message>
+        <source>No point yet: curves appear as the trials report metrics.</source>
+        <translation>还没有数据点：试验报告指标后曲线就会出现。</translation>
+    </message>
+    <message>
+        <source>Values at or below zero left out by log y: %1</source>
+        <translation>对数 y 轴未显示小于或等于零的值：%1 个</translation>
+    </message>
 </context>
 <context>
     <name>CurvesView</name>
@@ -496,6 +512,18 @@
         <source>Step</source>
         <translation>步数</translation>
     </message>
+    <message>
+        <source>Trial %1 (best)</source>
+        <translation>试验 %1（最佳）</translation>
+    </message>
+    <message>
+        <source>Trial %1</source>
+        <translation>试验 %1</translation>
+    </message>
+    <message>
+        <source>and %1 more trials</source>
+        <translation>以及另外 %1 个试验</translation>
+    </message>
 </context>
 <context>
     <name>DataPage</name>
@@ -506,54 +534,6 @@
     <message>
         <source>The built-in data sets need no download and train in seconds.</source>
         <translation>内置数据集无需下载，几秒钟就能训练完。</translation>
-    </message>
-    <message>
-        <source>Handwritten digits (built in)</source>
-        <translation>手写数字（内置）</translation>
-    </message>
-    <message>
-        <source>1,797 small 8x8 images of the digits 0 to 9, shipped with scikit-learn.</source>
-        <translation>1797 张 8x8 的数字 0 到 9 小图像，随 scikit-learn 一起提供。</translation>
-    </message>
-    <message>
-        <source>A folder of images</source>
-        <translation>图像文件夹</translation>
-    </message>
-    <message>
-        <source>One sub-folder per class; the sub-folder names are the class names.</source>
-        <translation>每个类别一个子文件夹，子文件夹名即类别名。</translation>
-    </message>
-    <message>
-        <source>A NumPy .npz file</source>
-        <translation>NumPy .npz 文件</translation>
-    </message>
-    <message>
-        <source>Arrays x (images) and y (integer labels), optionally x_val and y_val.</source>
-        <translation>包含数组 x（图像）和 y（整数标签），可选 x_val 和 y_val。</translation>
-    </message>
-    <message>
-        <source>Generated shapes (built in)</source>
-        <translation>生成的几何图形（内置）</translation>
-    </message>
-    <message>
-        <source>Circles, squares and triangles drawn at random places and sizes.</source>
-        <translation>在随机位置、以随机大小绘制的圆形、正方形和三角形。</translation>
-    </message>
-    <message>
-        <source>A YOLO-format folder</source>
-        <translation>YOLO 格式的文件夹</translation>
-    </message>
-    <message>
-        <source>images/ and labels/ folders, with or without train/ and val/.</source>
-        <translation>包含 images/ 和 labels/ 文件夹，可以有也可以没有 train/ 和 val/ 子文件夹。</translation>
-    </message>
-    <message>
-        <source>Eight Gaussians on a ring (built in)</source>
-        <translation>环上的八个高斯分布（内置）</translation>
-    </message>
-    <message>
-        <source>2-D points: the quickest way to see a GAN collapse onto a few modes.</source>
-        <translation>二维数据点：观察 GAN 坍缩到少数几个模式（模式坍塌）最快的方法。</translation>
     </message>
     <message>
         <source>Location:</source>
@@ -587,11 +567,92 @@
         <source>%1 is a folder, not a file.</source>
         <translation>%1 是文件夹，不是文件。</translation>
     </message>
+    <message>
+        <source>%1 has no images/ folder: a YOLO data set holds images/ and labels/, with or without train/ and val/ inside.</source>
+        <translation>%1 中没有 images/ 文件夹：YOLO 数据集包含 images/ 和 labels/，其中可以有也可以没有 train/ 和 val/。</translation>
+    </message>
+    <message>
+        <source>%1 holds no image files (.png, .jpg and the like).</source>
+        <translation>%1 中没有图像文件（.png、.jpg 等）。</translation>
+    </message>
+    <message>
+        <source>%1 is not a folder.</source>
+        <translation>%1 不是文件夹。</translation>
+    </message>
+</context>
+<context>
+    <name>ExperimentActions</name>
+    <message>
+        <source>Rename experiment</source>
+        <extracomment>The folders hpdesk makes for an experiment (hpdesk.runner.paths.new_experiment_dir): the only ones deleting removes, whatever a database says its folder is.</extracomment>
+        <translation>重命名实验</translation>
+    </message>
+    <message>
+        <source>New name of experiment %1:</source>
+        <translation>实验 %1 的新名称：</translation>
+    </message>
+    <message>
+        <source>Experiment %1 is now called %2</source>
+        <translation>实验 %1 现在名为 %2</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <source>Archive</source>
+        <translation>归档</translation>
+    </message>
+    <message>
+        <source>Experiment %1 is running; stop it before archiving it.</source>
+        <translation>实验 %1 正在运行；请先停止再归档。</translation>
+    </message>
+    <message>
+        <source>Experiment %1 archived: tick Show archived to see it</source>
+        <translation>实验 %1 已归档：勾选“显示已归档”即可看到</translation>
+    </message>
+    <message>
+        <source>Experiment %1 is listed again</source>
+        <translation>实验 %1 已重新列出</translation>
+    </message>
+    <message>
+        <source>Unarchive</source>
+        <translation>取消归档</translation>
+    </message>
+    <message>
+        <source>Delete experiment</source>
+        <translation>删除实验</translation>
+    </message>
+    <message>
+        <source>Experiment %1 is running; stop it before deleting it.</source>
+        <translation>实验 %1 正在运行；请先停止再删除。</translation>
+    </message>
+    <message>
+        <source>Delete experiment %1 “%2”?</source>
+        <translation>删除实验 %1“%2”？</translation>
+    </message>
+    <message>
+        <source>Its %1 trials, their metrics and its files in %2 are removed for good.</source>
+        <translation>它的 %1 个试验、这些试验的指标以及 %2 中的文件将被永久删除。</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Experiment %1 was deleted, but its files were kept: %2</source>
+        <translation>实验 %1 已删除，但其文件被保留：%2</translation>
+    </message>
+    <message>
+        <source>Experiment %1 deleted</source>
+        <translation>实验 %1 已删除</translation>
+    </message>
 </context>
 <context>
     <name>ExperimentsView</name>
     <message>
         <source>Experiments</source>
+        <extracomment>Columns given up, in this order, when the list is too narrow to show them beside a readable name; the name and the state always stay (their tooltip tells the rest).</extracomment>
         <translation>实验列表</translation>
     </message>
     <message>
@@ -615,8 +676,28 @@
         <translation>最佳值</translation>
     </message>
     <message>
+        <source>&amp;Rename…</source>
+        <translation>重命名(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>&amp;Archive</source>
+        <translation>归档(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Delete…</source>
+        <translation>删除(&amp;D)…</translation>
+    </message>
+    <message>
         <source>Created %1</source>
         <translation>创建于 %1</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>Archived</source>
+        <translation>已归档</translation>
     </message>
     <message>
         <source>Classification</source>
@@ -633,6 +714,10 @@
     <message>
         <source>Script</source>
         <translation>脚本</translation>
+    </message>
+    <message>
+        <source>Un&amp;archive</source>
+        <translation>取消归档(&amp;A)</translation>
     </message>
 </context>
 <context>
@@ -958,6 +1043,14 @@
         <translation>新建实验</translation>
     </message>
     <message>
+        <source>Show archived</source>
+        <translation>显示已归档</translation>
+    </message>
+    <message>
+        <source>Show archived experiments</source>
+        <translation>显示已归档的实验</translation>
+    </message>
+    <message>
         <source>&lt;b&gt;New here?&lt;/b&gt; The built-in digits classification plan is filled in below, with the ranges and the tuning order of the guide. Press &lt;b&gt;Launch&lt;/b&gt; to run it, or choose &lt;b&gt;New experiment…&lt;/b&gt; for another task or your own script.</source>
         <translation>&lt;b&gt;第一次使用？&lt;/b&gt;下面已经填好了内置的手写数字分类计划，取值范围和调参顺序都来自指南。按&lt;b&gt;启动&lt;/b&gt;运行它，或选择&lt;b&gt;新建实验…&lt;/b&gt;换一个任务或使用你自己的脚本。</translation>
     </message>
@@ -1033,9 +1126,15 @@
         <source>Experiment %1: %2</source>
         <translation>实验 %1：%2</translation>
     </message>
+    <message numerus="yes">
+        <source>%n problem(s) to fix before launching: see Advice.</source>
+        <translation>
+            <numerusform>启动前需要修正 %n 个问题：见“建议”。</numerusform>
+        </translation>
+    </message>
     <message>
-        <source>hpdesk — %1</source>
-        <translation>hpdesk — %1</translation>
+        <source>%1 — %2</source>
+        <translation>%1 — %2</translation>
     </message>
     <message>
         <source>The plan is not valid</source>
@@ -1195,8 +1294,8 @@
         <translation>新建实验</translation>
     </message>
     <message>
-        <source>Create experiment</source>
-        <translation>创建实验</translation>
+        <source>Fill the plan</source>
+        <translation>填入计划</translation>
     </message>
     <message>
         <source>Back</source>
@@ -1209,6 +1308,10 @@
     <message>
         <source>Commit</source>
         <translation>提交</translation>
+    </message>
+    <message>
+        <source>Fill the plan: put this plan in the Plan tab, to launch from there</source>
+        <translation>填入计划：把此计划放入“计划”标签页，从那里启动</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -1273,6 +1376,10 @@
         <translation>出处：%1</translation>
     </message>
     <message>
+        <source>Family: %1</source>
+        <translation>类别：%1</translation>
+    </message>
+    <message>
         <source>%1: fixed or searched</source>
         <translation>%1：固定还是搜索</translation>
     </message>
@@ -1317,8 +1424,8 @@
         <translation>对数尺度：取值在各个数量级上均匀分布（适用于学习率、权重衰减）。线性：等间距取值。</translation>
     </message>
     <message>
-        <source>log scale</source>
-        <translation>对数尺度</translation>
+        <source>log</source>
+        <translation>对数</translation>
     </message>
     <message>
         <source>linear</source>
@@ -1475,12 +1582,12 @@
         <translation>将该超参数添加到计划中</translation>
     </message>
     <message>
-        <source>Hyperparameter</source>
-        <translation>超参数</translation>
+        <source>Add a hyperparameter</source>
+        <translation>添加超参数</translation>
     </message>
     <message>
-        <source>Family</source>
-        <translation>类别</translation>
+        <source>Hyperparameter</source>
+        <translation>超参数</translation>
     </message>
     <message>
         <source>How</source>
@@ -1614,6 +1721,26 @@
         <translation>添加目标：搜索多个目标之间的权衡（例如准确率与训练时间）；对比视图会显示它们的帕累托前沿</translation>
     </message>
     <message>
+        <source>Data</source>
+        <translation>数据</translation>
+    </message>
+    <message>
+        <source>metric</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>direction</source>
+        <translation>方向</translation>
+    </message>
+    <message>
+        <source>which value counts</source>
+        <translation>取哪个值</translation>
+    </message>
+    <message>
+        <source>%1, %2</source>
+        <translation>%1，%2</translation>
+    </message>
+    <message>
         <source>Objective direction</source>
         <translation>优化方向</translation>
     </message>
@@ -1732,12 +1859,12 @@
 <context>
     <name>ReviewPage</name>
     <message>
-        <source>Check and start</source>
-        <translation>检查并开始</translation>
+        <source>Check the plan</source>
+        <translation>检查计划</translation>
     </message>
     <message>
-        <source>You can change every range later in the plan editor.</source>
-        <translation>之后可以在计划编辑器中修改任何取值范围。</translation>
+        <source>“Fill the plan” puts this plan in the Plan tab, where you can change every range; Launch there starts the experiment.</source>
+        <translation>“填入计划”会把此计划放入“计划”标签页，你可以在那里修改每个范围；在那里点击“启动”即开始实验。</translation>
     </message>
     <message>
         <source>Experiment name</source>
@@ -1802,10 +1929,6 @@
     <message>
         <source>%1 more fixed at recommended values.</source>
         <translation>另有 %1 个参数固定为推荐值。</translation>
-    </message>
-    <message>
-        <source>read by your script</source>
-        <translation>由你的脚本读取</translation>
     </message>
     <message>
         <source>the project folder</source>
@@ -2017,6 +2140,10 @@
     <message>
         <source>cuda:%1 (not on this machine)</source>
         <translation>cuda:%1（不在本机上）</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
     </message>
     <message>
         <source>%1 GiB</source>
@@ -2314,8 +2441,8 @@
         <translation>训练方式</translation>
     </message>
     <message>
-        <source>The optimiser sets the learning-rate range that is searched.</source>
-        <translation>优化器决定了要搜索的学习率范围。</translation>
+        <source>The task and the optimiser set the learning-rate ranges that are searched.</source>
+        <translation>任务和优化器决定要搜索的学习率范围。</translation>
     </message>
     <message>
         <source>Optimiser</source>
@@ -2368,6 +2495,18 @@
     <message>
         <source>Learning rates searched: %1 to %2.</source>
         <translation>搜索的学习率：%1 至 %2。</translation>
+    </message>
+    <message>
+        <source>%1 fixed at %2</source>
+        <translation>%1 固定为 %2</translation>
+    </message>
+    <message>
+        <source>%1 from %2 to %3</source>
+        <translation>%1 从 %2 到 %3</translation>
+    </message>
+    <message>
+        <source>Learning rates searched: %1.</source>
+        <translation>搜索的学习率：%1。</translation>
     </message>
     <message>
         <source>Fine-tuning starts from pre-trained weights: choose a checkpoint file (a finished classification trial&apos;s checkpoint.pt).</source>
@@ -2569,6 +2708,25 @@ Run it?</source>
     <message>
         <source>%1 (stalled)</source>
         <translation>%1（停滞）</translation>
+    </message>
+</context>
+<context>
+    <name>TrialsProxy</name>
+    <message>
+        <source>“%1” is not a condition: write name&lt;value, name&gt;=value or name=value.</source>
+        <translation>“%1”不是条件：请写成 名称&lt;值、名称&gt;=值 或 名称=值。</translation>
+    </message>
+    <message>
+        <source>No column or metric is called “%1”.</source>
+        <translation>没有名为“%1”的列或指标。</translation>
+    </message>
+    <message>
+        <source>“%1” compares with “%2”, which is not a number.</source>
+        <translation>“%1”与“%2”比较，但后者不是数字。</translation>
+    </message>
+    <message>
+        <source>“%1” is not a trial state.</source>
+        <translation>“%1”不是试验状态。</translation>
     </message>
 </context>
 <context>

@@ -315,3 +315,13 @@ def test_a_script_plan_opened_in_the_window_runs_in_its_own_folder(
     window = make_window()
     assert window.open_plan_file(plan_file)
     assert window.workbench.plan().workdir == str(project.resolve())
+
+
+def test_the_title_names_the_database_once_and_leaves_the_app_name_to_qt(make_window,
+                                                                         tmp_path) -> None:
+    """Qt adds the application's display name to every window title itself ("… — hpdesk"),
+    so the title must not start with it too."""
+    window = make_window()
+    title = window.windowTitle()
+    assert title == f"x.db — {tmp_path.resolve()}"
+    assert "hpdesk" not in title.lower().replace(str(tmp_path.resolve()).lower(), "")

@@ -176,7 +176,8 @@ def test_a_schema_1_file_is_upgraded_in_place_and_keeps_its_data(tmp_path: Path)
         applied = [r[0] for r in store.conn.execute(
             "SELECT name FROM _sqlite_migrations ORDER BY id")]
         assert applied == ["m001_initial", "m002_trial_provenance", "m003_curve_chunks",
-                           "m004_search_state", "m005_liveness"]
+                           "m004_search_state", "m005_liveness", "m006_archived"]
+        assert not exp.archived  # an old experiment is listed, not archived
 
 
 def test_a_schema_3_file_gains_search_state_and_event_data(tmp_path: Path) -> None:
@@ -244,3 +245,73 @@ def test_a_read_only_store_reads_and_refuses_writes_in_one_sentence(tmp_path: Pa
     with Store(path) as store:
         assert not store.read_only and store.experiment(exp.id).name == "e"
         store.ensure_writable()  # writable and intact
+
+
+def _experiment_with_data(store: Store, name: str) -> tuple[int, int]:
+    exp = store.create_experiment(name, "classification", {})
+    trial = store.add_trial(exp.id, {"lr": 0.1})
+    store.write_metrics([(trial.id, "loss", step, 1.0 / step, 0.0) for step in range(1, 50)])
+    store.compact_curves(trial.id, final=True)
+    store.add_event("note", "started", experiment_id=exp.id)
+    store.add_event("note", "a trial note", trial_id=trial.id)
+    store.update_trial(trial.id, state="completed")
+    return exp.id, trial.id
+
+
+def _rows_of(store: Store, exp_id: int, trial_id: int) -> dict[str, int]:
+    one = lambda sql, *a: store.conn.execute(sql, a).fetchone()[0]  # noqa: E731
+    return {
+        "experiments": one("SELECT COUNT(*) FROM experiments WHERE id = ?", exp_id),
+        "trials": one("SELECT COUNT(*) FROM trials WHERE experiment_id = ?", exp_id),
+        "metrics": one("SELECT COUNT(*) FROM metrics WHERE trial_id = ?", trial_id),
+        "curves": one("SELECT COUNT(*) FROM curves WHERE trial_id = ?", trial_id),
+        "curve_chunks": one("SELECT COUNT(*) FROM curve_chunks WHERE trial_id = ?", trial_id),
+        "events": one("SELECT COUNT(*) FROM events WHERE experiment_id = ? OR trial_id = ?",
+                      exp_id, trial_id),
+    }
+
+
+def test_deleting_an_experiment_removes_all_of_its_rows_and_nothing_else(tmp_path) -> None:
+    with Store(tmp_path / "x.db") as store:
+        gone, gone_trial = _experiment_with_data(store, "gone")
+        kept, kept_trial = _experiment_with_data(store, "kept")
+        before = _rows_of(store, kept, kept_trial)
+        assert all(before.values()) and all(_rows_of(store, gone, gone_trial).values())
+        assert store.delete_experiment(gone).name == "gone"
+        assert set(_rows_of(store, gone, gone_trial).values()) == {0}
+        assert _rows_of(store, kept, kept_trial) == before
+        with pytest.raises(StoreError, match="no experiment"):
+            store.delete_experiment(gone)
+
+
+def test_a_running_experiment_cannot_be_deleted_and_keeps_everything(tmp_path) -> None:
+    with Store(tmp_path / "x.db") as store:
+        exp_id, trial_id = _experiment_with_data(store, "busy")
+        store.update_experiment(exp_id, state="running")
+        with pytest.raises(StoreError, match="stop it before deleting"):
+            store.delete_experiment(exp_id)
+        store.update_experiment(exp_id, state="stopped")
+        store.update_trial(trial_id, state="running")  # a trial still winding down
+        with pytest.raises(StoreError, match="stop it before deleting"):
+            store.delete_experiment(exp_id)
+        assert all(_rows_of(store, exp_id, trial_id).values())
+        assert not store.conn.in_transaction  # the refusal rolled back and let go of the lock
+
+
+def test_rename_and_archive_change_only_what_they_say(tmp_path) -> None:
+    with Store(tmp_path / "x.db") as store:
+        exp = store.create_experiment("old", "classification", {"name": "old"})
+        assert not exp.archived
+        renamed = store.rename_experiment(exp.id, "  sweep lr  ")
+        assert (renamed.name, renamed.plan, renamed.state) == ("sweep lr", {"name": "old"},
+                                                               "created")
+        assert store.set_archived(exp.id, True).archived
+        assert store.experiment(exp.id).archived and store.experiment(exp.id).name == "sweep lr"
+        assert not store.set_archived(exp.id, False).archived
+        for bad in ("", "   ", "x" * 201):
+            with pytest.raises(ValueError, match="1 to 200 characters"):
+                store.rename_experiment(exp.id, bad)
+        with pytest.raises(StoreError, match="no experiment 99"):
+            store.rename_experiment(99, "x")
+        with pytest.raises(StoreError, match="no experiment 99"):
+            store.set_archived(99, True)
