@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from hpdesk.store import Store
-from hpdesk.store.store import INSERT_METRIC_SQL
+from hpdesk.store.metric_rows import INSERT_METRIC_SQL
 
 METRICS_PER_STEP = 4  # train_loss, val_loss, val_acc, lr: points are counted one per metric
 

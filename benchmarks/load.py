@@ -312,7 +312,7 @@ class Window:
 def baseline(folder: Path, rows: int) -> float:
     """One process, raw sqlite3: `rows` metric rows in one executemany and one transaction."""
     from hpdesk.store import Store
-    from hpdesk.store.store import INSERT_METRIC_SQL
+    from hpdesk.store.metric_rows import INSERT_METRIC_SQL
 
     path = folder / "baseline.db"
     with Store(path) as store:

@@ -96,7 +96,7 @@ class DatabaseSink(Sink):
     question and the last flush at exit."""
 
     def __init__(self, db_path: str, trial_id: int) -> None:
-        from hpdesk.store.store import INSERT_METRIC_SQL
+        from hpdesk.store.metric_rows import INSERT_METRIC_SQL
 
         self._sql = INSERT_METRIC_SQL
         self._trial_id = trial_id
