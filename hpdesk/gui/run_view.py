@@ -1,9 +1,11 @@
 """The "Trials and curves" tab's body: the stages of a staged search and the trials table above
 the live curves, in a splitter whose sizes the window remembers (objectName runSplitter).
 
-The window hands it the experiment's plan (`set_experiment`) and every poll (`on_poll`); the
-trials' selection emphasises their curves here, and the table's filters (typed and by state)
-choose the curves drawn, without the window."""
+An overview line sits on top (`hpdesk.gui.experiment_overview`: best trial, trials done of the
+budget, elapsed and time left). The window hands it the experiment's plan (`set_experiment`),
+every poll (`on_poll`) and whole curves (`on_curves_loaded`); the trials' selection emphasises
+their curves here, and the table's filters (typed and by state) choose the curves drawn, without
+the window."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from hpdesk.gui.curves_view import CurvesView
-from hpdesk.gui.poller import PollResult
+from hpdesk.gui.experiment_overview import ExperimentOverview
+from hpdesk.gui.poller import CurvesResult, PollResult
 from hpdesk.gui.stage_panel import StagePanel
 from hpdesk.gui.trials_model import TRIAL_ID_ROLE
 from hpdesk.gui.trials_view import TrialsView
@@ -28,9 +31,15 @@ class RunView(QWidget):
         self.stages = StagePanel(language)
         self.trials = TrialsView(language)
         self.curves = CurvesView(language)
+        self.overview = ExperimentOverview()
+        # The best trial's whole curve is asked for as the curves' are (the window sends
+        # curvesRequested to the poller) and comes back through on_curves_loaded.
+        self.overview.curvesRequested.connect(self.curves.curvesRequested)
+        self.overview.bestActivated.connect(lambda tid: self.curves.highlight([tid]))
         top = QWidget()
         column = QVBoxLayout(top)
         column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.overview)
         column.addWidget(self.stages)
         column.addWidget(self.trials, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -62,6 +71,7 @@ class RunView(QWidget):
         self.curves.set_filter(proxy.index(r, 0).data(TRIAL_ID_ROLE) for r in range(shown))
 
     def set_experiment(self, plan: dict[str, Any]) -> None:
+        self.overview.set_experiment(plan)
         self.trials.set_plan(plan)
         self.curves.set_experiment(plan)
         self.stages.set_experiment(plan)
@@ -84,7 +94,13 @@ class RunView(QWidget):
             self.sync_filter()  # before new trials' first points reach the curves
         self.trials.set_latest(result.latest)  # type: ignore[arg-type]
         self.curves.on_poll(result)
+        self.overview.on_poll(result)
         self.stages.add_events(result.events)
+
+    def on_curves_loaded(self, result: CurvesResult) -> None:
+        """Whole curves the poller read: for the curves and the overview's best curve."""
+        self.curves.on_curves_loaded(result)
+        self.overview.on_curves_loaded(result)
 
 
 __all__ = ["RunView"]
