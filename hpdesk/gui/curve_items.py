@@ -61,6 +61,9 @@ class TrialCurve:
         self._drawn: tuple[np.ndarray, np.ndarray] | None = None
         self._buckets_per_x = 0.0  # the zoom the drawn copy was decimated for
         self._x_cache: tuple[tuple[str, int, int], np.ndarray | None] | None = None
+        # bounds() of the drawn copy, by (drawn copy, mode, log y): "follow latest" asks every
+        # curve each time, and 2,000 finished curves never change (benchmarks/gui_scale.py).
+        self._bounds_cache: tuple[object, str, bool, Box | None] | None = None
         self.dirty = True
 
     def remove(self, plot: pg.PlotItem) -> None:
@@ -223,12 +226,19 @@ class TrialCurve:
         (non-positive values left out). From the drawn copy, which keeps the extremes, once it
         is up to date; from every point before the first draw (so that draw has the zoom)."""
         if not self.dirty and self._drawn is not None:
-            x, y = self._drawn
-        else:
-            every = self.x(mode, epochs) if len(self.series) else None
-            if every is None:
-                return None
-            x, y = every, self.series.y()
+            cache = self._bounds_cache
+            if cache is not None and cache[0] is self._drawn and cache[1:3] == (mode, log_y):
+                return cache[3]
+            box = self._bounds(*self._drawn, mode, log_y)
+            self._bounds_cache = (self._drawn, mode, log_y, box)
+            return box
+        every = self.x(mode, epochs) if len(self.series) else None
+        if every is None:
+            return None
+        return self._bounds(every, self.series.y(), mode, log_y)
+
+    @staticmethod
+    def _bounds(x: np.ndarray, y: np.ndarray, mode: str, log_y: bool) -> Box | None:
         if x.size == 0:
             return None
         if log_y:

@@ -60,6 +60,7 @@ class CurvesView(QWidget):
         self._metric = ""
         self._trials: dict[int, Trial] = {}
         self._curves: dict[int, TrialCurve] = {}
+        self._drawn_for: tuple[str, float] | None = None  # (x unit, px per x) of the last pass
         self._epochs: dict[int, SeriesBuffer] = {}
         self._requested: set[tuple[str, int]] = set()
         self._selected: set[int] = set()
@@ -292,8 +293,13 @@ class CurvesView(QWidget):
         """One `setData` per curve whose data, x unit or zoom changed; then the end markers."""
         mode, px = self._x_mode(), self._px_per_x()
         changed = False
+        # With the unit and zoom of the last pass no clean curve can need work: only the dirty
+        # ones are visited (2,000 curves, a tick every 250 ms: benchmarks/gui_scale.py).
+        every = force or self._drawn_for != (mode, px)
+        self._drawn_for = (mode, px)
         for tid, curve in self._curves.items():
-            changed |= curve.redraw(mode, self._epochs.get(tid), px, force)
+            if every or curve.dirty:
+                changed |= curve.redraw(mode, self._epochs.get(tid), px, force)
         if changed:
             self._update_ends()
             self._update_notes()

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,10 @@ DEFAULT_INTERVAL_MS = 250  # 4 Hz: live enough, cheap enough
 MAX_POINTS_PER_TICK = 200_000  # a backlog is read over several ticks, the window stays fluid
 READER_BUSY_TIMEOUT_MS = 2_000  # a reader waits little: a locked file is reported, then retried
 CURVES_PER_RESULT = 8  # whole curves per curvesLoaded signal
+#: The GUI thread hands results on for at most this long per pass of its event loop: the
+#: worker reads 2,000 whole curves faster than the views draw them, and Qt delivers every
+#: result queued before a pass in that pass (benchmarks/gui_scale.py: an 18 s stall).
+RELAY_BUDGET_S = 0.04
 #: Events with a payload the views draw: staged search (stage, stage_end, importance), PBT.
 VIEW_EVENTS = ("stage", "stage_end", "importance", "pbt")
 
@@ -335,6 +341,12 @@ class ExperimentPoller(QObject):
         self._worker.failed.connect(self.failed)
         self._requested.connect(self._worker.request)
         self._running = False
+        self._queue: deque[tuple[Any, Any]] = deque()  # results held for the next pass, in order
+        self._spent = 0.0  # seconds spent relaying in this pass of the event loop
+        self._next_pass = QTimer(self)
+        self._next_pass.setSingleShot(True)
+        self._next_pass.setInterval(0)
+        self._next_pass.timeout.connect(self._relay_queued)
         app = QCoreApplication.instance()
         if app is not None:  # a window closed without stop(): still end the thread cleanly
             app.aboutToQuit.connect(self.stop)
@@ -354,6 +366,8 @@ class ExperimentPoller(QObject):
         if not self._running:
             return
         self._running = False
+        self._queue.clear()
+        self._next_pass.stop()
         QMetaObject.invokeMethod(self._worker, "finish",
                                  Qt.ConnectionType.BlockingQueuedConnection)
         self._thread.quit()
@@ -363,10 +377,41 @@ class ExperimentPoller(QObject):
         return self._running
 
     def _relay_curves(self, result: CurvesResult) -> None:
-        if self._running:  # nothing from a stopped poller reaches the next experiment's view
-            self.curvesLoaded.emit(result)
+        self._relay(self._emit_curves, result)
 
     def _relay_poll(self, result: PollResult) -> None:
+        self._relay(self._emit_poll, result)
+
+    def _relay(self, emit: Any, result: Any) -> None:
+        """Hand a result on now, or in a later pass of the event loop once this pass has spent
+        RELAY_BUDGET_S on them (timers and paints run between); polls and curves keep their
+        order, as whole curves replace what the polls before them appended."""
+        if not self._running:  # nothing from a stopped poller reaches the next experiment's view
+            return
+        if self._queue or self._spent >= RELAY_BUDGET_S:
+            self._queue.append((emit, result))
+        else:
+            t0 = time.perf_counter()
+            emit(result)
+            self._spent += time.perf_counter() - t0
+        if not self._next_pass.isActive():
+            self._next_pass.start()
+
+    def _relay_queued(self) -> None:
+        self._spent = 0.0
+        while self._queue and self._running and self._spent < RELAY_BUDGET_S:
+            emit, result = self._queue.popleft()
+            t0 = time.perf_counter()
+            emit(result)
+            self._spent += time.perf_counter() - t0
+        if self._queue and self._running:
+            self._next_pass.start()
+
+    def _emit_curves(self, result: CurvesResult) -> None:
+        if self._running:
+            self.curvesLoaded.emit(result)
+
+    def _emit_poll(self, result: PollResult) -> None:
         if not self._running:
             return
         if result.trials_changed:
