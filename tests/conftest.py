@@ -22,6 +22,15 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _unsaved_plan_edits_discarded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A window closed at a test's end over plan edits would wait forever on the Save /
+    Discard / Cancel question; tests of that question put `hpdesk.gui.unsaved.ask` back."""
+    from hpdesk.gui import unsaved
+
+    monkeypatch.setattr(unsaved, "ask", lambda box: unsaved.Button.Discard)
+
+
 @pytest.fixture
 def starts_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A file where fake_train.py records each process it starts (tests.waiting.trial_starts

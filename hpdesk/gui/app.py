@@ -164,7 +164,9 @@ def replace_window(old: MainWindow, *, db_path: Path | None = None,
     window = _open_window(old.settings, db_path or old.db_path, language)
     draft = old.workbench.plan()  # what was being edited survives a change of language
     if draft is not None:
-        window.workbench.set_plan(draft)
+        window.workbench.set_plan(draft, saved=False)
+        window.workbench.set_baseline(old.workbench.baseline())  # still unsaved if it was
+    window.plan_path = old.plan_path
     if db_path is None:  # same database: show the same experiment and tab
         shown, tab = old.experiment, old.tabs.currentIndex()
 
@@ -174,6 +176,7 @@ def replace_window(old: MainWindow, *, db_path: Path | None = None,
             window.tabs.setCurrentIndex(tab)
 
         window.databaseOpened.connect(reselect)
+    old.replaced = True  # its edits live on in `window`: closing it asks nothing
     old.close()
     if old in _windows:
         _windows.remove(old)

@@ -19,7 +19,6 @@ from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -188,9 +187,13 @@ class CompareView(QWidget):
             painter.end()
 
     def _ask_export(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(
-            self, self.tr("Export image"), "", self.tr("PNG image (*.png);;SVG drawing (*.svg)"))
-        if name:
-            if not Path(name).suffix:
+        from hpdesk.gui import file_dialogs
+
+        chosen = file_dialogs.save_file(
+            self, "exports", self.tr("Export image"), "compare.png",
+            self.tr("PNG image (*.png);;SVG drawing (*.svg)"))
+        if chosen is not None:
+            name = str(chosen)
+            if not chosen.suffix:
                 name += ".png"
             self.export_image(name)

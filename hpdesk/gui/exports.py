@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from hpdesk.analysis.export import best_trial, plan_of_trial, write_metrics_csv, write_trials_csv
 from hpdesk.plan import dump_plan
@@ -22,11 +22,12 @@ def _write(window: MainWindow, path: Path | None, title: str, name: str, filters
            write: Callable[[Path], object]) -> Path | None:
     """Ask where (unless `path` is given), write, and say what happened."""
     if path is None:
-        chosen, _ = QFileDialog.getSaveFileName(window, title, str(window.db_path.parent / name),
-                                                filters)
-        if not chosen:
+        from hpdesk.gui import file_dialogs
+
+        path = file_dialogs.save_file(window, "exports", title, name, filters,
+                                      fallback=window.db_path.parent)
+        if path is None:
             return None
-        path = Path(chosen)
     try:
         write(path)
     except (OSError, ValueError) as exc:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QMenu, QMessageBox
 
 from hpdesk import __version__
 from hpdesk.plan import dump_plan
@@ -195,17 +195,27 @@ def build_menus(window: MainWindow) -> dict[str, QAction]:
 
 
 def open_plan(window: MainWindow) -> None:
-    path, _ = QFileDialog.getOpenFileName(
-        window,
+    from hpdesk.gui import file_dialogs
+
+    path = file_dialogs.open_file(
+        window, "plans",
         QCoreApplication.translate("MainMenus", "Open plan"),
-        "",
         QCoreApplication.translate("MainMenus", "Plan files (*.yaml *.yml *.toml *.json)"),
+        fallback=_plan_folder(window),
     )
-    if path:
-        window.open_plan_file(Path(path))
+    if path is not None:
+        window.open_plan_file(path)
 
 
-def save_plan(window: MainWindow) -> None:
+def _plan_folder(window: MainWindow) -> Path:
+    """Where plans are when no plan dialog was used yet: the open plan's, else the database's."""
+    return window.plan_path.parent if window.plan_path is not None else window.db_path.parent
+
+
+def save_plan(window: MainWindow) -> bool:
+    """Save as: True when the plan was written."""
+    from hpdesk.gui import file_dialogs
+
     plan = window.workbench.plan()
     if plan is None:
         QMessageBox.warning(
@@ -213,15 +223,16 @@ def save_plan(window: MainWindow) -> None:
             QCoreApplication.translate("MainMenus", "The plan is not valid"),
             window.plan_status.text(),
         )
-        return
-    path, _ = QFileDialog.getSaveFileName(
-        window,
+        return False
+    name = window.plan_path.name if window.plan_path is not None else f"{plan.name or 'plan'}.yaml"
+    path = file_dialogs.save_file(
+        window, "plans",
         QCoreApplication.translate("MainMenus", "Save plan"),
-        f"{plan.name or 'plan'}.yaml",
+        name,
         QCoreApplication.translate("MainMenus", "YAML (*.yaml);;TOML (*.toml)"),
+        fallback=_plan_folder(window),
     )
-    if path:
-        save_plan_to(window, Path(path))
+    return path is not None and save_plan_to(window, path)
 
 
 def save_plan_to(window: MainWindow, path: Path) -> bool:
@@ -237,6 +248,8 @@ def save_plan_to(window: MainWindow, path: Path) -> bool:
             window, QCoreApplication.translate("MainMenus", "Cannot save the plan"), str(exc)
         )
         return False
+    window.plan_path = path
+    window.workbench.mark_saved()
     window.statusBar().showMessage(
         QCoreApplication.translate("MainMenus", "Saved %1").replace("%1", str(path)), 5000
     )
@@ -244,25 +257,23 @@ def save_plan_to(window: MainWindow, path: Path) -> bool:
 
 
 def open_database(window: MainWindow) -> None:
-    path, _ = QFileDialog.getOpenFileName(
-        window,
+    from hpdesk.gui import file_dialogs
+
+    path = file_dialogs.open_file(
+        window, "databases",
         QCoreApplication.translate("MainMenus", "Open database"),
-        str(window.db_path.parent),
         QCoreApplication.translate("MainMenus", "hpdesk databases (*.db *.sqlite *.sqlite3)"),
+        fallback=window.db_path.parent,
     )
-    if path:
-        window.open_database(Path(path))
+    if path is not None:
+        window.open_database(path)
 
 
 def choose_trainer(window: MainWindow) -> None:
     """Trials need a Python with torch and hpdesk; a frozen window has no Python of its own."""
-    path, _ = QFileDialog.getOpenFileName(
-        window,
-        QCoreApplication.translate("MainMenus", "Python that runs the trials"),
-        window.settings.get("trainer_python") or "/usr/bin",
-    )
-    if path:
-        window.settings.set("trainer_python", path)
+    from hpdesk.gui.trainer_dialog import TrainerPythonDialog
+
+    TrainerPythonDialog(window.settings, window).exec()
 
 
 def about(window: MainWindow) -> None:

@@ -62,6 +62,8 @@ class MainWindow(QMainWindow):
         self.store: Store | None = None  # opened after the first paint (_open_database)
         self.experiment: Experiment | None = None
         self.poller: Any = None
+        self.plan_path: Path | None = None  # the file the plan was opened from or saved to
+        self.replaced = False  # set when another window takes this one's place (no prompt)
         self._recovering = False
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
         self.workbench = PlanWorkbench(self.language, devices=available_devices())
         self.workbench.set_plan(digits_plan())
         self.workbench.validityChanged.connect(self._on_validity)
+        self.workbench.modifiedChanged.connect(self.setWindowModified)
         plan_layout.addWidget(self.workbench, 1)
         bottom = QHBoxLayout()
         self.plan_status = QLabel()
@@ -302,7 +305,7 @@ class MainWindow(QMainWindow):
         self._drop_poller()
         self.poller = ExperimentPoller(self.db_path, experiment_id, parent=self)
         self.poller.polled.connect(self._on_poll)
-        self.poller.curvesLoaded.connect(self.curves.on_curves_loaded)
+        self.poller.curvesLoaded.connect(self.run_view.on_curves_loaded)
         self.poller.failed.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.curves.curvesRequested.connect(self.poller.request_curves)
         self.poller.start()
@@ -355,20 +358,28 @@ class MainWindow(QMainWindow):
         # The database file, then its folder: the platform adds the application's name
         # (its display name) itself, so writing it here showed it twice.
         self.setWindowTitle(self.tr("%1 — %2").replace("%1", self.db_path.name)
-                            .replace("%2", str(self.db_path.parent)))
+                            .replace("%2", str(self.db_path.parent)) + "[*]")
+        self.setWindowModified(self.workbench.is_modified())
 
     # actions ---------------------------------------------------------------------------------
     def new_experiment(self) -> None:
         from hpdesk.gui.new_experiment import NewExperimentDialog
+        from hpdesk.gui.unsaved import may_discard
 
+        if not may_discard(self):
+            return
         dialog = NewExperimentDialog(self.language, self)
         if dialog.exec():
-            self.workbench.set_plan(dialog.plan())
+            self.workbench.set_plan(dialog.plan(), saved=False)  # new: saved nowhere yet
+            self.plan_path = None
             self.tabs.setCurrentWidget(self.plan_tab)
 
     def edit_copy(self) -> None:
-        if self.experiment is not None:
-            self.workbench.set_plan(parse_plan(self.experiment.plan))
+        from hpdesk.gui.unsaved import may_discard
+
+        if self.experiment is not None and may_discard(self):
+            self.workbench.set_plan(parse_plan(self.experiment.plan))  # as launched: kept
+            self.plan_path = None
             self.tabs.setCurrentWidget(self.plan_tab)
 
     def launch(self) -> None:
@@ -409,7 +420,12 @@ class MainWindow(QMainWindow):
 
         if not confirm_opened_plan(self, plan, path):  # a command from a file: shown first
             return False
+        from hpdesk.gui.unsaved import may_discard
+
+        if not may_discard(self):
+            return False
         self.workbench.set_plan(plan)
+        self.plan_path = path
         self.welcome.hide()
         self.tabs.setCurrentWidget(self.plan_tab)
         self.statusBar().showMessage(self.tr("Opened %1").replace("%1", str(path)), 5000)
@@ -418,7 +434,13 @@ class MainWindow(QMainWindow):
     def open_database(self, path: Path) -> None:
         """Re-open the window on another database (the application keeps one window)."""
         from hpdesk.gui.app import replace_window
+        from hpdesk.gui.unsaved import may_discard
 
+        if not may_discard(self):
+            return
+        baseline = self.workbench.baseline()  # saved or discarded: the new window shows
+        if baseline is not None and self.workbench.is_modified():  # the last saved plan
+            self.workbench.set_plan(baseline)
         replace_window(self, db_path=path)
 
     # drag and drop ---------------------------------------------------------------------------
@@ -450,7 +472,13 @@ class MainWindow(QMainWindow):
         window_layout.save(self, self._splitters(), self.settings)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        """Closing the window never stops an experiment: its scheduler runs detached."""
+        """Closing the window never stops an experiment: its scheduler runs detached. Unsaved
+        plan edits are asked about first (Cancel keeps the window open)."""
+        from hpdesk.gui.unsaved import may_discard
+
+        if not self.replaced and not may_discard(self):
+            event.ignore()
+            return
         self.save_layout()
         self._timer.stop()
         self._drop_poller()

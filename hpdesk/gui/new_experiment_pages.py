@@ -12,7 +12,6 @@ from PySide6.QtGui import QColor, QFontDatabase, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -137,13 +136,15 @@ class PathRow(QWidget):
         return self.edit.text().strip()
 
     def _browse(self) -> None:
-        start = self.text() or str(Path.home())
+        from hpdesk.gui import file_dialogs
+
+        here = Path(self.text()).expanduser() if self.text() else None
         if self.kind == "folder":
-            chosen = QFileDialog.getExistingDirectory(self, self._title, start)
+            chosen = file_dialogs.existing_folder(self, "data", self._title, here=here)
         else:
-            chosen, _ = QFileDialog.getOpenFileName(self, self._title, start)
+            chosen = file_dialogs.open_file(self, "scripts", self._title, here=here)
         if chosen:
-            self.edit.setText(chosen)
+            self.edit.setText(str(chosen))
 
 
 class Page(QWizardPage):

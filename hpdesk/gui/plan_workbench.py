@@ -3,6 +3,8 @@
 One widget for the main window to embed: `set_plan` shows a plan in all three parts, `plan()`
 is the edited plan (None while either part has problems) and `planChanged` carries every new
 valid one. The advice follows each edit; a click on a parameter in it focuses that row.
+It also knows whether the plan differs from the one last opened, saved or launched
+(`is_modified`, `modifiedChanged`), so the window can ask before edits are thrown away.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class PlanWorkbench(QWidget):
 
     planChanged = Signal(object)  # the new valid Plan, run settings included
     validityChanged = Signal(bool, list)  # valid, problem sentences of both parts
+    modifiedChanged = Signal(bool)  # the plan now differs (True) or no longer differs (False)
 
     def __init__(self, language: str, devices: list[dict[str, Any]],
                  parent: QWidget | None = None) -> None:
@@ -38,6 +41,8 @@ class PlanWorkbench(QWidget):
         self._valid = True
         self._problems: list[str] = []
         self._setting = False
+        self._baseline: Plan | None = None  # last opened, saved or launched
+        self._modified = False
         # Each problem is said once, in the advice panel ("Cannot run"); the fields concerned
         # are marked where they are.
         self.editor.show_problem_list(False)
@@ -73,9 +78,10 @@ class PlanWorkbench(QWidget):
         self.run_settings.settingsChanged.connect(self._update)
         self.advice.parameterActivated.connect(self.editor.focus_parameter)
 
-    def set_plan(self, plan: Plan) -> None:
+    def set_plan(self, plan: Plan, *, saved: bool = True) -> None:
         """Show `plan` in the editor, the run settings and the advice. Emits no planChanged;
-        validityChanged(True, []) when the plan shown before had problems."""
+        validityChanged(True, []) when the plan shown before had problems. `saved`: the plan
+        is what was opened or saved (not modified); False keeps the previous baseline."""
         self._setting = True
         try:
             self.editor.set_plan(plan)
@@ -85,9 +91,12 @@ class PlanWorkbench(QWidget):
         self._plan = plan
         self.advice.set_problems([])
         self.advice.set_plan(plan)
+        if saved:
+            self._baseline = plan
         if not self._valid or self._problems:
             self._valid, self._problems = True, []
             self.validityChanged.emit(True, [])
+        self._note_modified()
 
     def plan(self) -> Plan | None:
         """The plan as edited, or None while the editor or the run settings have problems."""
@@ -95,6 +104,30 @@ class PlanWorkbench(QWidget):
 
     def problems(self) -> list[str]:
         return list(self._problems)
+
+    def is_modified(self) -> bool:
+        """True while the plan differs from the one last opened, saved or launched; a plan
+        with problems counts as modified (what was typed would be lost)."""
+        return not self._valid or self._plan != self._baseline
+
+    def baseline(self) -> Plan | None:
+        """The plan last opened, saved or launched (to carry into a rebuilt window)."""
+        return self._baseline
+
+    def set_baseline(self, plan: Plan | None) -> None:
+        self._baseline = plan
+        self._note_modified()
+
+    def mark_saved(self) -> None:
+        """The plan shown was just saved or launched: it is no longer modified."""
+        if self._valid:
+            self.set_baseline(self._plan)
+
+    def _note_modified(self) -> None:
+        modified = self.is_modified()
+        if modified != self._modified:
+            self._modified = modified
+            self.modifiedChanged.emit(modified)
 
     def _update(self) -> None:
         if self._setting:
@@ -115,6 +148,7 @@ class PlanWorkbench(QWidget):
             self.planChanged.emit(combined)
         if changed_validity:
             self.validityChanged.emit(valid, list(problems))
+        self._note_modified()
 
 
 __all__ = ["PlanWorkbench"]

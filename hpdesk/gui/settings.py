@@ -68,6 +68,14 @@ class Settings:
         recent = [text] + [p for p in self.recent_databases() if p != text]
         self.set("recent_databases", recent[:MAX_RECENT])
 
+    # the folder each kind of file dialog showed last ("plans", "databases", "exports", ...) --
+    def last_folder(self, kind: str) -> str:
+        value = self._qs.value(f"folders/{kind}", "")
+        return str(value) if value else ""
+
+    def set_last_folder(self, kind: str, folder: str | Path) -> None:
+        self._qs.setValue(f"folders/{kind}", str(folder))
+
     def language(self, system_locale: str) -> str:
         """The chosen UI language, or the system's when none was chosen."""
         chosen = self.get("language")

@@ -100,6 +100,7 @@ def launch(window: MainWindow, plan: Plan) -> None:
 
     def done(experiment_id: int) -> None:
         window.launch_button.setEnabled(True)
+        window.workbench.set_baseline(plan)  # launched: kept in the database, nothing to lose
         window.welcome.hide()
         window.settings.set("welcome_done", True)
         window.statusBar().showMessage(

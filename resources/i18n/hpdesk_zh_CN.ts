@@ -649,6 +649,81 @@
     </message>
 </context>
 <context>
+    <name>ExperimentOverview</name>
+    <message>
+        <source>Experiment overview</source>
+        <translation>实验概览</translation>
+    </message>
+    <message>
+        <source>Best trial</source>
+        <translation>最佳试验</translation>
+    </message>
+    <message>
+        <source>Best trial&apos;s curve</source>
+        <translation>最佳试验的曲线</translation>
+    </message>
+    <message>
+        <source>Trials done</source>
+        <translation>已完成的试验</translation>
+    </message>
+    <message>
+        <source>Elapsed and time left</source>
+        <translation>已用时间与剩余时间</translation>
+    </message>
+    <message>
+        <source>Elapsed: the time the experiment ran (its trials&apos; run times), not the time since it was created; a stopped and resumed experiment has not run meanwhile. Time left: the pace so far applied to the trials left of the budget.</source>
+        <translation>已用时间：实验实际运行的时间（其试验的运行时间），而不是自创建以来的时间；实验停止后再恢复，中间的时间不算。剩余时间：按目前的速度估算预算中剩下的试验所需时间。</translation>
+    </message>
+    <message>
+        <source>Best: none yet</source>
+        <translation>最佳：暂无</translation>
+    </message>
+    <message>
+        <source>No trial has reported a finite %1 yet.</source>
+        <translation>还没有试验报告有限的 %1 值。</translation>
+    </message>
+    <message>
+        <source>objective</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Best: %1 · %2 %3 %4</source>
+        <translation>最佳：%1 · %2 %3 %4</translation>
+    </message>
+    <message>
+        <source>Trial %1 has the best %2 so far (%3); click to show its curve.</source>
+        <translation>试验 %1 目前的 %2 最佳（%3）；点击显示其曲线。</translation>
+    </message>
+    <message>
+        <source>lower is better</source>
+        <translation>越低越好</translation>
+    </message>
+    <message>
+        <source>higher is better</source>
+        <translation>越高越好</translation>
+    </message>
+    <message>
+        <source>%1 trials done</source>
+        <translation>已完成 %1 个试验</translation>
+    </message>
+    <message>
+        <source>%1 of %2 trials done</source>
+        <translation>已完成 %1/%2 个试验</translation>
+    </message>
+    <message>
+        <source>about %1 left</source>
+        <translation>约剩 %1</translation>
+    </message>
+    <message>
+        <source>time left unknown</source>
+        <translation>剩余时间未知</translation>
+    </message>
+    <message>
+        <source>Elapsed %1</source>
+        <translation>已用 %1</translation>
+    </message>
+</context>
+<context>
     <name>ExperimentsView</name>
     <message>
         <source>Experiments</source>
@@ -1010,10 +1085,6 @@
     <message>
         <source>hpdesk databases (*.db *.sqlite *.sqlite3)</source>
         <translation>hpdesk 数据库 (*.db *.sqlite *.sqlite3)</translation>
-    </message>
-    <message>
-        <source>Python that runs the trials</source>
-        <translation>运行试验的 Python</translation>
     </message>
     <message>
         <source>About hpdesk</source>
@@ -2435,6 +2506,61 @@
     </message>
 </context>
 <context>
+    <name>TrainerPythonDialog</name>
+    <message>
+        <source>Trainer Python</source>
+        <translation>训练用 Python</translation>
+    </message>
+    <message>
+        <source>Python in use</source>
+        <translation>当前使用的 Python</translation>
+    </message>
+    <message>
+        <source>Trials now run with: %1</source>
+        <translation>试验目前使用：%1</translation>
+    </message>
+    <message>
+        <source>none chosen yet</source>
+        <translation>尚未选择</translation>
+    </message>
+    <message>
+        <source>Each trial imports torch (and hpdesk). The Python this window runs in may not have torch, or not the build for your GPU; choose one that does, for example the python of your training environment.</source>
+        <translation>每个试验都会导入 torch（以及 hpdesk）。运行此窗口的 Python 可能没有 torch，或者没有适合你的 GPU 的版本；请选择一个有的，例如你训练环境中的 python。</translation>
+    </message>
+    <message>
+        <source>Why choose another Python</source>
+        <translation>为什么要选择另一个 Python</translation>
+    </message>
+    <message>
+        <source>Trainer Python path</source>
+        <translation>训练用 Python 的路径</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Browse for a Python</source>
+        <translation>浏览选择一个 Python</translation>
+    </message>
+    <message>
+        <source>Use this window&apos;s Python</source>
+        <translation>使用此窗口的 Python</translation>
+    </message>
+    <message>
+        <source>Problem</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <source>Python that runs the trials</source>
+        <translation>运行试验的 Python</translation>
+    </message>
+    <message>
+        <source>There is no file %1.</source>
+        <translation>文件 %1 不存在。</translation>
+    </message>
+</context>
+<context>
     <name>TrainingPage</name>
     <message>
         <source>How to train</source>
@@ -2785,10 +2911,29 @@ Run it?</source>
     </message>
 </context>
 <context>
+    <name>Unsaved</name>
+    <message>
+        <source>Unsaved plan</source>
+        <translation>未保存的计划</translation>
+    </message>
+    <message>
+        <source>The plan has edits that are not saved.</source>
+        <translation>计划有未保存的修改。</translation>
+    </message>
+    <message>
+        <source>Save them before going on?</source>
+        <translation>继续之前要保存吗？</translation>
+    </message>
+    <message>
+        <source>The plan has problems, so it cannot be saved as it is. Discard the edits?</source>
+        <translation>计划有问题，无法按原样保存。要放弃这些修改吗？</translation>
+    </message>
+</context>
+<context>
     <name>_PollWorker</name>
     <message>
         <source>Cannot open %1: %2</source>
-        <extracomment>Events with a payload the views draw: staged search (stage, stage_end, importance), PBT.</extracomment>
+        <extracomment>The GUI thread hands results on for at most this long per pass of its event loop: the worker reads 2,000 whole curves faster than the views draw them, and Qt delivers every result queued before a pass in that pass (benchmarks/gui_scale.py: an 18 s stall). Events with a payload the views draw: staged search (stage, stage_end, importance), PBT.</extracomment>
         <translation>无法打开 %1：%2</translation>
     </message>
     <message>
