@@ -579,6 +579,62 @@
         <source>%1 is not a folder.</source>
         <translation>%1 不是文件夹。</translation>
     </message>
+    <message>
+        <source>Handwritten digits (built in)</source>
+        <translation>手写数字（内置）</translation>
+    </message>
+    <message>
+        <source>1,797 small 8x8 images of the digits 0 to 9, shipped with scikit-learn.</source>
+        <translation>1797 张 8x8 的数字 0 到 9 小图像，随 scikit-learn 一起提供。</translation>
+    </message>
+    <message>
+        <source>A folder of images</source>
+        <translation>图像文件夹</translation>
+    </message>
+    <message>
+        <source>One sub-folder per class; the sub-folder names are the class names.</source>
+        <translation>每个类别一个子文件夹，子文件夹名即类别名。</translation>
+    </message>
+    <message>
+        <source>A NumPy .npz file</source>
+        <translation>NumPy .npz 文件</translation>
+    </message>
+    <message>
+        <source>Arrays x (images) and y (integer labels), optionally x_val and y_val.</source>
+        <translation>包含数组 x（图像）和 y（整数标签），可选 x_val 和 y_val。</translation>
+    </message>
+    <message>
+        <source>Generated shapes (built in)</source>
+        <translation>生成的几何图形（内置）</translation>
+    </message>
+    <message>
+        <source>Circles, squares and triangles drawn at random places and sizes.</source>
+        <translation>在随机位置、以随机大小绘制的圆形、正方形和三角形。</translation>
+    </message>
+    <message>
+        <source>A YOLO-format folder</source>
+        <translation>YOLO 格式的文件夹</translation>
+    </message>
+    <message>
+        <source>images/ and labels/ folders, with or without train/ and val/.</source>
+        <translation>包含 images/ 和 labels/ 文件夹，可以有也可以没有 train/ 和 val/ 子文件夹。</translation>
+    </message>
+    <message>
+        <source>Eight Gaussians on a ring (built in)</source>
+        <translation>环上的八个高斯分布（内置）</translation>
+    </message>
+    <message>
+        <source>2-D points: the quickest way to see a GAN collapse onto a few modes.</source>
+        <translation>二维数据点：观察 GAN 坍缩到少数几个模式（模式坍塌）最快的方法。</translation>
+    </message>
+    <message>
+        <source>read by your script</source>
+        <translation>由你的脚本读取</translation>
+    </message>
+    <message>
+        <source>the task&apos;s default data</source>
+        <translation>任务的默认数据</translation>
+    </message>
 </context>
 <context>
     <name>ExperimentActions</name>

@@ -89,6 +89,8 @@ def test_the_shipped_qm_is_the_compiled_ts(tmp_path: Path) -> None:
     ("StagePanel", "Stages", "阶段"),
     ("CompareView", "Pareto front", "帕累托前沿"),
     ("CompareView", "Population", "种群"),
+    ("DataPage", "Handwritten digits (built in)", "手写数字（内置）"),
+    ("ExperimentOverview", "lower is better", "越低越好"),
 ])
 def test_the_translator_turns_key_strings_into_chinese(qapp: object, context: str, source: str,
                                                        expected: str) -> None:
@@ -150,3 +152,16 @@ def test_the_checks_above_would_notice_a_lost_placeholder() -> None:
     assert _accelerators("S&top experiment") == ["t"]
     assert _accelerators("Bergstra & Bengio") == []
     assert _accelerators("停止实验(&T)") == ["t"]
+
+
+def test_no_translation_goes_through_a_wrapper_lupdate_cannot_see() -> None:
+    """lupdate finds only literal `tr("...")` and `QCoreApplication.translate("Ctx", "...")`
+    calls: a helper such as `def _tr(text): return translate("Ctx", text)` hides its strings,
+    and they silently drop out of the Chinese file (it happened twice)."""
+    gui = Path(__file__).resolve().parents[2] / "hpdesk" / "gui"
+    wrappers = re.compile(r"def \w+\((?:self, )?text: str\)[^:]*:\s*"
+                          r"(?:\"\"\"[^\"]*\"\"\"\s*)?(?:#[^\n]*\s*)*"
+                          r"return (?:QCoreApplication\.translate|self\.tr)\(", re.S)
+    found = [f"{path.name}" for path in sorted(gui.rglob("*.py"))
+             if wrappers.search(path.read_text(encoding="utf-8"))]
+    assert found == [], f"translation wrappers lupdate cannot see: {found}"
