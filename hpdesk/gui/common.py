@@ -12,6 +12,9 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, 
 from PySide6.QtWidgets import QWidget
 
 W = TypeVar("W", bound=QWidget)
+#: A widget property: true on what only makes sense on screen (hints, what is under the
+#: mouse), left out of exported images.
+SCREEN_ONLY = "hpdeskScreenOnly"
 
 #: One colour per trial state, shared by the trials table and the curves.
 STATE_COLORS: dict[str, str] = {

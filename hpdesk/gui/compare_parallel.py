@@ -14,7 +14,7 @@ from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from hpdesk.analysis.trials_table import Axis, TrialsTable, format_value
-from hpdesk.gui.common import named, state_label
+from hpdesk.gui.common import SCREEN_ONLY, named, state_label
 from hpdesk.gui.compare_style import (
     BACKGROUND,
     BEST,
@@ -58,6 +58,7 @@ class ParallelCoordinates(QWidget):
         self.graphics.addItem(self.colorbar, row=0, col=1)
         self.info = named(QLabel(), "parallelCoordinatesInfo", self.tr("Trial under the mouse"))
         self.info.setWordWrap(True)
+        self.info.setProperty(SCREEN_ONLY, True)  # the hint and the trial under the mouse
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics, 1)

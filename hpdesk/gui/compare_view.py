@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from hpdesk.analysis.trials_table import TrialsTable, format_value, trials_table
 from hpdesk.gui.background import Background
-from hpdesk.gui.common import named
+from hpdesk.gui.common import SCREEN_ONLY, named
 from hpdesk.gui.compare_importance import ImportancePanel
 from hpdesk.gui.compare_parallel import ParallelCoordinates
 from hpdesk.gui.compare_pareto import ParetoPanel
@@ -166,10 +166,19 @@ class CompareView(QWidget):
             raise ValueError(f"An image is written as {', '.join(IMAGE_SUFFIXES)}, "
                              f"not {path.suffix or 'a file without a suffix'}.")
         page = self.tabs.currentWidget()
-        if suffix == ".svg":
-            self._write_svg(page, path)
-        elif not page.grab().save(str(path)):
-            raise OSError(f"Could not write the image {path}.")
+        # What only makes sense on screen ("point at a line...") stays out of the image.
+        hidden = [w for w in page.findChildren(QWidget)
+                  if w.property(SCREEN_ONLY) and w.isVisible()]
+        for widget in hidden:
+            widget.hide()
+        try:
+            if suffix == ".svg":
+                self._write_svg(page, path)
+            elif not page.grab().save(str(path)):
+                raise OSError(f"Could not write the image {path}.")
+        finally:
+            for widget in hidden:
+                widget.show()
         return path
 
     def _write_svg(self, page: QWidget, path: Path) -> None:

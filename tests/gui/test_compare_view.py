@@ -166,6 +166,27 @@ def test_each_tab_exports_as_png_and_svg(view: CompareView, store: Store, tmp_pa
         view.export_image(tmp_path / "plot.txt")
 
 
+def test_an_exported_image_leaves_out_the_on_screen_hint(view: CompareView, store: Store,
+                                                          tmp_path: Path, qtbot: Any) -> None:
+    exp = store.create_experiment("e", "classification", PLAN)
+    view.set_data(PLAN, record_trials(store, exp.id, 9, random.Random(3)))
+    view.show()
+    view.tabs.setCurrentWidget(view.parallel)
+    qtbot.waitUntil(view.parallel.info.isVisible)
+    assert "Point at a line" in view.parallel.info.text()
+    page = view.tabs.currentWidget()
+    grab, seen = page.grab, []
+
+    def grab_and_look() -> Any:
+        seen.append(view.parallel.info.isVisible())
+        return grab()
+
+    page.grab = grab_and_look  # what export_image draws the page with
+    view.export_image(tmp_path / "parallel.png")
+    assert seen == [False], "the hint was drawn into the image"
+    assert view.parallel.info.isVisible(), "and it is back on screen"
+
+
 def test_empty_and_cleared_states(view: CompareView) -> None:
     view.set_data(PLAN, [])
     assert "No trials" in view.summary.text()
