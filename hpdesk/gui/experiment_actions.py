@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox
 
+from hpdesk.gui.trial_actions import in_background
 from hpdesk.runner.paths import experiment_dir
-from hpdesk.runner.recovery import open_store
 from hpdesk.store import Store
 
 if TYPE_CHECKING:
@@ -24,21 +23,6 @@ if TYPE_CHECKING:
 #: The folders hpdesk makes for an experiment (hpdesk.runner.paths.new_experiment_dir): the
 #: only ones deleting removes, whatever a database says its folder is.
 OWN_FOLDER = re.compile(r"experiment-\d+(\.\d+)?")
-
-
-def _in_background(
-    window: MainWindow, work: Callable[[Store], Any], done: Callable[[Any], None], what: str
-) -> None:
-    db = window.db_path
-
-    def job() -> Any:
-        with open_store(db) as store:  # one connection per thread (sqlite3's rule)
-            return work(store)
-
-    def failed(message: str) -> None:
-        QMessageBox.warning(window, what, message)
-
-    window.background.run(job, success=done, failure=failed, what=what)
 
 
 def rename(window: MainWindow, experiment_id: int) -> None:
@@ -70,7 +54,7 @@ def rename(window: MainWindow, experiment_id: int) -> None:
             5000,
         )
 
-    _in_background(
+    in_background(
         window,
         lambda store: store.rename_experiment(experiment_id, name),
         done,
@@ -106,7 +90,7 @@ def set_archived(window: MainWindow, experiment_id: int, archived: bool) -> None
         )
         window.statusBar().showMessage(text.replace("%1", str(experiment_id)), 5000)
 
-    _in_background(
+    in_background(
         window,
         lambda store: store.set_archived(experiment_id, archived),
         done,
@@ -206,7 +190,7 @@ def delete(window: MainWindow, experiment_id: int) -> None:
             5000,
         )
 
-    _in_background(
+    in_background(
         window,
         lambda s: delete_with_files(s, experiment_id),
         done,

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from hpdesk.gui.settings import Settings
 
 
-def _in_background(
+def in_background(
     window: MainWindow,
     work: Callable[[Any], Any],
     done: Callable[[Any], None],
@@ -126,7 +126,7 @@ def launch(window: MainWindow, plan: Plan) -> None:
             message,
         )
 
-    _in_background(window, work, done, QCoreApplication.translate("TrialActions", "Launch"), failed)
+    in_background(window, work, done, QCoreApplication.translate("TrialActions", "Launch"), failed)
 
 
 def stop_experiment(window: MainWindow, experiment_id: int) -> None:
@@ -151,7 +151,7 @@ def stop_experiment(window: MainWindow, experiment_id: int) -> None:
         )
         window.refresh()
 
-    _in_background(window, work, done, QCoreApplication.translate("TrialActions", "Stop"))
+    in_background(window, work, done, QCoreApplication.translate("TrialActions", "Stop"))
 
 
 def resume(window: MainWindow, experiment_id: int) -> None:
@@ -169,7 +169,7 @@ def resume(window: MainWindow, experiment_id: int) -> None:
         window.statusBar().showMessage(text, 5000)
         window.refresh()
 
-    _in_background(
+    in_background(
         window,
         lambda store: control.resume(store, experiment_id, python=python),
         done,
@@ -189,7 +189,7 @@ def stop(window: MainWindow, trial_ids: list[int]) -> None:
             5000,
         )
 
-    _in_background(window, work, done, QCoreApplication.translate("TrialActions", "Stop trial"))
+    in_background(window, work, done, QCoreApplication.translate("TrialActions", "Stop trial"))
 
 
 def rerun(window: MainWindow, trial_ids: list[int]) -> None:
@@ -210,7 +210,7 @@ def rerun(window: MainWindow, trial_ids: list[int]) -> None:
         )
         window.refresh()
 
-    _in_background(window, work, done, QCoreApplication.translate("TrialActions", "Run again"))
+    in_background(window, work, done, QCoreApplication.translate("TrialActions", "Run again"))
 
 
 def open_log(window: MainWindow, trial_ids: list[int]) -> None:

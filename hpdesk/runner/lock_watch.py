@@ -12,7 +12,6 @@ nothing and lock waits stay bounded by the busy timeout alone.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
@@ -71,14 +70,13 @@ def _covers(start: str, end: str, byte: int) -> bool:
 
 
 def tree_pids(running: Mapping[int, RunningTrial]) -> dict[int, int]:
-    """Every process of the running trials (pid -> trial id). Called from the watch's thread:
-    it copies the mapping first (one C-level copy while the scheduler's thread may change it)."""
+    """Every process of the running trials (pid -> trial id): each trial's own and the members
+    of its tree, as the scheduler's tree keeper last sampled them. Called from the watch's
+    thread: the mappings are copied first (one C-level copy each)."""
     out: dict[int, int] = {}
     for trial_id, run in list(running.items()):
         out[run.proc.pid] = trial_id
-        with contextlib.suppress(psutil.Error):
-            for child in psutil.Process(run.proc.pid).children(recursive=True):
-                out[child.pid] = trial_id
+        out.update(dict.fromkeys(dict(run.tree.members), trial_id))
     return out
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from hpdesk.runner.process_table import created_at, environ_of
 from hpdesk.store import Experiment, Store, Trial, lock_busy
 
 STALE_AFTER_S = 60.0  # the scheduler beats every 2 s: 30 missed beats mean it is gone
@@ -40,14 +41,9 @@ def pid_alive(pid: int | None) -> bool:
 
 
 def process_started_at(pid: int | None) -> float | None:
-    """When `pid` started, in epoch seconds (psutil's create_time), or None when it is gone.
-    With the pid it names one process for good: a reused pid has another start time."""
-    if not pid or pid <= 0:
-        return None
-    try:
-        return float(psutil.Process(pid).create_time())
-    except (psutil.NoSuchProcess, psutil.AccessDenied, OSError):
-        return None
+    """When `pid` started, in epoch seconds, or None when it is gone. With the pid it names one
+    process for good: a reused pid has another start time."""
+    return created_at(pid) if pid and pid > 0 else None
 
 
 def same_process(pid: int | None, started_at: float | None) -> bool:
@@ -61,13 +57,6 @@ def same_process(pid: int | None, started_at: float | None) -> bool:
     return began is not None and abs(began - started_at) < START_TIME_SLACK_S
 
 
-def _process_env(pid: int) -> dict[str, str] | None:
-    try:
-        return dict(psutil.Process(pid).environ())
-    except (psutil.Error, OSError):
-        return None
-
-
 def is_trial_process(pid: int | None, trial_id: int, started_at: float | None = None,
                      process_started: float | None = None) -> bool:
     """True only for the process that runs `trial_id` (guards against a reused pid): its
@@ -79,7 +68,7 @@ def is_trial_process(pid: int | None, trial_id: int, started_at: float | None = 
     if not pid_alive(pid):
         return False
     assert pid is not None
-    env = _process_env(pid)
+    env = environ_of(pid)
     if env is None:
         return True  # cannot check: the pid is alive and was recorded for it
     if "HPDESK_TRIAL_ID" in env:
