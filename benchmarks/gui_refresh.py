@@ -130,8 +130,8 @@ def watch(path: Path, exp_id: int, ids: list[int], seconds: float) -> dict[str, 
     from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEvent, QEventLoop, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from hpdesk.gui import poller as poller_module
-    from hpdesk.gui.curves_view import CurvesView
+    from hpdesk.gui.base import poller as poller_module
+    from hpdesk.gui.curves.view import CurvesView
 
     app = QApplication.instance() or QApplication([])
     worker_ms: dict[int, float] = {}

@@ -207,9 +207,9 @@ class Window:
     def __init__(self, db: Path, folder: Path, total: int) -> None:
         from PySide6.QtWidgets import QApplication
 
-        from hpdesk.gui import poller as poller_module
-        from hpdesk.gui.main_window import MainWindow
-        from hpdesk.gui.settings import Settings
+        from hpdesk.gui.base import poller as poller_module
+        from hpdesk.gui.base.settings import Settings
+        from hpdesk.gui.shell.main_window import MainWindow
 
         self.app = QApplication.instance() or QApplication([])
         self.worker_ms: dict[int, float] = {}
@@ -337,7 +337,7 @@ class Window:
     def select_ms(self) -> list[float]:
         w = self.window
         proxy = w.trials.proxy
-        from hpdesk.gui.trials_model import TRIAL_ID_ROLE
+        from hpdesk.gui.trials.model import TRIAL_ID_ROLE
 
         top = [int(proxy.index(r, 0).data(TRIAL_ID_ROLE)) for r in range(SELECTED)]
         times = []

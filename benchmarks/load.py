@@ -231,9 +231,9 @@ class Window:
     def __init__(self, db: Path, folder: Path) -> None:
         from PySide6.QtWidgets import QApplication
 
-        from hpdesk.gui import poller as poller_module
-        from hpdesk.gui.main_window import MainWindow
-        from hpdesk.gui.settings import Settings
+        from hpdesk.gui.base import poller as poller_module
+        from hpdesk.gui.base.settings import Settings
+        from hpdesk.gui.shell.main_window import MainWindow
 
         self.app = QApplication.instance() or QApplication([])
         self.polls: list[float] = []

@@ -2,7 +2,7 @@
 renderer, so the committed PNGs can be regenerated after the SVG changes.
 
 Usage: python packaging/render_icons.py [--svg FILE] [--out DIR]
-Writes DIR/<APP_ID>-<size>.png for every size in hpdesk.gui.resources.ICON_SIZES.
+Writes DIR/<APP_ID>-<size>.png for every size in hpdesk.gui.shell.resources.ICON_SIZES.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QGuiApplication, QImage, QPainter  # noqa: E402
 from PySide6.QtSvg import QSvgRenderer  # noqa: E402
 
-from hpdesk.gui.resources import APP_ID, ICON_SIZES, icon_file_name, resource_path  # noqa: E402
+from hpdesk.gui.shell.resources import APP_ID, ICON_SIZES, icon_file_name, resource_path  # noqa: E402
 
 
 def render(svg: Path, size: int) -> QImage:

@@ -74,7 +74,7 @@ LM_OUTPUT = "\n".join([
 def _wizard(app: QApplication, language: str) -> None:
     """The own-script steps of the New-experiment dialog at 1024x700: the arguments page of
     the shipped example, then its metrics page with output pasted and a misnamed objective."""
-    from hpdesk.gui.new_experiment import ARGUMENTS, METRICS, NewExperimentDialog
+    from hpdesk.gui.wizard.dialog import ARGUMENTS, METRICS, NewExperimentDialog
     from hpdesk.plan import Categorical
 
     dialog = NewExperimentDialog(language, extra_space={"tied": Categorical((True, False))})
@@ -105,10 +105,10 @@ def main() -> int:
     parser.add_argument("--wizard-only", action="store_true",
                         help="only the own-script steps of the New-experiment dialog")
     args = parser.parse_args()
-    from hpdesk.gui import i18n
-    from hpdesk.gui.app import make_application
-    from hpdesk.gui.main_window import MainWindow
-    from hpdesk.gui.settings import Settings
+    from hpdesk.gui.base.settings import Settings
+    from hpdesk.gui.shell import i18n
+    from hpdesk.gui.shell.app import make_application
+    from hpdesk.gui.shell.main_window import MainWindow
 
     OUT.mkdir(parents=True, exist_ok=True)
     app = make_application()

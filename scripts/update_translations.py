@@ -29,7 +29,7 @@ def _tool(name: str) -> str:
 
 
 def sources() -> list[str]:
-    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "hpdesk" / "gui").glob("*.py"))
+    return sorted(str(p.relative_to(ROOT)) for p in (ROOT / "hpdesk" / "gui").rglob("*.py"))
 
 
 def lupdate(ts: Path) -> None:

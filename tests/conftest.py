@@ -25,8 +25,8 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 @pytest.fixture(autouse=True)
 def _unsaved_plan_edits_discarded(monkeypatch: pytest.MonkeyPatch) -> None:
     """A window closed at a test's end over plan edits would wait forever on the Save /
-    Discard / Cancel question; tests of that question put `hpdesk.gui.unsaved.ask` back."""
-    from hpdesk.gui import unsaved
+    Discard / Cancel question; tests of that question put `hpdesk.gui.actions.unsaved.ask` back."""
+    from hpdesk.gui.actions import unsaved
 
     monkeypatch.setattr(unsaved, "ask", lambda box: unsaved.Button.Discard)
 

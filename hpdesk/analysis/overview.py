@@ -1,6 +1,6 @@
 """An experiment at a glance: its best trial, trials done of the budget, the time it has run
 and the time it needs still. Plain functions over trial records, kept out of Qt so the numbers
-are tested without a window (`hpdesk.gui.experiment_overview` shows them).
+are tested without a window (`hpdesk.gui.run.overview` shows them).
 
 Elapsed time counts only the time the experiment actually ran: the union of its trials' runs
 (`started_at` to `ended_at`, or to now while running), with short pauses between trials (a

@@ -25,7 +25,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     if args.plan is not None and not args.plan.exists():
         raise CliError(f"no plan file at {args.plan}", 2)
     try:
-        from hpdesk.gui.app import run
+        from hpdesk.gui.shell.app import run
     except ImportError as exc:  # a headless server without Qt's system libraries
         raise CliError(f"the window cannot start here ({exc}); the sub-commands work "
                        "without it (hpdesk --help)") from exc

@@ -100,8 +100,8 @@ WINDOW = textwrap.dedent("""
     import sys
     from pathlib import Path
     from PySide6.QtWidgets import QApplication
-    from hpdesk.gui.main_window import MainWindow
-    from hpdesk.gui.settings import Settings
+    from hpdesk.gui.shell.main_window import MainWindow
+    from hpdesk.gui.base.settings import Settings
     from hpdesk.plan import load_plan
     from hpdesk.runner import control
     from hpdesk.store import Store

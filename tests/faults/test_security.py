@@ -415,10 +415,10 @@ def test_the_window_shows_a_plans_command_and_asks_before_it_may_run(
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from hpdesk.gui import command_confirm
-    from hpdesk.gui.command_confirm import CommandConfirmDialog
-    from hpdesk.gui.main_window import MainWindow
-    from hpdesk.gui.settings import Settings
+    from hpdesk.gui.base import command_confirm
+    from hpdesk.gui.base.command_confirm import CommandConfirmDialog
+    from hpdesk.gui.base.settings import Settings
+    from hpdesk.gui.shell.main_window import MainWindow
     from hpdesk.runner import control
 
     for name in SECRETS:  # the window exports secret values to its environment: undo after
@@ -463,7 +463,7 @@ def test_the_window_shows_a_plans_command_and_asks_before_it_may_run(
         asked.append(text)
         return QMessageBox.StandardButton.No
 
-    monkeypatch.setattr("hpdesk.gui.trial_actions.QMessageBox.question", question)
+    monkeypatch.setattr("hpdesk.gui.actions.trials.QMessageBox.question", question)
     window.launch()
     qtbot.waitUntil(lambda: window.experiment is not None, timeout=30_000)
     assert asked == [], "allowed when opened: Launch does not ask again"

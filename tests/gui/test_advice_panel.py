@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QUrl
 
-from hpdesk.gui.advice_panel import AdvicePanel
+from hpdesk.gui.workbench.advice import AdvicePanel
 from hpdesk.knowledge import preset_space
 from hpdesk.plan import parse_plan, plan_from_preset
 from tests.gui.accessibility import unnamed_widgets

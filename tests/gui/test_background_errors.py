@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from hpdesk.gui.app import setup_logging
-from hpdesk.gui.background import Background
-from hpdesk.gui.main_window import MainWindow
-from hpdesk.gui.poller import ExperimentPoller
-from hpdesk.gui.settings import Settings
+from hpdesk.gui.base.background import Background
+from hpdesk.gui.base.poller import ExperimentPoller
+from hpdesk.gui.base.settings import Settings
+from hpdesk.gui.shell.app import setup_logging
+from hpdesk.gui.shell.main_window import MainWindow
 from hpdesk.store import Store
 
 pytestmark = [pytest.mark.usefixtures("qapp"), pytest.mark.timeout(60)]
@@ -37,7 +37,7 @@ def test_a_failing_job_is_logged_with_its_traceback_and_said_in_one_line(qtbot, 
         background.run(_explode, failure=told.append, what="Stop")
     assert line.args == ["Stop failed: database is locked"]
     assert told == ["database is locked"]
-    (record,) = _records(caplog, "hpdesk.gui.background")
+    (record,) = _records(caplog, "hpdesk.gui.base.background")
     assert record.levelno == logging.ERROR and "Stop" in record.getMessage()
     assert record.exc_info is not None and record.exc_info[0] is sqlite3.OperationalError
     assert "_explode" in caplog.text  # the traceback, not just the message
@@ -52,7 +52,7 @@ def test_a_callback_that_raises_is_logged_and_said_too(qtbot, caplog) -> None:
     with qtbot.waitSignal(background.failed, timeout=TIMEOUT_MS) as line:
         background.run(lambda: {}, success=show)
     assert line.args == ["A background task failed: KeyError: 'missing'"]
-    (record,) = _records(caplog, "hpdesk.gui.background")
+    (record,) = _records(caplog, "hpdesk.gui.base.background")
     assert record.exc_info is not None and record.exc_info[0] is KeyError
 
 
@@ -84,7 +84,7 @@ def test_a_poll_that_fails_is_logged_with_its_traceback_once(qtbot, tmp_path: Pa
     finally:
         poller.stop()
     assert "Cannot read the database (no such table: trials)" in failed.args[0]
-    (record,) = _records(caplog, "hpdesk.gui.poller")
+    (record,) = _records(caplog, "hpdesk.gui.base.poller")
     assert record.levelno == logging.WARNING
     assert record.exc_info is not None and record.exc_info[0] is sqlite3.OperationalError
 
@@ -98,14 +98,14 @@ def test_the_window_log_file_keeps_tracebacks_and_only_its_owner_reads_it(tmp_pa
         try:
             _explode()
         except sqlite3.OperationalError:
-            logging.getLogger("hpdesk.gui.background").error("job failed", exc_info=True)
-        logging.getLogger("hpdesk.gui.poller").info("not written: below WARNING")
+            logging.getLogger("hpdesk.gui.base.background").error("job failed", exc_info=True)
+        logging.getLogger("hpdesk.gui.base.poller").info("not written: below WARNING")
         handler.flush()
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
     text = path.read_text()
-    assert "ERROR hpdesk.gui.background" in text and "Traceback" in text
+    assert "ERROR hpdesk.gui.base.background" in text and "Traceback" in text
     assert "sqlite3.OperationalError: database is locked" in text
     assert "below WARNING" not in text
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

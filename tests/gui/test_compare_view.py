@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from hpdesk.gui.compare_view import CompareView
+from hpdesk.gui.compare.view import CompareView
 from hpdesk.plan import plan_from_preset
 from hpdesk.store import Store, Trial
 from tests.gui.accessibility import unnamed_widgets

@@ -12,8 +12,8 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from hpdesk.analysis.series import ema
-from hpdesk.gui.curves_view import CurvesView
-from hpdesk.gui.poller import ExperimentPoller
+from hpdesk.gui.base.poller import ExperimentPoller
+from hpdesk.gui.curves.view import CurvesView
 from hpdesk.store import Store
 from tests.gui.accessibility import unnamed_widgets
 
@@ -180,7 +180,7 @@ def test_unticking_a_trial_hides_its_curve_and_highlight_shows_it_again(qtbot, l
 
 
 def test_follow_latest_keeps_a_view_the_curves_fill_and_leaves_room_to_stream():
-    from hpdesk.gui.curve_items import follow_range
+    from hpdesk.gui.curves.items import follow_range
 
     boxes = [(0.0, 100.0, 1.0, 2.0), (0.0, 50.0, 0.5, 1.5)]
     fitted, view, pad = follow_range(boxes, (0, 1, 0, 1), None, grow_only=False, headroom=0.05)

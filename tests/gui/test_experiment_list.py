@@ -13,8 +13,8 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QWidget
 
-from hpdesk.gui.main_window import MainWindow, digits_plan
-from hpdesk.gui.settings import Settings
+from hpdesk.gui.base.settings import Settings
+from hpdesk.gui.shell.main_window import MainWindow, digits_plan
 from hpdesk.runner.experiment import create_experiment
 from hpdesk.runner.paths import experiment_dir
 from hpdesk.store import EXPERIMENT_STATES, Store, StoreError
@@ -87,7 +87,7 @@ def _row_text(window: MainWindow, experiment_id: int) -> str:
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 def test_every_state_is_readable_at_1024x700(open_window, qtbot, tmp_path, language) -> None:
-    from hpdesk.gui import i18n
+    from hpdesk.gui.shell import i18n
 
     _make_db(tmp_path / "x.db", [s for s in EXPERIMENT_STATES if s != "running"])
     i18n.install(QApplication.instance(), language)
@@ -225,7 +225,7 @@ def test_a_running_experiment_must_be_stopped_before_it_is_deleted(open_window, 
 def test_delete_removes_only_a_folder_hpdesk_made(tmp_path) -> None:
     """A database whose experiment points at another folder (edited by hand, or a copy): its
     rows go, that folder stays, and the person is told why."""
-    from hpdesk.gui.experiment_actions import delete_with_files
+    from hpdesk.gui.actions.experiments import delete_with_files
 
     (first,) = _make_db(tmp_path / "x.db", ["completed"])
     project = tmp_path / "my-project"

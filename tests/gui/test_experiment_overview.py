@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from hpdesk.gui.experiment_overview import ExperimentOverview
-from hpdesk.gui.poller import ExperimentPoller
-from hpdesk.gui.run_view import RunView
+from hpdesk.gui.base.poller import ExperimentPoller
+from hpdesk.gui.run.overview import ExperimentOverview
+from hpdesk.gui.run.view import RunView
 from hpdesk.store import Store
 from tests.gui.accessibility import unnamed_widgets
 

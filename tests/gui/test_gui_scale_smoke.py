@@ -52,8 +52,8 @@ def _trials(tmp_path: Path, objectives: list[float | None]) -> tuple[object, lis
 def test_rows_updated_alone_keep_best_and_refilter(qtbot, tmp_path: Path) -> None:
     """The table recomputes only the rows that changed (2,000 trials): a running trial's new
     value reaches its cells and the typed filter, and "best" stays right."""
-    from hpdesk.gui.trials_model import TrialsModel
-    from hpdesk.gui.trials_proxy import TrialsProxy
+    from hpdesk.gui.trials.model import TrialsModel
+    from hpdesk.gui.trials.proxy import TrialsProxy
 
     store, trials = _trials(tmp_path, [0.5, 0.3, None])
     model = TrialsModel("en", clock=lambda: 100.0)
@@ -83,7 +83,7 @@ def test_poller_hands_a_backlog_on_over_several_passes_in_order(qtbot, tmp_path:
     several passes of the event loop (timers and paints run between), never out of order."""
     import time
 
-    from hpdesk.gui.poller import ExperimentPoller
+    from hpdesk.gui.base.poller import ExperimentPoller
     from hpdesk.store import Store
 
     with Store(tmp_path / "p.db") as store:

@@ -10,10 +10,10 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
 
-from hpdesk.gui.log_dialog import LogDialog
-from hpdesk.gui.main_menus import save_plan_to
-from hpdesk.gui.main_window import MainWindow
-from hpdesk.gui.settings import Settings
+from hpdesk.gui.actions.plan_files import save_plan_to
+from hpdesk.gui.base.settings import Settings
+from hpdesk.gui.shell.main_window import MainWindow
+from hpdesk.gui.trials.log_dialog import LogDialog
 from hpdesk.plan import Budget, Fixed, load_plan
 from hpdesk.plan.model import Pruner
 from hpdesk.runner import control
@@ -142,7 +142,7 @@ def test_a_broken_plan_file_is_reported_and_nothing_changes(make_window, qtbot, 
     bad = tmp_path / "bad.yaml"
     bad.write_text("hpdesk: 1\ntask: classification\nspace: {lr: {type: float, low: 1, high: 0}}\n")
     shown: list[str] = []
-    monkeypatch.setattr("hpdesk.gui.main_window.QMessageBox.warning",
+    monkeypatch.setattr("hpdesk.gui.shell.main_window.QMessageBox.warning",
                         lambda parent, title, text: shown.append(text))
     assert window.open_plan_file(bad) is False
     assert shown and "bad.yaml" in shown[0]
@@ -161,7 +161,7 @@ def test_layout_and_recent_databases_are_remembered(make_window, qtbot, tmp_path
 
 
 def test_switching_to_chinese_rebuilds_the_window_translated(make_window, qtbot) -> None:
-    from hpdesk.gui import app, i18n
+    from hpdesk.gui.shell import app, i18n
 
     window = make_window()
     draft = window.workbench.plan().with_changes(name="my-edited-draft")
@@ -183,7 +183,7 @@ def test_switching_to_chinese_rebuilds_the_window_translated(make_window, qtbot)
 
 
 def test_export_menu_writes_plot_csv_and_best_plan(make_window, qtbot, tmp_path) -> None:
-    from hpdesk.gui import exports
+    from hpdesk.gui.actions import exports
     from hpdesk.plan import plan_from_preset
 
     db = tmp_path / "done.db"
@@ -257,7 +257,7 @@ def test_a_file_that_is_not_an_hpdesk_database_is_refused_in_one_sentence(
     with sqlite3.connect(foreign) as conn:
         conn.execute("CREATE TABLE notes (text TEXT)")
     shown: list[str] = []
-    monkeypatch.setattr("hpdesk.gui.main_window.QMessageBox.critical",
+    monkeypatch.setattr("hpdesk.gui.shell.main_window.QMessageBox.critical",
                         lambda parent, title, text: shown.append(text))
     window = MainWindow(Settings(tmp_path / "s.ini"), foreign, "en")
     qtbot.addWidget(window)
@@ -285,7 +285,7 @@ def test_a_plan_that_runs_a_command_is_shown_in_full_before_it_runs(
     window.workbench.set_plan(plan)
     asked: list[str] = []
     answer = {"value": QMessageBox.StandardButton.No}
-    monkeypatch.setattr("hpdesk.gui.trial_actions.QMessageBox.question",
+    monkeypatch.setattr("hpdesk.gui.actions.trials.QMessageBox.question",
                         lambda parent, title, text: asked.append(text) or answer["value"])
     window.launch()
     assert str(fake) in asked[0] and sys.executable in asked[0]
@@ -309,7 +309,7 @@ def test_a_script_plan_opened_in_the_window_runs_in_its_own_folder(
     plan_file.write_text(
         "hpdesk: 1\ntask: script\ncommand: [python, train.py]\n"
         "objective: {metric: val_acc, direction: maximize}\nspace: {lr: [0.1, 0.2]}\n")
-    monkeypatch.setattr("hpdesk.gui.command_confirm.confirm_opened_plan",
+    monkeypatch.setattr("hpdesk.gui.base.command_confirm.confirm_opened_plan",
                         lambda window, plan, path: True)
     monkeypatch.chdir(tmp_path)
     window = make_window()

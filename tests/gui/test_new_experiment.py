@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QFileDialog, QWizard
 
-from hpdesk.gui.new_experiment import (
+from hpdesk.gui.wizard.choices import Choices, build_plan, path_problem, pattern_problem
+from hpdesk.gui.wizard.dialog import (
     ARGUMENTS,
     DATA,
     METRICS,
@@ -17,7 +18,6 @@ from hpdesk.gui.new_experiment import (
     TRAINING,
     NewExperimentDialog,
 )
-from hpdesk.gui.new_experiment_plan import Choices, build_plan, path_problem, pattern_problem
 from hpdesk.plan import parse_plan
 from hpdesk.plan.script import MetricPattern
 from tests.gui.accessibility import unnamed_widgets

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QToolButton
 
-from hpdesk.gui.plan_editor import PlanEditor
-from hpdesk.gui.plan_rows import INVALID_STYLE
+from hpdesk.gui.base.inputs import INVALID_STYLE
+from hpdesk.gui.workbench.editor import PlanEditor
 from hpdesk.knowledge import lr_range
 from hpdesk.plan import Categorical, Fixed, FloatRange, dumps_plan, loads_plan, plan_from_preset
 from tests.gui.accessibility import unnamed_widgets

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hpdesk.gui import poller as poller_module
-from hpdesk.gui.poller import CurvesResult, ExperimentPoller, PollResult
+from hpdesk.gui.base import poller as poller_module
+from hpdesk.gui.base.poller import CurvesResult, ExperimentPoller, PollResult
 from hpdesk.store import Store, compact_curves
 
 pytestmark = pytest.mark.usefixtures("qapp")

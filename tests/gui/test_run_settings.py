@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QCheckBox, QLineEdit
 
-from hpdesk.gui.plan_workbench import PlanWorkbench
-from hpdesk.gui.run_settings import RunSettings, available_devices, format_duration
+from hpdesk.gui.workbench.run_settings import RunSettings, available_devices, format_duration
+from hpdesk.gui.workbench.workbench import PlanWorkbench
 from hpdesk.plan import dumps_plan, loads_plan, parse_plan, plan_from_preset
 from tests.gui.accessibility import unnamed_widgets
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QLineEdit, QToolButton, QWizard
 
-from hpdesk.gui.new_experiment import ARGUMENTS, METRICS, REVIEW, NewExperimentDialog
-from hpdesk.gui.new_experiment_plan import Choices, build_plan, read_output
-from hpdesk.gui.plan_workbench import PlanWorkbench
+from hpdesk.gui.wizard.choices import Choices, build_plan, read_output
+from hpdesk.gui.wizard.dialog import ARGUMENTS, METRICS, REVIEW, NewExperimentDialog
+from hpdesk.gui.workbench.workbench import PlanWorkbench
 from hpdesk.plan import Categorical, dumps_plan, load_plan, loads_plan, parse_plan
 from hpdesk.plan.script import Argument, MetricPattern
 from hpdesk.runner.launch import preview_argv

@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPushButton, QSpinBox
 
-from hpdesk.gui import i18n
-from hpdesk.gui.method_options import format_stages, parse_stages
-from hpdesk.gui.plan_workbench import PlanWorkbench
-from hpdesk.gui.run_settings import RunSettings
+from hpdesk.gui.shell import i18n
+from hpdesk.gui.workbench.method_options import format_stages, parse_stages
+from hpdesk.gui.workbench.run_settings import RunSettings
+from hpdesk.gui.workbench.workbench import PlanWorkbench
 from hpdesk.plan import dumps_plan, loads_plan, parse_plan, plan_from_preset
 from hpdesk.plan.model import PRUNERS, STRATEGIES
 from hpdesk.plan.search_options import PRUNER_OPTIONS, STRATEGY_OPTIONS

@@ -13,15 +13,15 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from hpdesk.gui import i18n
-from hpdesk.gui.common import STATE_SYMBOLS, state_color
-from hpdesk.gui.compare_view import CompareView
-from hpdesk.gui.curves_view import CurvesView
-from hpdesk.gui.poller import ExperimentPoller
-from hpdesk.gui.run_view import RunView
-from hpdesk.gui.stage_summary import CURRENT, DONE, TO_COME
-from hpdesk.gui.trials_model import SORT_ROLE
-from hpdesk.gui.trials_view import TrialsView
+from hpdesk.gui.base.common import STATE_SYMBOLS, state_color
+from hpdesk.gui.base.poller import ExperimentPoller
+from hpdesk.gui.compare.view import CompareView
+from hpdesk.gui.curves.view import CurvesView
+from hpdesk.gui.run.stage_summary import CURRENT, DONE, TO_COME
+from hpdesk.gui.run.view import RunView
+from hpdesk.gui.shell import i18n
+from hpdesk.gui.trials.model import SORT_ROLE
+from hpdesk.gui.trials.view import TrialsView
 from hpdesk.plan import plan_from_preset
 from hpdesk.store import Store
 from tests.gui.accessibility import unnamed_widgets

@@ -30,7 +30,7 @@ def test_hpdesk_opens_the_window_without_torch_and_quits(tmp_path: Path) -> None
 #: closed, what the window's plan editor holds is written to a file (argv[1]).
 _SHOW_WINDOW_PLAN = """
 import json, sys
-from hpdesk.gui import app
+from hpdesk.gui.shell import app
 from hpdesk.cli import main
 
 qapp = app.make_application()

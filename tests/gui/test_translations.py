@@ -96,7 +96,7 @@ def test_the_translator_turns_key_strings_into_chinese(qapp: object, context: st
                                                        expected: str) -> None:
     from PySide6.QtCore import QTranslator
 
-    from hpdesk.gui.resources import translations_dir
+    from hpdesk.gui.shell.resources import translations_dir
 
     translator = QTranslator()
     assert translator.load("hpdesk_zh_CN", str(translations_dir()))
@@ -104,10 +104,10 @@ def test_the_translator_turns_key_strings_into_chinese(qapp: object, context: st
 
 
 def test_the_app_installs_the_chinese_translator(qapp: object) -> None:
-    """Through the window's own loader (hpdesk.gui.i18n), not just a hand-made QTranslator."""
+    """Through the window's own loader (hpdesk.gui.shell.i18n), not just a hand-made QTranslator."""
     from PySide6.QtCore import QCoreApplication, QLocale
 
-    from hpdesk.gui import i18n
+    from hpdesk.gui.shell import i18n
 
     app = QCoreApplication.instance()
     assert app is not None

@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from hpdesk.gui.common import state_color
-from hpdesk.gui.trials_model import PROGRESS_ROLE, SORT_ROLE, TRIAL_ID_ROLE
-from hpdesk.gui.trials_view import TrialsView
+from hpdesk.gui.base.common import state_color
+from hpdesk.gui.trials.model import PROGRESS_ROLE, SORT_ROLE, TRIAL_ID_ROLE
+from hpdesk.gui.trials.view import TrialsView
 from hpdesk.plan import plan_from_preset
 from hpdesk.store import Store
 from hpdesk.store.records import TRIAL_STATES
@@ -246,7 +246,7 @@ def test_state_filter_takes_the_shown_chinese_state_names(qtbot, store: Store,
                                                           experiment: int) -> None:
     from PySide6.QtWidgets import QApplication
 
-    from hpdesk.gui import i18n
+    from hpdesk.gui.shell import i18n
 
     i18n.install(QApplication.instance(), "zh_CN")
     try:

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from hpdesk.gui.poller import ExperimentPoller
-from hpdesk.gui.run_view import RunView
+from hpdesk.gui.base.poller import ExperimentPoller
+from hpdesk.gui.run.view import RunView
 from hpdesk.store import Store
 
 pytestmark = [pytest.mark.usefixtures("qapp"), pytest.mark.timeout(60)]

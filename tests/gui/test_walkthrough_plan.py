@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hpdesk.gui.plan_workbench import PlanWorkbench
+from hpdesk.gui.workbench.workbench import PlanWorkbench
 from hpdesk.plan import plan_from_preset
 
 pytestmark = pytest.mark.timeout(60)

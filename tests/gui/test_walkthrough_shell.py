@@ -12,11 +12,13 @@ from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox, QSpinBox, QWidget
 
-from hpdesk.gui import file_dialogs, i18n, unsaved
-from hpdesk.gui.main_menus import open_plan, save_plan_to
-from hpdesk.gui.main_window import MainWindow
-from hpdesk.gui.settings import Settings
-from hpdesk.gui.trainer_dialog import TrainerPythonDialog
+from hpdesk.gui.actions import unsaved
+from hpdesk.gui.actions.plan_files import open_plan, save_plan_to
+from hpdesk.gui.base import file_dialogs
+from hpdesk.gui.base.settings import Settings
+from hpdesk.gui.shell import i18n
+from hpdesk.gui.shell.main_window import MainWindow
+from hpdesk.gui.shell.trainer_dialog import TrainerPythonDialog
 from hpdesk.plan import load_plan
 
 REAL_ASK = unsaved.ask  # the conftest answers Discard for every other test

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QLabel, QWizard
 
-from hpdesk.gui.new_experiment import DATA, REVIEW, TRAINING, NewExperimentDialog
-from hpdesk.gui.plan_editor import PlanEditor
+from hpdesk.gui.wizard.dialog import DATA, REVIEW, TRAINING, NewExperimentDialog
+from hpdesk.gui.workbench.editor import PlanEditor
 from hpdesk.knowledge import advise
 from hpdesk.plan import FloatRange
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import hpdesk
-from hpdesk.gui.resources import APP_ID, ICON_SIZES
+from hpdesk.gui.shell.resources import APP_ID, ICON_SIZES
 from tests.packaging.conftest import PACKAGING, ROOT
 
 pytestmark = [pytest.mark.bundle, pytest.mark.slow]

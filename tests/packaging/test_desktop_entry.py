@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import hpdesk
-from hpdesk.gui.resources import APP_ID, ICON_SIZES, icon_path
+from hpdesk.gui.shell.resources import APP_ID, ICON_SIZES, icon_path
 from tests.packaging.conftest import PACKAGING, ROOT, require_tool
 
 DESKTOP = PACKAGING / f"{APP_ID}.desktop"

@@ -1,4 +1,5 @@
-"""hpdesk.gui.resources finds the app's files in a checkout, an installed package and a bundle."""
+"""hpdesk.gui.shell.resources finds the app's files in a checkout, an installed package and a
+bundle."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hpdesk.gui import resources
-from hpdesk.gui.resources import (
+from hpdesk.gui.shell import resources
+from hpdesk.gui.shell.resources import (
     APP_ID,
     ICON_SIZES,
     ResourceError,

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from hpdesk.gui.resources import APP_ID
+from hpdesk.gui.shell.resources import APP_ID
 from tests.packaging.conftest import ROOT
 
 

@@ -1,0 +1,210 @@
+"""The main window's menus: files in and out, the experiment, settings, help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMenu, QMessageBox
+
+from hpdesk import __version__
+from hpdesk.gui.actions.plan_files import open_database, open_plan, save_plan
+from hpdesk.gui.actions.window import WindowParts
+
+LANGUAGE_NAMES = {"en": "English", "zh_CN": "简体中文"}
+
+
+def _action(
+    window: WindowParts,
+    menu: QMenu,
+    name: str,
+    text: str,
+    slot: object,
+    shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+) -> QAction:
+    action = QAction(text, window)
+    action.setObjectName(name)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    action.triggered.connect(slot)
+    menu.addAction(action)
+    return action
+
+
+def build_menus(window: WindowParts) -> dict[str, QAction]:
+    bar = window.menuBar()
+    actions: dict[str, QAction] = {}
+    file_menu = bar.addMenu(QCoreApplication.translate("MainMenus", "&File"))
+    file_menu.setObjectName("fileMenu")
+    actions["new"] = _action(
+        window,
+        file_menu,
+        "newExperimentAction",
+        QCoreApplication.translate("MainMenus", "&New experiment…"),
+        window.new_experiment,
+        QKeySequence.StandardKey.New,
+    )
+    actions["open_plan"] = _action(
+        window,
+        file_menu,
+        "openPlanAction",
+        QCoreApplication.translate("MainMenus", "&Open plan…"),
+        lambda: open_plan(window),
+        QKeySequence.StandardKey.Open,
+    )
+    actions["save_plan"] = _action(
+        window,
+        file_menu,
+        "savePlanAction",
+        QCoreApplication.translate("MainMenus", "&Save plan as…"),
+        lambda: save_plan(window),
+        QKeySequence.StandardKey.SaveAs,
+    )
+    file_menu.addSeparator()
+    actions["open_db"] = _action(
+        window,
+        file_menu,
+        "openDatabaseAction",
+        QCoreApplication.translate("MainMenus", "Open &database…"),
+        lambda: open_database(window),
+    )
+    recent = file_menu.addMenu(QCoreApplication.translate("MainMenus", "&Recent databases"))
+    recent.setObjectName("recentDatabasesMenu")
+    for path in window.settings.recent_databases():
+        action = recent.addAction(path)
+        action.triggered.connect(lambda _=False, p=path: window.open_database(Path(p)))
+    export = file_menu.addMenu(QCoreApplication.translate("MainMenus", "&Export"))
+    export.setObjectName("exportMenu")
+    from hpdesk.gui.actions import exports
+
+    actions["export_image"] = _action(
+        window,
+        export,
+        "exportImageAction",
+        QCoreApplication.translate("MainMenus", "Plot as image (PNG, SVG)…"),
+        lambda: exports.plot_image(window),
+    )
+    actions["export_trials"] = _action(
+        window,
+        export,
+        "exportTrialsAction",
+        QCoreApplication.translate("MainMenus", "Trials as CSV…"),
+        lambda: exports.trials_csv(window),
+    )
+    actions["export_metrics"] = _action(
+        window,
+        export,
+        "exportMetricsAction",
+        QCoreApplication.translate("MainMenus", "Metrics as CSV…"),
+        lambda: exports.metrics_csv(window),
+    )
+    actions["export_best"] = _action(
+        window,
+        export,
+        "exportBestPlanAction",
+        QCoreApplication.translate("MainMenus", "Best trial as a plan…"),
+        lambda: exports.best_plan(window),
+    )
+    file_menu.addSeparator()
+    actions["quit"] = _action(
+        window,
+        file_menu,
+        "quitAction",
+        QCoreApplication.translate("MainMenus", "&Quit"),
+        window.close,
+        QKeySequence.StandardKey.Quit,
+    )
+
+    run_menu = bar.addMenu(QCoreApplication.translate("MainMenus", "&Experiment"))
+    run_menu.setObjectName("experimentMenu")
+    actions["launch"] = _action(
+        window,
+        run_menu,
+        "launchAction",
+        QCoreApplication.translate("MainMenus", "&Launch plan"),
+        window.launch,
+        "Ctrl+R",
+    )
+    actions["stop"] = _action(
+        window,
+        run_menu,
+        "stopAction",
+        QCoreApplication.translate("MainMenus", "S&top experiment"),
+        window.stop_experiment,
+    )
+    actions["resume"] = _action(
+        window,
+        run_menu,
+        "resumeAction",
+        QCoreApplication.translate("MainMenus", "&Resume experiment"),
+        window.resume_experiment,
+    )
+    actions["copy"] = _action(
+        window,
+        run_menu,
+        "editCopyAction",
+        QCoreApplication.translate("MainMenus", "&Edit a copy of its plan"),
+        window.edit_copy,
+    )
+    run_menu.addSeparator()  # the list's own actions: their keys work where the list has focus
+    listed = window.experiments
+    for key, act in (("rename", listed.rename_action), ("archive", listed.archive_action),
+                     ("delete", listed.delete_action)):
+        run_menu.addAction(act)
+        actions[key] = act
+
+    settings_menu = bar.addMenu(QCoreApplication.translate("MainMenus", "&Settings"))
+    settings_menu.setObjectName("settingsMenu")
+    language_menu = settings_menu.addMenu(QCoreApplication.translate("MainMenus", "&Language"))
+    language_menu.setObjectName("languageMenu")
+    group = QActionGroup(window)
+    for code, label in LANGUAGE_NAMES.items():
+        action = _action(
+            window,
+            language_menu,
+            f"language_{code}",
+            label,
+            lambda _=False, c=code: window.languageChosen.emit(c),
+        )
+        action.setCheckable(True)
+        action.setChecked(code == window.language)
+        group.addAction(action)
+        actions[f"language_{code}"] = action
+    actions["trainer"] = _action(
+        window,
+        settings_menu,
+        "trainerPythonAction",
+        QCoreApplication.translate("MainMenus", "&Trainer Python…"),
+        lambda: choose_trainer(window),
+    )
+
+    help_menu = bar.addMenu(QCoreApplication.translate("MainMenus", "&Help"))
+    help_menu.setObjectName("helpMenu")
+    actions["about"] = _action(
+        window,
+        help_menu,
+        "aboutAction",
+        QCoreApplication.translate("MainMenus", "&About hpdesk"),
+        lambda: about(window),
+    )
+    return actions
+
+
+def choose_trainer(window: WindowParts) -> None:
+    """Trials need a Python with torch and hpdesk; a frozen window has no Python of its own."""
+    from hpdesk.gui.shell.trainer_dialog import TrainerPythonDialog
+
+    TrainerPythonDialog(window.settings, window).exec()
+
+
+def about(window: WindowParts) -> None:
+    QMessageBox.about(
+        window,
+        QCoreApplication.translate("MainMenus", "About hpdesk"),
+        QCoreApplication.translate(
+            "MainMenus",
+            "<b>hpdesk %1</b><br>A desktop workbench for deep-learning hyperparameter experiments."
+            "<br>Presets and advice follow the tuning guide in KNOWLEDGE.md. MIT licence.",
+        ).replace("%1", __version__),
+    )
