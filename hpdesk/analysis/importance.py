@@ -27,6 +27,13 @@ MIN_PARAMS = 2
 #: Below this many scored trials fANOVA's random forest ranks noise (measured on synthetic runs
 #: where one parameter drives the objective: right at 40 trials, often wrong at 12-20).
 FANOVA_RELIABLE = 30
+#: Optuna's note on PedAnovaImportanceEvaluator: "it is preferable to include at least 5 trials
+#: above target_quantile", whose default is 0.1, so 50 scored trials. Below that hpdesk widens
+#: the top group to keep 5 trials in it (`_target_quantile`: the top half at 10 trials) and the
+#: shares rest on a handful of trials: a view shows them with a caveat.
+PED_ANOVA_RELIABLE = 50
+#: Scored trials below which each evaluator's ranking is uncertain.
+RELIABLE_FROM = {"ped_anova": PED_ANOVA_RELIABLE, "fanova": FANOVA_RELIABLE}
 EVALUATORS = ("ped_anova", "fanova")
 EVALUATOR_NAMES = {"ped_anova": "PED-ANOVA", "fanova": "fANOVA"}
 
@@ -61,6 +68,12 @@ class ImportanceResult:
     @property
     def ready(self) -> bool:
         return self.reason is None
+
+    @property
+    def uncertain(self) -> bool:
+        """Ready, but on fewer scored trials than its evaluator needs to rank reliably
+        (`RELIABLE_FROM`): show the shares with a caveat."""
+        return self.ready and self.trials < RELIABLE_FROM[self.evaluator]
 
     def message(self) -> str:
         """The reason in English (the CLI's wording), empty when the result is ready."""

@@ -66,12 +66,15 @@ def cmd_trials(args: argparse.Namespace) -> int:
             rows = [{**t.to_json(), "metrics": store.last_values(t.id)} for t in trials]
             print(dumps(rows, indent=2))
             return EXIT_OK
+        number_of = {t.id: t.number for t in trials}
         for t in trials:
             value = "-" if t.objective is None else f"{t.objective:.5g}"
             stage = f"  stage {t.stage}" if t.stage is not None else ""
             state = "stalled" if t.state == "running" and t.stalled_since else t.state
+            origin = number_of.get(t.retry_of) if t.retry_of is not None else None
+            again = f"  re-run of trial {origin}" if origin is not None else ""
             print(f"{t.id:>5} {t.experiment_id:>4} {t.number:>5}  {state:<12} {value:>10}  "
-                  f"{format_params(t.params)}{stage}")
+                  f"{format_params(t.params)}{stage}{again}")
     return EXIT_OK
 
 

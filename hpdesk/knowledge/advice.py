@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -136,8 +137,43 @@ def impossible_values(plan: Mapping[str, Any]) -> list[Finding]:
     return out
 
 
+#: Training samples of the built-in data a plan can size without reading files (hpdesk/tasks:
+#: digits splits 1,797 into 1438 / 359; shapes draws `train_images`; the ring draws
+#: `samples_per_epoch` a pass): (task, source) -> (the data option that sets it, its default).
+TRAIN_SAMPLES: Mapping[tuple[str, str], tuple[str | None, int]] = MappingProxyType({
+    ("classification", "digits"): ("train_size", 1438),  # train_size only shrinks it
+    ("detection", "shapes"): ("train_images", 400),
+    ("gan", "digits"): (None, 1438),
+    ("gan", "ring"): ("samples_per_epoch", 7680),
+})
+
+
+def train_samples(plan: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The built-in data source a plan trains on and its number of training samples; None for
+    a script, a file (folder, npz, yolo) or anything unknown."""
+    task = _task(plan)
+    if task is None or plan.get("command"):
+        return None
+    data = plan.get("data")
+    data = data if isinstance(data, Mapping) else {}
+    source = data.get("source")
+    if source is None:
+        sources = _preset_attr(plan, "data_sources")
+        source = sources[0] if sources else None
+    known = TRAIN_SAMPLES.get((task, source)) if isinstance(source, str) else None
+    if known is None:
+        return None
+    option, count = known
+    given = _number(data.get(option)) if option else None
+    if given is not None and math.isfinite(given) and given >= 1 and (
+            option != "train_size" or given < count):
+        count = int(given)
+    return str(source), count
+
+
 def batch_size_extreme(plan: Mapping[str, Any]) -> list[Finding]:
-    """§5: at batch size 1, or above 6000, revisit the learning strategy or the normalisation."""
+    """§5: at batch size 1, or above 6000, revisit the learning strategy or the normalisation.
+    hpdesk's own sanity check: a batch larger than the training set makes every epoch one step."""
     b = _param_bounds(plan, "batch_size")
     if b is None:
         return []
@@ -146,6 +182,10 @@ def batch_size_extreme(plan: Mapping[str, Any]) -> list[Finding]:
         out.append(_say("batch_size_one", ("batch_size",), low=_g(b[0])))
     if _above(b[1], 6000):
         out.append(_say("batch_size_huge", ("batch_size",), high=_g(b[1])))
+    data = train_samples(plan)
+    if data is not None and b[1] > data[1]:
+        out.append(_say("batch_size_above_data", ("batch_size",), high=_g(b[1]),
+                        samples=data[1], source=data[0]))
     return out
 
 

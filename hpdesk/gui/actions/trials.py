@@ -74,18 +74,17 @@ def _python(window: WindowParts) -> str | None:
 def launch(window: WindowParts, plan: Plan) -> None:
     """Create the experiment and start its detached scheduler; a plan that runs a command is
     shown in full and confirmed first (DESIGN.md: a plan with a command is shown before it runs)."""
-    from hpdesk.gui.base.command_confirm import allowed
+    from hpdesk.gui.base.command_confirm import allowed, shown_command
 
     if plan.command is not None and not allowed(plan):  # not already allowed when opened
-        shown = " ".join(plan.command)
         answer = QMessageBox.question(
             window,
             QCoreApplication.translate("TrialActions", "Run this command?"),
             QCoreApplication.translate(
                 "TrialActions",
-                "Each trial will run this command (parameters added as the plan says):\n\n%1\n\n"
-                "Run it?",
-            ).replace("%1", shown),
+                "Each trial will run this command (shown with example parameters; each trial "
+                "gets its own):\n\n%1\n\nRun it?",
+            ).replace("%1", shown_command(plan)),
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
@@ -198,17 +197,20 @@ def rerun(window: WindowParts, trial_ids: list[int]) -> None:
     except NoTrainer:
         return
 
-    def work(store: Any) -> list[int]:
-        return [control.rerun_trial(store, t, python=python).number for t in trial_ids]
+    def work(store: Any) -> list[tuple[int, int]]:
+        return [(again.id, again.number)
+                for again in (control.rerun_trial(store, t, python=python) for t in trial_ids)]
 
-    def done(numbers: list[int]) -> None:
+    def done(queued: list[tuple[int, int]]) -> None:
         window.statusBar().showMessage(
             QCoreApplication.translate("TrialActions", "Queued as trial(s) %1").replace(
-                "%1", ", ".join(map(str, numbers))
+                "%1", ", ".join(str(number) for _, number in queued)
             ),
             5000,
         )
         window.refresh()
+        window.build_views()  # the trials table (built after the first paint)
+        window.trials.reveal_trials([trial_id for trial_id, _ in queued])  # when polled
 
     in_background(window, work, done, QCoreApplication.translate("TrialActions", "Run again"))
 

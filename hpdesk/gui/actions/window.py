@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # types only: these parts sit below the actions and import no
     from hpdesk.gui.compare.view import CompareView
     from hpdesk.gui.curves.view import CurvesView
     from hpdesk.gui.experiments.view import ExperimentsView
+    from hpdesk.gui.trials.view import TrialsView
     from hpdesk.gui.workbench.workbench import PlanWorkbench
 
 
@@ -41,6 +42,7 @@ class WindowParts(QMainWindow):
     plan_path: Path | None
     workbench: PlanWorkbench
     experiments: ExperimentsView
+    trials: TrialsView
     curves: CurvesView
     compare: CompareView
     tabs: QTabWidget

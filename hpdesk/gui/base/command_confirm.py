@@ -49,6 +49,20 @@ def fingerprint(plan: Plan) -> str:
                        env_to_dict(plan.env, plan.env_secret)], sort_keys=True)
 
 
+def shown_command(plan: Plan) -> str:
+    """The command line of `plan`'s first trial as every part of the window shows it (the
+    wizard's preview, this dialog, Launch's question): the argument list the runner builds
+    (`hpdesk.runner.provenance.command_preview`, secrets masked), POSIX-quoted by `shlex.join`
+    so it can be pasted, hpdesk's placeholders filled as a launch from the window fills them."""
+    return preview_of(plan).command
+
+
+def preview_of(plan: Plan) -> CommandPreview:
+    """`command_preview` for a launch from the window: a plan without a `workdir` runs from
+    the window's current folder."""
+    return command_preview(plan, project=plan.workdir or os.getcwd())
+
+
 def allowed(plan: Plan) -> bool:
     """Whether the person already allowed exactly this command, folder and env."""
     return not needs_confirmation(plan) or fingerprint(plan) in _allowed
@@ -111,9 +125,7 @@ def confirm_opened_plan(parent: QWidget, plan: Plan, path: Path) -> bool:
     may be opened (nothing to ask, or allowed)."""
     if not needs_confirmation(plan):
         return True
-    project = plan.workdir or os.getcwd()  # where a launch from the window runs it
-    preview = command_preview(plan, project=project)
-    dialog = CommandConfirmDialog(preview, str(path), parent)
+    dialog = CommandConfirmDialog(preview_of(plan), str(path), parent)
     try:
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
@@ -125,4 +137,4 @@ def confirm_opened_plan(parent: QWidget, plan: Plan, path: Path) -> bool:
 
 
 __all__ = ["CommandConfirmDialog", "allowed", "confirm_opened_plan", "fingerprint",
-           "needs_confirmation"]
+           "needs_confirmation", "preview_of", "shown_command"]

@@ -25,7 +25,7 @@ from shiboken6 import isValid
 from hpdesk.analysis.importance import (
     EVALUATOR_NAMES,
     EVALUATORS,
-    FANOVA_RELIABLE,
+    RELIABLE_FROM,
     ImportanceResult,
     compute_importance,
     shortfall,
@@ -75,6 +75,11 @@ class ImportancePanel(QWidget):
         self.pages = QStackedWidget()
         self.pages.addWidget(self.guide)
         self.pages.addWidget(self.graphics)
+        self.caveat = named(QLabel(), "importanceCaveat",
+                            self.tr("How far the importance can be trusted"))
+        self.caveat.setWordWrap(True)
+        self.caveat.setStyleSheet("color: #8a4b00; font-weight: bold;")  # amber, as a warning
+        self.caveat.hide()
         self.legend = named(QLabel(), "importanceLegend", self.tr("Importance legend"))
         self.legend.setWordWrap(True)
         self.legend.setText(self._legend_html())
@@ -87,6 +92,7 @@ class ImportancePanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.status)
         layout.addWidget(self.pages, 1)
+        layout.addWidget(self.caveat)  # right under the bars and their percentages
         layout.addWidget(self.legend)
         self._table: TrialsTable | None = None
         self._results: dict[tuple[Any, ...], ImportanceResult] = {}
@@ -118,6 +124,7 @@ class ImportancePanel(QWidget):
             return
         self.status.setText(self.tr("Computing importance over %1 trials…")
                             .replace("%1", str(table.scored_count)))
+        self._show_caveat(None)
         self._show_guide(table)
         if key in self._pending:
             return
@@ -143,12 +150,14 @@ class ImportancePanel(QWidget):
             return
         self._pending.discard(key)
         self.status.setText(self.tr("Importance could not be computed: %1").replace("%1", message))
+        self._show_caveat(None)
         self._show_guide(self._table)
 
     # drawing -------------------------------------------------------------------------------
     def _show(self, result: ImportanceResult | None) -> None:
         self.plot.clear()
         self.shown = result
+        self._show_caveat(result)
         if result is None:
             self.status.setText(self.tr("No experiment selected."))
             self._show_guide(None)
@@ -162,13 +171,29 @@ class ImportancePanel(QWidget):
                 .replace("%1", self._table.metric if self._table else "")
                 .replace("%2", str(result.trials))
                 .replace("%3", EVALUATOR_NAMES[result.evaluator]))
-            if result.evaluator == "fanova" and result.trials < FANOVA_RELIABLE:
-                self.status.setText(self.status.text() + " " + self.tr(
-                    "fANOVA needs about %1 trials to be reliable; PED-ANOVA copes with fewer.")
-                    .replace("%1", str(FANOVA_RELIABLE)))
             self._draw(result)
             self.pages.setCurrentWidget(self.graphics)
         self.resultShown.emit(result)
+
+    def _show_caveat(self, result: ImportanceResult | None) -> None:
+        """Percentages from few trials say so beside them: how many trials, and that the
+        ranking may change (thresholds: hpdesk.analysis.importance.RELIABLE_FROM)."""
+        if result is None or not result.uncertain:
+            self.caveat.hide()
+            self.caveat.setText("")
+            return
+        need = str(RELIABLE_FROM[result.evaluator])
+        if result.evaluator == "fanova":
+            text = self.tr("⚠ These percentages rest on only %1 trials. fANOVA needs about %2 "
+                           "to be reliable (PED-ANOVA copes with fewer): the ranking is "
+                           "uncertain and may change as more trials finish.")
+        else:
+            text = self.tr("⚠ These percentages rest on only %1 trials. PED-ANOVA wants at "
+                           "least 5 trials in its top 10 % (about %2 trials in all, as Optuna "
+                           "advises): the ranking is uncertain and may change as more trials "
+                           "finish.")
+        self.caveat.setText(text.replace("%1", str(result.trials)).replace("%2", need))
+        self.caveat.show()
 
     def _show_guide(self, table: TrialsTable | None) -> None:
         """Until the trials speak: the order the tuning guide gives these parameters."""

@@ -303,7 +303,28 @@ class TrialsModel(QAbstractTableModel):
             return self.tr("Time left, if the rest goes at the pace so far.")
         return ""
 
+    def rerun_of(self, trial: Trial) -> int | None:
+        """The number of the trial whose parameters `trial` runs again (a person's re-run or
+        an automatic retry both record it in `retry_of`); None when it is no re-run."""
+        if trial.retry_of is None:
+            return None
+        row = self._row_of.get(trial.retry_of)
+        return None if row is None else self._trials[row].number
+
+    def _number_text(self, t: Trial) -> str:
+        """"12 ↻ 7" for trial 12 running trial 7's parameters again (the tooltip says so)."""
+        if t.retry_of is None:
+            return str(t.number)
+        origin = self.rerun_of(t)
+        return f"{t.number} ↻ {origin}" if origin is not None else f"{t.number} ↻"
+
     def _tooltip(self, trial: Trial, key: str, cell: Cell) -> str | None:
+        if key == "number" and trial.retry_of is not None:
+            origin = self.rerun_of(trial)
+            if origin is None:
+                return self.tr("A re-run: the same parameters as an earlier trial.")
+            return self.tr("A re-run of trial %1: the same parameters, run again (by Run "
+                           "again, or retried after a failure).").replace("%1", str(origin))
         if key == "state":
             if trial.state == "running" and trial.stalled_since is not None:
                 minutes = max(0.0, self.clock() - trial.stalled_since) / 60
@@ -332,7 +353,7 @@ class TrialsModel(QAbstractTableModel):
         elapsed = elapsed_seconds(t.started_at, t.ended_at, now)
         for key in self._columns:
             if key == "number":
-                cells.append(Cell(str(t.number), t.number))
+                cells.append(Cell(self._number_text(t), t.number))
             elif key == "state":
                 label = self.state_names.get(t.state, t.state)
                 if t.state == "running" and t.stalled_since is not None:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from hpdesk.analysis.progress import unused_placeholders
+from hpdesk.gui.base.command_confirm import shown_command
 from hpdesk.gui.base.common import named
 from hpdesk.gui.wizard.pages import (
     Page,
@@ -66,7 +67,7 @@ def command_preview(plan: Plan) -> str:
     elif plan.workdir:
         lines.append(QCoreApplication.translate("CommandPreview", "# in %1")
                      .replace("%1", plan.workdir))
-    lines.append(shlex.join(preview_argv(plan)))
+    lines.append(shown_command(plan))  # as the confirmation and Launch show it
     lines += switch_lines(plan)
     if plan.command is None or plan.params_style == "env":
         lines.append(QCoreApplication.translate("CommandPreview",
