@@ -929,6 +929,10 @@
         <translation>调参指南对这些参数的排序</translation>
     </message>
     <message>
+        <source>How far the importance can be trusted</source>
+        <translation>重要性结果的可信程度</translation>
+    </message>
+    <message>
         <source>Importance legend</source>
         <translation>重要性图例</translation>
     </message>
@@ -953,8 +957,12 @@
         <translation>在 %2 个已完成的试验中，各参数对 %1 的解释程度（%3）。颜色和标签表示它在调参指南中的梯队：第 1 梯队最先调。</translation>
     </message>
     <message>
-        <source>fANOVA needs about %1 trials to be reliable; PED-ANOVA copes with fewer.</source>
-        <translation>fANOVA 大约需要 %1 个试验才可靠；PED-ANOVA 用更少的试验也能应付。</translation>
+        <source>⚠ These percentages rest on only %1 trials. fANOVA needs about %2 to be reliable (PED-ANOVA copes with fewer): the ranking is uncertain and may change as more trials finish.</source>
+        <translation>⚠ 这些百分比只基于 %1 个试验。fANOVA 大约需要 %2 个试验才可靠（PED-ANOVA 需要的更少）：排序并不确定，随着更多试验完成可能会改变。</translation>
+    </message>
+    <message>
+        <source>⚠ These percentages rest on only %1 trials. PED-ANOVA wants at least 5 trials in its top 10 % (about %2 trials in all, as Optuna advises): the ranking is uncertain and may change as more trials finish.</source>
+        <translation>⚠ 这些百分比只基于 %1 个试验。PED-ANOVA 希望最好的 10 % 中至少有 5 个试验（即总共约 %2 个试验，这是 Optuna 的建议）：排序并不确定，随着更多试验完成可能会改变。</translation>
     </message>
     <message>
         <source>not in the guide</source>
@@ -2150,7 +2158,7 @@
     </message>
     <message>
         <source>Automatic (all GPUs, else CPU)</source>
-        <translation>自动（使用全部 GPU，没有 GPU 时用 CPU）</translation>
+        <translation>自动（全部 GPU，无则用 CPU）</translation>
     </message>
     <message>
         <source>CPU only</source>
@@ -2494,7 +2502,7 @@
     <name>States</name>
     <message>
         <source>queued</source>
-        <extracomment>One colour per trial state, shared by the trials table and the curves. Where a trial&apos;s curve ended, the marker&apos;s shape (pyqtgraph symbols) tells why as well as its colour: a pruner&apos;s cut (down triangle) never looks like a person&apos;s stop (square).</extracomment>
+        <extracomment>A widget property: true on what only makes sense on screen (hints, what is under the mouse), left out of exported images. One colour per trial state, shared by the trials table and the curves. Where a trial&apos;s curve ended, the marker&apos;s shape (pyqtgraph symbols) tells why as well as its colour: a pruner&apos;s cut (down triangle) never looks like a person&apos;s stop (square).</extracomment>
         <translation>排队中</translation>
     </message>
     <message>
@@ -2714,12 +2722,12 @@
         <translation>运行此命令？</translation>
     </message>
     <message>
-        <source>Each trial will run this command (parameters added as the plan says):
+        <source>Each trial will run this command (shown with example parameters; each trial gets its own):
 
 %1
 
 Run it?</source>
-        <translation>每个试验都将运行此命令（按计划的设置追加参数）：
+        <translation>每个试验都会运行这条命令（这里用示例参数显示，每个试验有各自的参数）：
 
 %1
 
@@ -2878,6 +2886,14 @@ Run it?</source>
     <message>
         <source>Time left, if the rest goes at the pace so far.</source>
         <translation>按目前的速度估计的剩余时间。</translation>
+    </message>
+    <message>
+        <source>A re-run: the same parameters as an earlier trial.</source>
+        <translation>重新运行：与之前某个试验的参数相同。</translation>
+    </message>
+    <message>
+        <source>A re-run of trial %1: the same parameters, run again (by Run again, or retried after a failure).</source>
+        <translation>试验 %1 的重新运行：参数相同，再运行一次（通过“用相同的参数重新运行”，或失败后自动重试）。</translation>
     </message>
     <message>
         <source>No metric point, no output and no CPU time for %1 min: the trial may be hung (executor.stall_timeout).</source>

@@ -119,6 +119,18 @@ class CompareView(QWidget):
         self._set_summary()
         self._redraw()
 
+    def view_state(self) -> dict[str, Any]:
+        """The tab shown and whether unscored trials are drawn, as plain data for
+        `restore_view_state` in a rebuilt window."""
+        return {"tab": self.tabs.currentIndex(), "show_unscored": self.show_unscored.isChecked()}
+
+    def restore_view_state(self, state: Mapping[str, Any]) -> None:
+        """Show `view_state()`'s choices (a tab this experiment has not: the one shown stays)."""
+        self.show_unscored.setChecked(bool(state.get("show_unscored", True)))
+        tab = int(state.get("tab", 0))
+        if 0 <= tab < self.tabs.count() and self.tabs.isTabEnabled(tab):
+            self.tabs.setCurrentIndex(tab)
+
     def _sync_tabs(self, plan: Mapping[str, Any] | None) -> None:
         """The Pareto tab for several objectives, the Population tab for PBT; else disabled."""
         for page, enabled, why in (

@@ -23,11 +23,11 @@ import time
 from io import TextIOWrapper
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QLocale, QTimer
+from PySide6.QtCore import QByteArray, QLocale, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QSplitter, QWidget
 
 from hpdesk import __version__
 
@@ -134,11 +134,16 @@ def run(*, db: str | os.PathLike[str] | None = None,
     return app.exec()
 
 
-def _open_window(settings: Settings, db_path: Path, language: str) -> MainWindow:
+def _open_window(settings: Settings, db_path: Path, language: str, *,
+                 like: QWidget | None = None) -> MainWindow:
+    """A main window, shown; `like`: where and as large (maximised...) as that window."""
     from hpdesk.gui.shell.first_paint import FirstPaint
     from hpdesk.gui.shell.main_window import MainWindow
 
     window = MainWindow(settings, db_path, language)
+    if like is not None:  # on a screen that exists: it is there now
+        window.setGeometry(like.normalGeometry())
+        window.setWindowState(like.windowState() & ~Qt.WindowState.WindowMinimized)
     window.languageChosen.connect(lambda code: replace_window(window, language=code))
     window.databaseChosen.connect(lambda path: replace_window(window, db_path=path))
     _windows.append(window)
@@ -152,29 +157,48 @@ def _open_window(settings: Settings, db_path: Path, language: str) -> MainWindow
 def replace_window(old: MainWindow, *, db_path: Path | None = None,
                    language: str | None = None) -> MainWindow:
     """A new main window in place of `old` (another database, another language); the old one
-    closes, saving its layout first, so the new one opens where it was."""
+    closes, saving its layout first.
+
+    The new one keeps what the person set up: where the window is and how large, its splitters,
+    the plan being edited exactly as typed (invalid text and problems included, still unsaved
+    if it was), the curves' controls and the Compare tab's choices. On the same database also
+    the experiment shown, the tab, and the experiment's own view: the trials selected, the
+    table's filters, sort and scroll position, the metric drawn with its smoothing and the
+    trials hidden or emphasised. Another database's experiments are not these: there the
+    window opens on its default experiment."""
     from hpdesk.gui.shell import i18n
 
     old.save_layout()
+    same_database = db_path is None
+    views = _view_states(old)
     language = language or old.language
     if language != old.language:
         old.settings.set("language", language)
         app = QApplication.instance()
         assert app is not None
         i18n.install(app, language)
-    window = _open_window(old.settings, db_path or old.db_path, language)
-    draft = old.workbench.plan()  # what was being edited survives a change of language
-    if draft is not None:
-        window.workbench.set_plan(draft, saved=False)
-        window.workbench.set_baseline(old.workbench.baseline())  # still unsaved if it was
+    window = _open_window(old.settings, db_path or old.db_path, language, like=old)
+    if views:
+        window.build_views()  # now, not after the first paint: they take the views' states
+        window.curves.restore_view_state(views["curves"], experiment=False)
+        window.compare.restore_view_state(views["compare"])
+    _restore_splitters(window, {s.objectName(): s.saveState()
+                                for s in old.findChildren(QSplitter) if s.objectName()})
+    window.workbench.restore_state(old.workbench.state())  # invalid text too: not via a Plan
     window.plan_path = old.plan_path
-    if db_path is None:  # same database: show the same experiment and tab
+    window.show_archived.setChecked(old.show_archived.isChecked())
+    if same_database:
         shown, tab = old.experiment, old.tabs.currentIndex()
 
         def reselect() -> None:
             if shown is not None:
                 window.experiments.select_experiment(shown.id)
             window.tabs.setCurrentIndex(tab)
+            if views and shown is not None and window.experiment is not None \
+                    and window.experiment.id == shown.id:  # shown again: its view as it was
+                window.trials.restore_view_state(views["trials"])
+                window.curves.restore_view_state(views["curves"])
+                window.compare.restore_view_state(views["compare"])
 
         window.databaseOpened.connect(reselect)
     old.replaced = True  # its edits live on in `window`: closing it asks nothing
@@ -182,3 +206,19 @@ def replace_window(old: MainWindow, *, db_path: Path | None = None,
     if old in _windows:
         _windows.remove(old)
     return window
+
+
+def _view_states(window: MainWindow) -> dict[str, dict[str, Any]]:
+    """The trials table's, the curves' and the comparison's states; {} before they were built
+    (they are built after the first paint)."""
+    if window.run_splitter is None:
+        return {}
+    return {"trials": window.trials.view_state(), "curves": window.curves.view_state(),
+            "compare": window.compare.view_state()}
+
+
+def _restore_splitters(window: MainWindow, states: dict[str, QByteArray]) -> None:
+    for splitter in window.findChildren(QSplitter):
+        state = states.get(splitter.objectName())
+        if state is not None:
+            splitter.restoreState(state)

@@ -152,6 +152,8 @@ class TrialsView(QWidget):
                     self.proxy.layoutChanged):
             sig.connect(self._update_count)
         self._plan: dict[str, Any] = {}
+        self._restoring: tuple[list[int], int] | None = None  # restore_view_state's, pending
+        self._reveal: list[int] = []  # trial ids to select once they arrive (reveal_trials)
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
@@ -164,10 +166,14 @@ class TrialsView(QWidget):
         trials of the first poll happen to be): the same widths at every launch."""
         self.model.set_plan(plan)
         self._plan = dict(plan)
+        self._reveal = []  # re-runs asked for in another experiment
         self._fit_columns()
 
     def set_trials(self, trials: Sequence[Trial]) -> None:
         self.model.set_trials(trials)
+        if self._reveal:
+            self._reveal_arrived()
+        self._fit_reruns()
 
     def set_latest(self, latest: dict[int, dict[str, float]]) -> None:
         self.model.set_latest(latest)
@@ -188,6 +194,85 @@ class TrialsView(QWidget):
         sel = self.table.selectionModel()
         sel.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect
                    | QItemSelectionModel.SelectionFlag.Rows)
+
+    def reveal_trials(self, ids: Sequence[int]) -> None:
+        """Select these trials and scroll to them once they are in the table: a re-run is
+        queued now and appears at a later poll (DESIGN.md: the table follows the database)."""
+        self._reveal = list(ids)
+        self._reveal_arrived()
+
+    def _reveal_arrived(self) -> None:
+        here = [i for i in self._reveal if self.model.row_of(i) is not None]
+        if not here:
+            return
+        self.select_trials(here)
+        # Once the table has laid out the new rows (its scroll range grows after this event).
+        QTimer.singleShot(0, self, lambda: self._scroll_to(here[0]))
+        if len(here) == len(self._reveal):
+            self._reveal = []
+
+    def _scroll_to(self, trial_id: int) -> None:
+        row = self.model.row_of(trial_id)
+        shown = self.proxy.mapFromSource(self.model.index(row, 0)) if row is not None else None
+        if shown is not None and shown.isValid():
+            self.table.scrollTo(shown, QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def _fit_reruns(self) -> None:
+        """Widen the number column once it shows re-runs ("12 ↻ 7"); it never narrows."""
+        col = self.model.column_of("number")
+        count = self.model.rowCount()
+        if col < 0 or not any(self.model.trial(r).retry_of is not None for r in range(count)):
+            return
+        widest = str(max(self.model.trial(r).number for r in range(count)))
+        header = self.table.horizontalHeader()
+        want = self.table.fontMetrics().horizontalAdvance(f"{widest} ↻ {widest}") + 16
+        if header.sectionSize(col) < want:
+            header.resizeSection(col, want)
+
+    # --- view state ------------------------------------------------------------------------------
+    def view_state(self) -> dict[str, Any]:
+        """The selection, the filters, the sort and the scroll position, as plain data for
+        `restore_view_state` in a rebuilt window (another language)."""
+        header = self.table.horizontalHeader()
+        return {"selected": self.selected_ids(), "filter": self.filter_edit.text(),
+                "state": self.state_combo.currentData(),
+                "sort": (header.sortIndicatorSection(), header.sortIndicatorOrder().value),
+                "scroll": self.table.verticalScrollBar().value()}
+
+    def restore_view_state(self, state: dict[str, Any]) -> None:
+        """Show `view_state()`'s choices for the same experiment, shown again (after
+        `set_plan`): the filters and sort at once, the selection and scroll position as the
+        trials arrive."""
+        self.filter_edit.setText(str(state.get("filter", "")))
+        self.state_combo.setCurrentIndex(max(0, self.state_combo.findData(state.get("state"))))
+        column, order = state.get("sort", (0, Qt.SortOrder.AscendingOrder.value))
+        self.table.sortByColumn(int(column), Qt.SortOrder(order))
+        if self._restoring is None:
+            for signal in self._restore_signals():
+                signal.connect(self._restore_arrived)
+        self._restoring = ([int(i) for i in state.get("selected", ())],
+                           int(state.get("scroll", 0)))
+        self._restore_arrived()
+
+    def _restore_signals(self) -> list[Any]:
+        return [self.proxy.rowsInserted, self.proxy.modelReset,
+                self.table.verticalScrollBar().rangeChanged]
+
+    def _restore_arrived(self, *_: object) -> None:
+        """The restored selection once the trials are in; the scroll position once the rows
+        that reach it are laid out (then no more)."""
+        if self._restoring is None or self.proxy.rowCount() == 0:
+            return
+        selected, scroll = self._restoring
+        if selected:
+            self.select_trials(selected)
+            self._restoring = ([], scroll)
+        bar = self.table.verticalScrollBar()
+        if bar.maximum() >= scroll:
+            bar.setValue(scroll)
+            self._restoring = None
+            for signal in self._restore_signals():
+                signal.disconnect(self._restore_arrived)
 
     # --- actions ---------------------------------------------------------------------------------
     def menu_for(self, ids: Sequence[int]) -> QMenu:

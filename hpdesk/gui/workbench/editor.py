@@ -8,6 +8,7 @@ problems; `planChanged` carries each new valid plan.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -129,6 +130,28 @@ class PlanEditor(QWidget):
         self._check(emit=False)
         if self._valid:  # the plan as given, not as re-read from the form (it is equal)
             self._plan = self._last_valid = plan
+
+    def state(self) -> dict[str, Any]:
+        """The form as typed, invalid text included (the rows' `RowForm`s, copied, and the
+        header's fields), for `restore_state` in a rebuilt window (another language)."""
+        return {"base": self._base, "forms": [replace(f) for f in self._forms],
+                "header": self.header.state(), "lr_touched": self._lr_touched,
+                "plan": self._plan, "last_valid": self._last_valid}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Show `state()`'s form: the same fields and the same problems (in this editor's
+        language); validityChanged when the validity differs from what was shown."""
+        base = state["base"]
+        if base is None:
+            return
+        self._base = base
+        self._forms = [replace(f) for f in state["forms"]]
+        self._plan, self._last_valid = state["plan"], state["last_valid"]
+        self._lr_touched = state["lr_touched"]
+        self.header.set_plan(base)
+        self.header.restore_state(state["header"])
+        self._rebuild()
+        self._check(emit=False)
 
     def plan(self) -> Plan | None:
         """The plan as edited, or None while the form has problems."""

@@ -107,6 +107,32 @@ class PlanHeader(QWidget):
         finally:
             self._loading = False
 
+    def state(self) -> dict[str, Any]:
+        """The fields exactly as typed (invalid text too), for `restore_state` in a rebuilt
+        window."""
+        goals = [(edit.text(), direction.currentData(), reduce.currentData())
+                 for edit, direction, reduce in [(self.metric_edit, self.direction, self.reduce),
+                                                 *((r[1], r[2], r[3]) for r in self._extra)]]
+        return {"name": self.name_edit.text(), "fine_tune": self.fine_tune.isChecked(),
+                "goals": goals}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Show `state()`'s fields (after `set_plan` of the same plan), emitting nothing."""
+        self._loading = True
+        try:
+            self.name_edit.setText(state["name"])
+            self.fine_tune.setChecked(state["fine_tune"])
+            (metric, direction, reduce), *extra = state["goals"]
+            self.metric_edit.setText(metric)
+            self.direction.setCurrentIndex(max(0, self.direction.findData(direction)))
+            self.reduce.setCurrentIndex(max(0, self.reduce.findData(reduce)))
+            while self._extra:
+                self._remove(self._extra[-1][1])
+            for goal in extra:
+                self._add(Objective(*goal))
+        finally:
+            self._loading = False
+
     def values(self) -> dict[str, Any]:
         """The plan's top-level fields as typed, in the exported form (a list of objectives
         when there are several)."""

@@ -23,19 +23,25 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
     QLabel,
     QLineEdit,
+    QSizePolicy,
     QSpinBox,
+    QStyle,
+    QStyleOptionButton,
+    QStyleOptionComboBox,
+    QStylePainter,
     QWidget,
 )
 
 from hpdesk.gui.base.common import named
-from hpdesk.gui.base.inputs import NOTE_STYLE, combo_box, guard_wheel
+from hpdesk.gui.base.inputs import NOTE_STYLE, guard_wheel
 from hpdesk.knowledge.search_methods import SearchMethod, option_help, strategies
 from hpdesk.plan.search_options import Option
 
@@ -43,11 +49,76 @@ INT_MAX = 2_147_483_647
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?%?$")
 
 
-def _narrow(box: QComboBox) -> None:
-    """A combo box of long labels that still fits the run settings' narrow column (the whole
-    label shows in its pop-up and its tooltip)."""
-    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    box.setMinimumContentsLength(10)
+class ElidedComboBox(QComboBox):
+    """A combo box of long labels that fits a narrow column: it may shrink to about ten
+    characters, and a label that does not fit ends in "…" instead of being cut (the whole label
+    shows in its pop-up)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(10)
+
+    def is_elided(self) -> bool:
+        """True while the current label does not fit and is shown shortened."""
+        return self._shown_text() != self.currentText()
+
+    def _shown_text(self) -> str:
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        room = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                           QStyle.SubControl.SC_ComboBoxEditField, self)
+        return self.fontMetrics().elidedText(self.currentText(), Qt.TextElideMode.ElideRight,
+                                             room.width() - 2)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        option.currentText = self._shown_text()
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+
+class ElidedCheckBox(QCheckBox):
+    """A check box whose long text (a GPU's name) ends in "…" in a narrow column instead of
+    widening it; the whole text is its tooltip and its `text()`."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        full = super().sizeHint()
+        metrics = self.fontMetrics()
+        short = metrics.horizontalAdvance(self.text()[:6] + "…")
+        return QSize(min(full.width(), full.width() - metrics.horizontalAdvance(self.text())
+                         + short), full.height())
+
+    def is_elided(self) -> bool:
+        return self._shown_text() != self.text()
+
+    def _shown_text(self) -> str:
+        option = QStyleOptionButton()
+        self.initStyleOption(option)
+        room = self.style().subElementRect(QStyle.SubElement.SE_CheckBoxContents, option, self)
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                             room.width() - 2)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        painter = QStylePainter(self)
+        option = QStyleOptionButton()
+        self.initStyleOption(option)
+        option.text = self._shown_text()
+        painter.drawControl(QStyle.ControlElement.CE_CheckBox, option)
+
+
+def elided_combo(object_name: str, accessible_name: str,
+                 tooltip: str | None = None) -> ElidedComboBox:
+    """`combo_box` (named, wheel-guarded) that shortens a label it has no room for."""
+    box = named(ElidedComboBox(), object_name, accessible_name, tooltip)
+    guard_wheel(box)
+    return box
 
 
 def format_number(value: Any) -> str:
@@ -143,7 +214,7 @@ class OptionField:
             check.toggled.connect(lambda _c: changed())
             self.widget = check
         elif spec.kind == "choice":
-            box = combo_box(object_name, accessible, tip)
+            box = elided_combo(object_name, accessible, tip)
             labels = {
                 "fix": QCoreApplication.translate("MethodOptions", "fix at the best value"),
                 "narrow": QCoreApplication.translate(
@@ -153,8 +224,6 @@ class OptionField:
                 box.addItem(known.label(language) if known is not None else
                             labels.get(choice, choice), choice)
             box.currentIndexChanged.connect(lambda _i: changed())
-            _narrow(box)
-            guard_wheel(box)
             self.widget = box
         else:
             edit = named(QLineEdit(), object_name, accessible, tip)
@@ -242,12 +311,10 @@ class MethodChooser(QObject):
         self._loading = False
         self._loaded: dict[str, set[str]] = {}
         self.methods = {n: methods.get(n) or SearchMethod(n, n, n, "", "", "") for n in names}
-        self.combo = combo_box(f"{section}Name", accessible)
+        self.combo = elided_combo(f"{section}Name", accessible)
         for i, (name, method) in enumerate(self.methods.items()):
             self.combo.addItem(method.label(language), name)
             self.combo.setItemData(i, method.help(language), Qt.ItemDataRole.ToolTipRole)
-        _narrow(self.combo)
-        guard_wheel(self.combo)
         self.help = QLabel()
         self.help.setObjectName(f"{section}Help")
         self.help.setWordWrap(True)
@@ -325,5 +392,6 @@ class MethodChooser(QObject):
             self.changed.emit()
 
 
-__all__ = ["MethodChooser", "OptionField", "format_number", "format_stages", "guard_wheel",
+__all__ = ["ElidedCheckBox", "ElidedComboBox", "MethodChooser", "OptionField", "elided_combo",
+           "format_number", "format_stages", "guard_wheel",
            "parse_stages"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,8 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from hpdesk.gui.base.common import named
-from hpdesk.gui.base.inputs import INVALID_STYLE, NOTE_STYLE, combo_box, fill, guard_wheel
-from hpdesk.gui.workbench.method_options import MethodChooser
+from hpdesk.gui.base.inputs import INVALID_STYLE, NOTE_STYLE, fill, guard_wheel
+from hpdesk.gui.workbench.method_options import ElidedCheckBox, MethodChooser, elided_combo
 from hpdesk.knowledge.search_methods import pruners, strategies
 from hpdesk.plan import Plan, PlanError, parse_plan
 from hpdesk.plan.model import PRUNERS, STRATEGIES
@@ -109,7 +110,7 @@ class RunSettings(QWidget):
             total.setRange(0, 2_147_483_647)
             total.setSpecialValueText(self.tr("no limit"))
 
-        self.device_mode = combo_box("deviceMode", self.tr("Devices"))
+        self.device_mode = elided_combo("deviceMode", self.tr("Devices"))
         self.device_mode.addItem(self.tr("Automatic (all GPUs, else CPU)"), "auto")
         self.device_mode.addItem(self.tr("CPU only"), "cpu")
         self.device_mode.addItem(self.tr("Chosen GPUs"), "gpus")
@@ -159,18 +160,20 @@ class RunSettings(QWidget):
         budget.addRow(self.tr("Trials at once"), self.concurrency)
         devices_form = QFormLayout()
         devices_form.addRow(self.tr("Run on"), self.device_mode)
-        devices_form.addRow("", self.gpu_box)
-        devices_form.addRow("", self.no_gpu)
+        devices_form.addRow(self.gpu_box)  # rows across both columns: room to wrap
+        devices_form.addRow(self.no_gpu)
         devices_form.addRow(self.tr("Trials per GPU"), self.per_gpu)
-        devices_form.addRow("", self.capacity)
+        devices_form.addRow(self.capacity)
         trial = QFormLayout()
         trial.addRow(self.tr("Time limit"), self.timeout)
         trial.addRow(self.tr("Retries"), self.retries)
-        trial.addRow("", self.warm)
+        trial.addRow(self.warm)
         self._labels = self._field_labels()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self._list_problems = True
+        self.forms = [search, pruning, budget, devices_form, trial]
+        self._stacked: bool | None = None  # labels above their fields (a narrow panel)
         for title, form in ((self.tr("Search"), search),
                             (self.tr("Early stopping (pruning)"), pruning),
                             (self.tr("Budget"), budget), (self.tr("Devices"), devices_form),
@@ -190,10 +193,6 @@ class RunSettings(QWidget):
         for edit in (self.wall_time, self.timeout):
             edit.textChanged.connect(self._changed)
         self.device_mode.currentIndexChanged.connect(self._changed)
-        self.device_mode.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.device_mode.setMinimumContentsLength(10)
-        guard_wheel(self.device_mode)
         for chooser in (self.strategy_chooser, self.pruner_chooser):
             chooser.changed.connect(self._changed)
         self.warm.toggled.connect(self._changed)
@@ -233,6 +232,36 @@ class RunSettings(QWidget):
             self._loading = False
         self._sync_enabled()
         self._check()
+
+    def state(self) -> dict[str, Any]:
+        """Every field as typed, invalid text included (by objectName), with the plan they are
+        checked against, for `restore_state` in a rebuilt window (another language)."""
+        return {"base": self._base, "repeats": self._repeats,
+                "fields": {w.objectName(): _raw(w) for w in self._inputs()}}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Show `state()`'s fields and their problems (in this window's language), emitting
+        nothing but validityChanged."""
+        if state["base"] is None:
+            return
+        self.set_plan(state["base"])
+        self._repeats = state["repeats"]
+        fields = state["fields"]
+        self._loading = True
+        try:
+            for widget in self._inputs():
+                if widget.objectName() in fields:
+                    _show_raw(widget, fields[widget.objectName()])
+        finally:
+            self._loading = False
+        self._sync_enabled()
+        self._check()
+
+    def _inputs(self) -> list[QWidget]:
+        """The fields a person types in or picks, each by its own objectName."""
+        return [w for kind in (QSpinBox, QLineEdit, QComboBox, QCheckBox)
+                for w in self.findChildren(kind)
+                if w.objectName() and not w.objectName().startswith("qt_")]
 
     def sections(self) -> dict[str, Any]:
         """The run sections as typed, in the exported form (durations as written)."""
@@ -294,6 +323,36 @@ class RunSettings(QWidget):
 
     # ---- internals -------------------------------------------------------------------------
 
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        """Below `stack_below()` pixels each label goes above its field, so that the fields
+        (and the long labels of the methods and devices) get the panel's whole width."""
+        super().resizeEvent(event)
+        self._stack(event.size().width() < self.stack_below())
+
+    def stack_below(self) -> int:
+        """The width under which labels go above their fields: the widest label beside a
+        field of about 28 characters (from the font, so it follows the language and scale)."""
+        widest = 0
+        for form in self.forms:
+            for row in range(form.rowCount()):
+                item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+                label = item.widget() if item is not None else None
+                if label is not None:
+                    widest = max(widest, label.sizeHint().width())
+        return widest + self.fontMetrics().averageCharWidth() * 28 + 48
+
+    def _stack(self, stacked: bool) -> None:
+        if stacked == self._stacked:
+            return
+        self._stacked = stacked
+        policy = (QFormLayout.RowWrapPolicy.WrapAllRows if stacked
+                  else QFormLayout.RowWrapPolicy.WrapLongRows)
+        for form in self.forms:
+            form.setRowWrapPolicy(policy)
+
+    def is_stacked(self) -> bool:
+        return bool(self._stacked)
+
     def _field_labels(self) -> dict[str, str]:
         """Plan paths in the words of the form: `budget.wall_time` is "Time limit (Budget)"."""
         def at(label: str, group: str) -> str:
@@ -339,7 +398,8 @@ class RunSettings(QWidget):
         return text
 
     def _add_gpu(self, index: int, label: str) -> None:
-        check = named(QCheckBox(label), f"gpu{index}", fill(self.tr("Use GPU %1"), str(index)))
+        check = named(ElidedCheckBox(label), f"gpu{index}",
+                      fill(self.tr("Use GPU %1"), str(index)), label)
         check.toggled.connect(self._changed)
         self._gpu_layout.addWidget(check)
         self.gpu_checks[index] = check
@@ -351,6 +411,7 @@ class RunSettings(QWidget):
                                        "more combinations") if grid else
                                self.tr("How many trials the search runs"))
         mode = self.device_mode.currentData()
+        self.device_mode.setToolTip(self.device_mode.currentText())  # when shown shortened
         for check in self.gpu_checks.values():
             check.setEnabled(mode == "gpus")
         self.gpu_box.setVisible(bool(self.gpu_checks))
@@ -419,6 +480,28 @@ class RunSettings(QWidget):
         self._valid, self._problems = valid, sentences
         if changed:  # a state: reported after set_plan too
             self.validityChanged.emit(valid, list(sentences))
+
+
+def _raw(widget: QWidget) -> Any:
+    """What a field shows: a line's text as typed, a spin box's value, a list's row, a tick."""
+    if isinstance(widget, QLineEdit):
+        return widget.text()
+    if isinstance(widget, QSpinBox):
+        return widget.value()
+    if isinstance(widget, QComboBox):
+        return widget.currentIndex()
+    return widget.isChecked() if isinstance(widget, QCheckBox) else None
+
+
+def _show_raw(widget: QWidget, value: Any) -> None:
+    if isinstance(widget, QLineEdit):
+        widget.setText(str(value))
+    elif isinstance(widget, QSpinBox):
+        widget.setValue(int(value))
+    elif isinstance(widget, QComboBox):
+        widget.setCurrentIndex(int(value))
+    elif isinstance(widget, QCheckBox):
+        widget.setChecked(bool(value))
 
 
 __all__ = ["RunSettings", "available_devices", "format_duration"]

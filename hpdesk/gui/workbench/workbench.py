@@ -98,6 +98,26 @@ class PlanWorkbench(QWidget):
             self.validityChanged.emit(True, [])
         self._note_modified()
 
+    def state(self) -> dict[str, Any]:
+        """Everything being edited, invalid text included, with the baseline: plain data (and
+        `Plan`s) for `restore_state` in a rebuilt window (another language or database)."""
+        return {"editor": self.editor.state(), "run_settings": self.run_settings.state(),
+                "plan": self._plan, "baseline": self._baseline}
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """Show `state()`: the same fields, the same problems in this window's language, the
+        same modified flag (validityChanged and modifiedChanged say what differs)."""
+        self._setting = True
+        try:
+            self.editor.restore_state(state["editor"])
+            self.run_settings.restore_state(state["run_settings"])
+        finally:
+            self._setting = False
+        self._plan, self._baseline = state["plan"], state["baseline"]
+        if self._plan is not None:  # the advice of the last valid plan, as before the switch
+            self.advice.set_plan(self._plan)
+        self._update()
+
     def plan(self) -> Plan | None:
         """The plan as edited, or None while the editor or the run settings have problems."""
         return self._plan if self._valid else None
