@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +71,7 @@ class Trial:
     stalled_since: float | None = None  # set while it reports nothing for the plan's stall time
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Trial:
+    def from_row(cls, row: sqlite3.Row | Mapping[str, Any]) -> Trial:
         data = dict(row)
         for key in ("params", "provenance", "search_state", "objectives"):
             if key in data:

@@ -319,3 +319,29 @@ def test_parameter_columns_show_whole_numbers_and_keep_their_widths(
             for r in range(len(lrs))] == ["0.1", "3.162e-05", "0.0003162", "0.0001235",
                                           "0.01235"]
     assert min(_widths(view)) >= 48
+
+
+def test_a_poll_that_reorders_rows_moves_them_once_and_keeps_the_selection(
+        view: TrialsView, store: Store, experiment: int) -> None:
+    """The table's own proxy sorts in one pass: a burst of new values (one poll) is one layout
+    change, after which the rows are in order and the selected trial is still selected."""
+    running = [add(store, experiment, "running") for _ in range(3)]
+    done = add(store, experiment, "completed", 0.5, ended=NOW)
+    view.set_trials(store.trials(experiment))
+    view.set_latest({tid: {"val_acc": 0.1 * (i + 1)} for i, tid in enumerate(running)})
+    view.table.sortByColumn(view.model.column_of("objective"), Qt.SortOrder.DescendingOrder)
+    assert shown_ids(view) == [done, running[2], running[1], running[0]]
+    view.select_trials([running[0]])
+    layouts: list[int] = []
+    view.proxy.layoutChanged.connect(lambda *a: layouts.append(1))
+    view.set_latest({running[0]: {"val_acc": 0.9}, running[1]: {"val_acc": 0.8},
+                     running[2]: {"val_acc": 0.05}})
+    assert layouts == [1]
+    assert shown_ids(view) == [running[0], running[1], done, running[2]]
+    assert view.proxy.shown_trial_ids() == shown_ids(view)
+    assert view.selected_ids() == [running[0]]
+    view.filter_edit.setText("val_acc>0.7")
+    assert shown_ids(view) == [running[0], running[1]]
+    assert view.selected_ids() == [running[0]]
+    view.table.sortByColumn(view.model.column_of("objective"), Qt.SortOrder.AscendingOrder)
+    assert shown_ids(view) == [running[1], running[0]]

@@ -158,7 +158,7 @@ def test_smoothing_is_per_metric_with_the_raw_line_faint_behind(qtbot, run) -> N
                     timeout=TIMEOUT_MS)
     faint = curves._curves[ids[1]].raw_drawn()
     assert faint is not None and np.array_equal(faint[1], raw_y)  # every raw value, behind
-    assert curves._curves[ids[1]].raw_item.opts["pen"].color().alpha() < 100
+    assert curves._curves[ids[1]].raw_pen().color().alpha() < 100  # faint, whoever draws it
     _metric(qtbot, view, "val_acc", ids)
     assert controls.smoothing() == 0.0 and curves._curves[ids[1]].series.weight == 0.0
     assert curves._curves[ids[1]].raw_drawn() is None

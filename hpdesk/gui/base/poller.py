@@ -224,8 +224,13 @@ class _PollWorker(QObject):
                                  (self._experiment_id,)).fetchall()
         trials_changed = trial_rows != self._trial_rows
         if trials_changed:
+            # Only the rows that changed become new Trials (2,000 trials, a heartbeat every
+            # few seconds: benchmarks/gui_scale.py); the others are the objects of last time.
+            names = [d[0] for d in cur.description]
+            known = dict(zip(self._trial_rows or (), self._trials))
             self._trial_rows = trial_rows
-            self._trials = tuple(store.trials(self._experiment_id))
+            self._trials = tuple(known.get(row) or Trial.from_row(dict(zip(names, row)))
+                                 for row in trial_rows)
         experiment = None
         if exp_row != self._experiment_row:
             self._experiment_row = exp_row

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPoint, QRectF, QSize, Signal
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QPainter, QShowEvent
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -50,6 +50,7 @@ class CompareView(QWidget):
     def __init__(self, language: str, parent: QWidget | None = None,
                  background: Background | None = None) -> None:
         super().__init__(parent)
+        self._redraw_due = False  # the plots wait to be shown (_redraw)
         self.summary = named(QLabel(), "compareSummary", self.tr("Summary of the trials"))
         self.summary.setWordWrap(True)
         self.show_unscored = named(
@@ -147,7 +148,18 @@ class CompareView(QWidget):
             if shown and not enabled:  # back to the first tab, not the disabled one's neighbour
                 self.tabs.setCurrentIndex(0)
 
-    def _redraw(self) -> None:
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self._redraw_due:
+            self._redraw()
+
+    def _redraw(self, *, force: bool = False) -> None:
+        """Draw the plots now when they are on screen (or `force`), else when they are next
+        shown (2,000 trials cost a tenth of a second to draw: not while the window opens on
+        another tab)."""
+        self._redraw_due = not (force or self.isVisible())
+        if self._redraw_due:
+            return
         show = self.show_unscored.isChecked()
         self.parallel.set_table(self.table, show)
         self.slices.set_table(self.table, show)
@@ -177,6 +189,8 @@ class CompareView(QWidget):
         if suffix not in IMAGE_SUFFIXES:
             raise ValueError(f"An image is written as {', '.join(IMAGE_SUFFIXES)}, "
                              f"not {path.suffix or 'a file without a suffix'}.")
+        if self._redraw_due:
+            self._redraw(force=True)
         page = self.tabs.currentWidget()
         # What only makes sense on screen ("point at a line...") stays out of the image.
         hidden = [w for w in page.findChildren(QWidget)

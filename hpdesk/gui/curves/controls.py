@@ -5,10 +5,12 @@ chose through signals; the curves view acts on them."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import functools
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -133,6 +135,19 @@ class CurveControls(QWidget):
             self.metric_combo.setCurrentText(name)
         self.metricChosen.emit(name)
 
+    def state(self) -> dict[str, Any]:
+        """The choices that belong to no experiment (x axis, log y, following), as plain data
+        for `restore_state` in a rebuilt window."""
+        return {"x_mode": self.x_mode(), "log_y": self.log_y(), "following": self.following()}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        """Show `state()`'s choices, emitting what changes (the curves follow them)."""
+        index = self.x_combo.findData(state.get("x_mode", X_STEP))
+        if index >= 0:
+            self.x_combo.setCurrentIndex(index)
+        self.log_check.setChecked(bool(state.get("log_y", False)))
+        self.set_following(bool(state.get("following", True)))  # after the x axis: it follows
+
     def _on_metric_text(self, text: str) -> None:
         if text:
             self.metricChosen.emit(text)
@@ -155,6 +170,9 @@ class TrialList(QListWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._filtered: set[int] | None = None
+        self._unticked: set[int] = set()  # trials that arrive unticked (set_unticked)
+        self._items: dict[int, QListWidgetItem] = {}
+        self._drawn_as: dict[int, tuple[int, str]] = {}  # (number, state) of each swatch
         named(self, "curvesTrials", self.tr("Trials shown"),
               self.tr("Untick a trial to hide its curve; double-click to select it in the "
                       "table"))
@@ -163,25 +181,42 @@ class TrialList(QListWidget):
         self.itemDoubleClicked.connect(lambda item: self.trialActivated.emit(self._id(item)))
 
     def set_trials(self, trials: Sequence[Trial]) -> None:
-        """Add the new trials (shown) and refresh every entry's state colour."""
-        known = {self._id(self.item(r)) for r in range(self.count())}
-        by_id = {t.id: t for t in trials}
+        """Add the new trials (shown) and refresh the state colour of those whose state
+        changed (2,000 entries: only those, benchmarks/gui_scale.py)."""
         with QSignalBlocker(self):
             for t in trials:
-                if t.id not in known:
+                item = self._items.get(t.id)
+                if item is None:
                     item = QListWidgetItem(self.tr("#%1").replace("%1", str(t.number)))
                     item.setData(TRIAL_ID_ROLE, t.id)
                     item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                    item.setCheckState(Qt.CheckState.Checked)
+                    item.setCheckState(Qt.CheckState.Unchecked if t.id in self._unticked
+                                       else Qt.CheckState.Checked)
                     self.addItem(item)
+                    self._items[t.id] = item
+                    item.setHidden(self._filtered is not None and t.id not in self._filtered)
+                if self._drawn_as.get(t.id) != (t.number, t.state):
+                    self._drawn_as[t.id] = (t.number, t.state)
+                    item.setIcon(_swatch(t.number, t.state))
+                    item.setToolTip(self.tr("Trial %1: %2").replace("%1", str(t.number))
+                                    .replace("%2", state_label(t.state)))
+
+    def set_unticked(self, ids: Collection[int]) -> None:
+        """Untick these trials, and those of them still to come as they arrive (a rebuilt
+        window's list, before its trials are read), emitting nothing."""
+        self._unticked = {int(i) for i in ids}
+        with QSignalBlocker(self):
             for r in range(self.count()):
                 item = self.item(r)
-                trial = by_id.get(self._id(item))
-                if trial is not None:
-                    item.setIcon(_swatch(trial.number, trial.state))
-                    item.setToolTip(self.tr("Trial %1: %2").replace("%1", str(trial.number))
-                                    .replace("%2", state_label(trial.state)))
-        self._apply_filter()
+                item.setCheckState(Qt.CheckState.Unchecked if self._id(item) in self._unticked
+                                   else Qt.CheckState.Checked)
+
+    def clear(self) -> None:
+        """No trials, and none waiting to arrive unticked."""
+        self._unticked = set()
+        self._items.clear()
+        self._drawn_as.clear()
+        super().clear()
 
     def set_filtered(self, ids: set[int] | None) -> None:
         """List only these trials (those the trials table's filters show); None: all."""
@@ -200,8 +235,7 @@ class TrialList(QListWidget):
                 self.item(r).setCheckState(Qt.CheckState.Checked)
 
     def item_of(self, trial_id: int) -> QListWidgetItem | None:
-        return next((self.item(r) for r in range(self.count())
-                     if self._id(self.item(r)) == trial_id), None)
+        return self._items.get(trial_id)
 
     @staticmethod
     def _id(item: QListWidgetItem) -> int:
@@ -212,11 +246,17 @@ class TrialList(QListWidget):
         return item.checkState() == Qt.CheckState.Checked
 
 
+@functools.lru_cache(maxsize=512)
 def _swatch(number: int, state: str) -> QIcon:
-    """The trial's line colour framed in its state colour."""
+    """The trial's line colour framed in its state colour (a few colours, made once each)."""
+    return _swatch_of(trial_color(number).name(), state)
+
+
+@functools.lru_cache(maxsize=512)
+def _swatch_of(color: str, state: str) -> QIcon:
     pix = QPixmap(14, 14)
     pix.fill(state_color(state))
     painter = QPainter(pix)
-    painter.fillRect(2, 2, 10, 10, trial_color(number))
+    painter.fillRect(2, 2, 10, 10, QColor(color))
     painter.end()
     return QIcon(pix)

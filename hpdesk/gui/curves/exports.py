@@ -41,7 +41,7 @@ def legend_entries(curves: Iterable[TrialCurve], best: int | None, selected: set
     past `MAX_LEGEND` the last line says how many more there are."""
     shown = sorted((c for c in curves if c.visible and c.drawn() is not None),
                    key=lambda c: (c.trial_id != best, c.trial_id not in selected, c.number))
-    entries = [(c.item, (QCoreApplication.translate("CurvesView", "Trial %1 (best)")
+    entries = [(c.legend_item(), (QCoreApplication.translate("CurvesView", "Trial %1 (best)")
                          if c.trial_id == best else
                          QCoreApplication.translate("CurvesView", "Trial %1"))
                 .replace("%1", str(c.number))) for c in shown[:MAX_LEGEND]]

@@ -8,17 +8,22 @@ and `setClipToView` leaves pyqtgraph only the visible slice to draw.
 With smoothing on, the raw points are drawn faint behind the smoothed line (as TensorBoard
 does), so smoothing never hides what the trial reported; a curve with a single point is drawn
 as a marker (a line needs two).
+
+A curve that no longer changes (its trial finished) can be `bundled`: its own plot item is then
+hidden and left without data, and `hpdesk.gui.curves.bundle.CurveBundle` draws it, with every
+other finished curve, from one cached picture (2,000 curves painted on every tick otherwise).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QPainterPath, QPen
 
 from hpdesk.analysis.series import SeriesBuffer, SmoothedSeries, decimate, epochs_at
 
@@ -35,6 +40,8 @@ PALETTE = (
 REDECIMATE_RATIO = 1.5
 RAW_ALPHA = 55  # the raw line behind a smoothed one: faint, as TensorBoard draws it
 MARKER_SIZE = 8  # a curve of one point is drawn as a marker of this size
+DIM_ALPHA = 60  # the other curves while some are selected
+OUTLINE_PX = 2  # pixels per column of a curve's outline (`TrialCurve.outline`)
 
 
 def trial_color(number: int) -> QColor:
@@ -42,21 +49,27 @@ def trial_color(number: int) -> QColor:
 
 
 class TrialCurve:
-    """A trial's curve of the current metric: data (`series`), and a `PlotDataItem`."""
+    """A trial's curve of the current metric: data (`series`), its decimated copy, and the
+    `PlotDataItem` that draws it, made only while the curve draws itself (not `bundled`)."""
 
     def __init__(self, plot: pg.PlotItem, trial_id: int, number: int) -> None:
         self.trial_id = trial_id
         self.number = number
         self.series = SmoothedSeries()
         self._plot = plot
-        self.item = pg.PlotDataItem()
-        plot.addItem(self.item)
+        self._item: pg.PlotDataItem | None = None
         self.raw_item: pg.PlotDataItem | None = None  # the raw points, while smoothing is on
+        self._raw_drawn: tuple[np.ndarray, np.ndarray] | None = None
+        self.shown = True  # wanted on the plot (the trials list's tick and the table's filter)
+        self.bundled = False  # drawn by a CurveBundles chunk: no items of its own
+        self._paths: dict[tuple[Any, ...], tuple[object, QPainterPath | None]] = {}
+        self._legend_item: pg.PlotDataItem | None = None
         self.marked = False  # drawn as markers: fewer than two finite points
         self._below_zero: tuple[int, int] | None = None  # (raw version, count)
-        self.item.setClipToView(True)  # after addItem: it needs the view box
         self.color = trial_color(number)
         self.style = ""  # "", "strong", "dim", "best": set by set_style
+        self._pen = QPen()
+        self._pens: dict[str, QPen] = {}  # by style: a bundle asks for them by the hundred
         self.set_style("normal")
         self._drawn: tuple[np.ndarray, np.ndarray] | None = None
         self._buckets_per_x = 0.0  # the zoom the drawn copy was decimated for
@@ -66,19 +79,62 @@ class TrialCurve:
         self._bounds_cache: tuple[object, str, bool, Box | None] | None = None
         self.dirty = True
 
+    @property
+    def item(self) -> pg.PlotDataItem:
+        """The curve's own plot item, made (with the drawn copy) when first asked for."""
+        if self._item is None:
+            item = pg.PlotDataItem()
+            self._plot.addItem(item)  # takes the plot's log mode
+            item.setClipToView(True)  # after addItem: it needs the view box
+            item.setPen(self._pen)
+            item.setZValue(self.z())
+            item.setVisible(self.shown and not self.bundled)
+            if self.marked:
+                self._symbols(item)
+            if self._drawn is not None:
+                item.setData(*self._drawn)
+            self._item = item
+            if self._raw_drawn is not None:
+                self._raw_line().setData(*self._raw_drawn)
+        return self._item
+
     def remove(self, plot: pg.PlotItem) -> None:
-        plot.removeItem(self.item)
-        self._drop_raw()
+        self._drop_items()
+
+    def _drop_items(self) -> None:
+        if self._item is not None:
+            self._plot.removeItem(self._item)
+            self._item = None
+        self._drop_raw_item()
 
     def _drop_raw(self) -> None:
+        self._raw_drawn = None
+        self._drop_raw_item()
+
+    def _drop_raw_item(self) -> None:
         if self.raw_item is not None:
             self._plot.removeItem(self.raw_item)
             self.raw_item = None
 
-    def _raw_pen(self) -> QPen:
+    def _raw_pen(self, plain: bool = False) -> QPen:
         color = QColor(self.color)
-        color.setAlpha(RAW_ALPHA // 3 if self.style == "dim" else RAW_ALPHA)
+        color.setAlpha(RAW_ALPHA // 3 if self.style == "dim" and not plain else RAW_ALPHA)
         pen = QPen(color)
+        pen.setCosmetic(True)
+        return pen
+
+    def _pen_for(self, style: str) -> QPen:
+        pen = self._pens.get(style)
+        if pen is None:
+            pen = self._pens[style] = self._make_pen(style)
+        return pen
+
+    def _make_pen(self, style: str) -> QPen:
+        color = QColor(self.color)
+        if style == "dim":
+            color.setAlpha(DIM_ALPHA)
+        pen = QPen(color)
+        pen.setWidthF(2.0 if style in ("strong", "best") else 1.0)
         pen.setCosmetic(True)
         return pen
 
@@ -88,41 +144,143 @@ class TrialCurve:
         if style == self.style:
             return
         self.style = style
-        color = QColor(self.color)
-        width = 2.0 if style in ("strong", "best") else 1.0
-        if style == "dim":
-            color.setAlpha(60)
-        pen = QPen(color)
-        pen.setWidthF(width)
-        pen.setCosmetic(True)
-        if style == "best":
-            pen.setStyle(Qt.PenStyle.SolidLine)
-        self.item.setPen(pen)
-        self.item.setZValue({"best": 3, "strong": 2, "normal": 1, "dim": 0}[style])
-        if self.marked:
-            self.item.setSymbolBrush(color)
-            self.item.setSymbolPen(pen)
+        pen = self._pen_for(style)
+        self._pen = pen
+        self._legend_item = None
+        if self._item is not None:
+            self._item.setPen(pen)
+            self._item.setZValue(self.z())
+            if self.marked:
+                self._symbols(self._item)
         if self.raw_item is not None:
             self.raw_item.setPen(self._raw_pen())
 
+    def z(self) -> int:
+        """Stacking: the best on top, then the selected, the others, the dimmed."""
+        return {"best": 3, "strong": 2, "normal": 1, "dim": 0}.get(self.style, 1)
+
+    def pen(self, style: str | None = None) -> QPen:
+        """The pen of the curve's style, or of `style` (a bundle draws plain and selected);
+        not to be changed."""
+        return self._pen if style is None else self._pen_for(style)
+
+    def raw_pen(self, plain: bool = False) -> QPen:
+        """The faint raw line's pen (`plain`: as if not dimmed)."""
+        return self._raw_pen(plain)
+
     def set_visible(self, visible: bool) -> None:
-        self.item.setVisible(visible)
+        self.shown = visible
+        if self._item is not None:
+            self._item.setVisible(visible)
         if self.raw_item is not None:
             self.raw_item.setVisible(visible)
+
+    def set_bundled(self, bundled: bool) -> None:
+        """Hand the drawing to a bundle (True: the own items go) or take it back (False)."""
+        if bundled == self.bundled:
+            return
+        self.bundled = bundled
+        if bundled:
+            self._drop_items()
+        elif self._drawn is not None:
+            _ = self.item  # made with the drawn copy
+
+    def paths(self, log_y: bool) -> tuple[QPainterPath | None, QPainterPath | None]:
+        """(line, faint raw line) as painter paths in view coordinates (y in log10 on a log
+        axis, as pyqtgraph draws it), for a bundle; cached until the drawn copy changes."""
+        return (self._path("line", self._drawn, log_y),
+                self._path("raw", self._raw_drawn, log_y))
+
+    def extent(self, log_y: bool) -> QRectF:
+        """The rectangle the line and the faint raw line take in view coordinates."""
+        key = ("extent", log_y)
+        cached = self._paths.get(key)
+        if cached is not None and cached[0] is self._drawn:
+            return cached[1]  # type: ignore[return-value]
+        rect = QRectF()
+        for path in self.paths(log_y):
+            if path is not None:
+                rect = rect.united(path.controlPointRect())
+        self._paths[key] = (self._drawn, rect)  # type: ignore[assignment]
+        return rect
+
+    def _path(self, kind: str, data: tuple[np.ndarray, np.ndarray] | None, log_y: bool
+              ) -> QPainterPath | None:
+        if data is None or data[0].size < 2:
+            return None
+        cached = self._paths.get((kind, log_y))
+        if cached is not None and cached[0] is data:
+            return cached[1]
+        x, y = data
+        if log_y:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.log10(np.where(y > 0, y, np.nan))
+        path = pg.arrayToQPath(np.asarray(x, dtype=np.float64), y, connect="finite")
+        self._paths[(kind, log_y)] = (data, path)
+        return path
+
+    def outline(self, log_y: bool, px_per_x: float) -> QPainterPath | None:
+        """The line through the mean of each column of `OUTLINE_PX` pixels (`px_per_x` pixels
+        per x unit): how a bundle draws a plain curve among hundreds, where each one's noise
+        envelope would only add ink (a tenth of the pixels to paint, benchmarks/gui_scale.py).
+        Cached for the drawn copy, the axis and the zoom."""
+        data = self._drawn
+        if data is None or data[0].size < 2 or px_per_x <= 0:
+            return None
+        # The zoom in steps of a quarter octave: a small zoom or pan reuses the outline.
+        px = 2.0 ** (round(math.log2(px_per_x) * 4) / 4)
+        key = ("outline", log_y, px)
+        cached = self._paths.get(key)
+        if cached is not None and cached[0] is data:
+            return cached[1]
+        x, y = np.asarray(data[0], dtype=np.float64), data[1]
+        if log_y:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.log10(np.where(y > 0, y, np.nan))
+        finite = np.isfinite(y)
+        if not finite.all():
+            x, y = x[finite], y[finite]
+        path = None
+        if x.size >= 2:
+            if np.any(np.diff(x) < 0):  # wall-clock x of a resumed trial
+                order = np.argsort(x, kind="stable")
+                x, y = x[order], y[order]
+            column = np.floor(x * (px / OUTLINE_PX))
+            starts = np.concatenate(([0], np.flatnonzero(np.diff(column)) + 1))
+            if starts.size >= 2:
+                count = np.diff(np.append(starts, x.size))
+                path = pg.arrayToQPath(np.add.reduceat(x, starts) / count,
+                                       np.add.reduceat(y, starts) / count)
+        for old in [k for k in self._paths if k[0] == "outline"]:
+            del self._paths[old]  # one zoom's outline kept
+        self._paths[key] = (data, path)
+        return path
+
+    def legend_item(self) -> pg.PlotDataItem:
+        """A line with this curve's pen for a legend (a bundled curve has no item of its own;
+        one made here stays out of the plot)."""
+        if not self.bundled:
+            return self.item
+        if self._legend_item is None:
+            self._legend_item = pg.PlotDataItem(pen=QPen(self.pen()))
+        return self._legend_item
+
+    def _symbols(self, item: pg.PlotDataItem) -> None:
+        item.setSymbol("o")
+        item.setSymbolSize(MARKER_SIZE)
+        item.setSymbolBrush(self._pen.color())
+        item.setSymbolPen(self._pen)
 
     def _mark(self, few: bool) -> None:
         """Markers for a curve of fewer than two finite points, which a line cannot show."""
         if few == self.marked:
             return
         self.marked = few
-        if few:
-            color = self.item.opts["pen"].color()
-            self.item.setSymbol("o")
-            self.item.setSymbolSize(MARKER_SIZE)
-            self.item.setSymbolBrush(color)
-            self.item.setSymbolPen(self.item.opts["pen"])
-        else:
-            self.item.setSymbol(None)
+        if self._item is not None:
+            if few:
+                self._symbols(self._item)
+            else:
+                self._item.setSymbol(None)
 
     def below_zero(self) -> int:
         """How many reported values are zero or negative (a log axis cannot show them; with
@@ -136,7 +294,7 @@ class TrialCurve:
 
     @property
     def visible(self) -> bool:
-        return bool(self.item.isVisible())
+        return self.shown
 
     def x(self, mode: str, epochs: SeriesBuffer | None) -> np.ndarray | None:
         """The x of every point in the unit of `mode` (None: no epoch reports to go by);
@@ -168,7 +326,8 @@ class TrialCurve:
         x = self.x(mode, epochs) if len(self.series) else None
         if x is None or x.size == 0:
             self._drawn = None
-            self.item.setData([], [])
+            if self._item is not None:
+                self._item.setData([], [])
             self._drop_raw()
             return True
         y = self.series.y()
@@ -183,7 +342,8 @@ class TrialCurve:
         self._buckets_per_x = px_per_x
         self._drawn = (dx, dy)
         self._mark(int(np.count_nonzero(np.isfinite(dy))) < 2)
-        self.item.setData(dx, dy)
+        if not self.bundled:
+            self.item.setData(dx, dy)
         self._draw_raw(x, raw, buckets)
         return True
 
@@ -192,22 +352,23 @@ class TrialCurve:
         if raw is None or self.marked:
             self._drop_raw()
             return
+        self._raw_drawn = decimate(x, raw, None, buckets)
+        if not self.bundled:
+            self._raw_line().setData(*self._raw_drawn)
+
+    def _raw_line(self) -> pg.PlotDataItem:
         if self.raw_item is None:
             self.raw_item = pg.PlotDataItem()
             self._plot.addItem(self.raw_item)
             self.raw_item.setClipToView(True)
             self.raw_item.setPen(self._raw_pen())
             self.raw_item.setZValue(-1)
-            self.raw_item.setVisible(self.item.isVisible())
-        rx, ry = decimate(x, raw, None, buckets)
-        self.raw_item.setData(rx, ry)
+            self.raw_item.setVisible(self.shown)
+        return self.raw_item
 
     def raw_drawn(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The faint raw line's data (None when smoothing is off)."""
-        if self.raw_item is None:
-            return None
-        x, y = self.raw_item.getData()
-        return None if x is None else (x, y)
+        return self._raw_drawn
 
     def _zoom_drifted(self, px_per_x: float) -> bool:
         if self._drawn is None or px_per_x <= 0 or self._buckets_per_x <= 0:

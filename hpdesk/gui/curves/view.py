@@ -5,7 +5,9 @@ Fed by `hpdesk.gui.base.poller.ExperimentPoller`: `on_poll(PollResult)` appends 
 `curvesRequested(metric, trial_ids)` (the window connects it to the poller's `request_curves`).
 Drawing stays cheap with 64 curves of 100,000 points: each curve is decimated in numpy to about 2
 points per pixel (peaks kept), a tick calls `setData` once per changed curve, auto-range is off
-while streaming and "Follow latest" re-ranges on a slower timer (PLATFORM.md).
+while streaming and "Follow latest" re-ranges on a slower timer (PLATFORM.md). Finished trials'
+curves (all but the best) are drawn by one cached `CurveBundle`, so with 2,000 of them a tick
+repaints only the streaming curves.
 
 Only the trials the trials table's filters show are drawn (`set_filter`). Smoothing belongs to
 the metric: each metric of an experiment keeps its own weight (a noisy per-step loss wants 0.9,
@@ -32,11 +34,13 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from hpdesk.analysis.series import SeriesBuffer
 from hpdesk.gui.base.plan_dicts import objectives
 from hpdesk.gui.base.poller import CurvesResult, PollResult
+from hpdesk.gui.curves.bundle import CurveBundles
 from hpdesk.gui.curves.controls import CurveControls, TrialList
 from hpdesk.gui.curves.exports import export_plot, legend_entries, write_csv
 from hpdesk.gui.curves.items import X_EPOCH, TrialCurve, follow_range, nearest_curve
 from hpdesk.gui.curves.markers import EndMarkers, PlotNotes
 from hpdesk.store import Trial
+from hpdesk.store.records import FINISHED_STATES
 
 EPOCH = "epoch"
 FOLLOW_INTERVAL_MS = 1000  # "follow latest" re-ranges this often, not on every tick
@@ -58,6 +62,7 @@ class CurvesView(QWidget):
         self._objective = ""
         self._maximize = True
         self._metric = ""
+        self._wanted_metric = ""  # a rebuilt window's metric, chosen once it is read
         self._trials: dict[int, Trial] = {}
         self._curves: dict[int, TrialCurve] = {}
         self._drawn_for: tuple[str, float] | None = None  # (x unit, px per x) of the last pass
@@ -69,6 +74,7 @@ class CurvesView(QWidget):
         self._smoothing: dict[str, float] = {}  # metric -> its weight, for this experiment
         self._best: int | None = None
         self._fitted: tuple[float, float, float, float] | None = None  # curves' box at last fit
+        self._bundle_due = False  # which curves the bundles draw may have changed
         self._build()
 
     # construction ------------------------------------------------------------------------------
@@ -96,6 +102,7 @@ class CurvesView(QWidget):
         self.plot.setLabel("bottom", self.tr("Step"))
         for side in ("left", "bottom"):  # 0.98 reads as 0.98, not as 980 "(x0.001)"
             self.plot.getAxis(side).enableAutoSIPrefix(False)
+        self.bundles = CurveBundles(self.plot, self._prepare)  # finished curves, as pictures
         self.end_markers = EndMarkers(self.plot)
         self.ends = self.end_markers.item
         self.notes = PlotNotes(self.plot)
@@ -142,7 +149,7 @@ class CurvesView(QWidget):
         self.controls.set_smoothing(0.0)
         self.trial_list.clear()
         self.controls.set_metrics([])
-        self._metric = ""
+        self._metric = self._wanted_metric = ""
         # Nothing of the previous experiment stays: not its axis title, not its ranges.
         self.plot.setLabel("left", "")
         self.plot.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
@@ -157,6 +164,7 @@ class CurvesView(QWidget):
         self.trial_list.set_filtered(wanted)
         for tid, curve in self._curves.items():
             curve.set_visible(self._shown(tid))
+        self.bundles.changed(data=False)
         self._update_ends()
         self._update_notes()
         self._fitted = None  # range over the curves left
@@ -233,7 +241,10 @@ class CurvesView(QWidget):
         names = sorted(set(have) | set(metrics))
         if names != have:
             self.controls.set_metrics(names)
-        if not self._metric and names:
+        if self._wanted_metric and self._wanted_metric in names:
+            wanted, self._wanted_metric = self._wanted_metric, ""
+            self.controls.choose_metric(wanted)
+        elif not self._metric and names:
             others = [n for n in names if n != EPOCH] or names
             self.controls.choose_metric(self._objective if self._objective in names
                                         else others[0])
@@ -244,6 +255,27 @@ class CurvesView(QWidget):
         self._best = self._best_trial()
         self._restyle()
         self._update_ends()
+
+    def _rebundle(self) -> None:
+        """The bundles draw the curves that will not change: finished trials' lines, except
+        the best one (drawn thick on top) and those of a single point (drawn as markers)."""
+        self._bundle_due = False
+        self.bundles.set_members(c for tid, c in self._curves.items()
+                                 if self._bundles_it(tid) and not c.marked)
+        members = self.bundles.members()
+        for tid, curve in self._curves.items():
+            if curve.bundled and tid not in members:
+                curve.set_bundled(False)
+        self.bundles.set_selected(self._selected, dim=bool(self._selected))
+
+    def _bundles_it(self, tid: int) -> bool:
+        trial = self._trials.get(tid)
+        return tid != self._best and trial is not None and trial.state in FINISHED_STATES
+
+    def _prepare(self, curves: Iterable[TrialCurve]) -> bool:
+        """Bring bundled curves to the zoom they are seen at, before their picture is made."""
+        mode, px = self._x_mode(), self._px_per_x()
+        return any([c.redraw(mode, self._epochs.get(c.trial_id), px, False) for c in curves])
 
     def _best_trial(self) -> int | None:
         scored = [t for t in self._trials.values()  # NaN or an infinity is never the best
@@ -264,6 +296,10 @@ class CurvesView(QWidget):
             curve.set_visible(self._shown(trial_id))
             self._curves[trial_id] = curve
             self._style(curve)
+            # A finished trial's curve goes to the bundles at once: no plot item of its own
+            # is made for it (2,000 of them cost seconds to add to the plot).
+            curve.set_bundled(self._bundles_it(trial_id))
+            self._bundle_due = True
         return curve
 
     def _request_missing(self) -> None:
@@ -277,11 +313,48 @@ class CurvesView(QWidget):
 
     def _clear(self) -> None:
         self._fitted = None
+        self.bundles.clear()
         for curve in self._curves.values():
             curve.remove(self.plot)
         self._curves.clear()
         self._requested = {key for key in self._requested if key[0] == EPOCH}
         self.end_markers.clear()
+
+    # view state ------------------------------------------------------------------------------
+    def view_state(self) -> dict[str, Any]:
+        """What the person set up, as plain data for `restore_view_state` in a rebuilt window
+        (another language, another database): the controls, the metric with each metric's
+        smoothing, and the trials unticked and emphasised."""
+        smoothing = dict(self._smoothing)
+        if self._metric:
+            smoothing[self._metric] = self.controls.smoothing()
+        return {"controls": self.controls.state(),
+                "metric": self._metric or self._wanted_metric, "smoothing": smoothing,
+                "hidden": sorted(self._hidden), "selected": sorted(self._selected)}
+
+    def restore_view_state(self, state: dict[str, Any], *, experiment: bool = True) -> None:
+        """Show `view_state()`'s choices. The controls at once; with `experiment` (the same
+        experiment, shown again: after `set_experiment`) its metric, smoothing and trials too,
+        each taking effect as its data arrives. Another database's experiment keeps only the
+        controls: its smoothing starts afresh (see the module doc)."""
+        self.controls.restore_state(state.get("controls", {}))
+        if not experiment:
+            return
+        self._smoothing.update(state.get("smoothing", {}))
+        self._hidden = {int(i) for i in state.get("hidden", ())}
+        self.trial_list.set_unticked(self._hidden)
+        for tid, curve in self._curves.items():
+            curve.set_visible(self._shown(tid))
+        self.set_selected_trials(state.get("selected", ()))
+        metric = str(state.get("metric") or "")
+        if metric and metric == self._metric:
+            weight = self._smoothing.get(metric, 0.0)
+            self.controls.set_smoothing(weight)
+            self._apply_smoothing(weight)
+        elif metric in self.controls.metrics():
+            self.controls.choose_metric(metric)
+        else:
+            self._wanted_metric = metric
 
     # drawing -----------------------------------------------------------------------------------
     def _px_per_x(self) -> float:
@@ -297,10 +370,19 @@ class CurvesView(QWidget):
         # ones are visited (2,000 curves, a tick every 250 ms: benchmarks/gui_scale.py).
         every = force or self._drawn_for != (mode, px)
         self._drawn_for = (mode, px)
+        redrawn = []
         for tid, curve in self._curves.items():
-            if every or curve.dirty:
-                changed |= curve.redraw(mode, self._epochs.get(tid), px, force)
+            # A bundled curve catches up with the zoom when its picture is made (_prepare).
+            if curve.dirty or force or (every and not curve.bundled):
+                marked = curve.marked
+                if curve.redraw(mode, self._epochs.get(tid), px, force):
+                    changed = True
+                    redrawn.append(tid)
+                    self._bundle_due |= curve.marked != marked  # markers draw themselves
         if changed:
+            self.bundles.changed(redrawn)
+            if self._bundle_due:
+                self._rebundle()
             self._update_ends()
             self._update_notes()
 
@@ -317,19 +399,24 @@ class CurvesView(QWidget):
         """Trial id -> (x, y, state) of each end marker drawn."""
         return self.end_markers.markers()
 
-    def _style(self, curve: TrialCurve) -> None:
+    def _style(self, curve: TrialCurve) -> bool:
+        """Give the curve the style it should have; returns whether that changed it."""
         if curve.trial_id in self._selected:
-            curve.set_style("strong")
+            style = "strong"
         elif self._selected:
-            curve.set_style("dim")
+            style = "dim"
         elif curve.trial_id == self._best:
-            curve.set_style("best")
+            style = "best"
         else:
-            curve.set_style("normal")
+            style = "normal"
+        before = curve.style
+        curve.set_style(style)
+        return curve.style != before
 
     def _restyle(self) -> None:
         for curve in self._curves.values():
             self._style(curve)
+        self._rebundle()
 
     def follow_latest(self, *, grow_only: bool = False) -> None:
         """Range the view over every shown curve (the slow timer calls it while following).
@@ -374,6 +461,7 @@ class CurvesView(QWidget):
 
     def _on_log_y(self, on: bool) -> None:
         self.plot.setLogMode(x=False, y=on)
+        self.bundles.set_log_y(on)
         self._fitted = None
         self.follow_latest()
         self._update_notes()
@@ -400,6 +488,7 @@ class CurvesView(QWidget):
         curve = self._curves.get(tid)
         if curve is not None:
             curve.set_visible(self._shown(tid))
+            self.bundles.changed([tid], data=False)
         self._update_ends()
         self._update_notes()
 
@@ -418,8 +507,13 @@ class CurvesView(QWidget):
     def export_image(self, path: str | Path) -> Path:
         """The plot as SVG (by the suffix) or PNG (anything else becomes .png), with a legend
         naming the trials drawn and without the on-screen notes; returns the file written."""
-        return export_plot(self.plot_widget, Path(path), self._metric, self.legend_entries(),
-                           hide=self.notes.items())
+        # Drawn afresh, not from the cached picture: an SVG keeps every line a vector.
+        self.bundles.set_cached(False)
+        try:
+            return export_plot(self.plot_widget, Path(path), self._metric,
+                               self.legend_entries(), hide=self.notes.items())
+        finally:
+            self.bundles.set_cached(True)
 
     def legend_entries(self) -> list[tuple[pg.PlotDataItem, str]]:
         """(line, name) of each curve drawn, for an exported image's legend."""

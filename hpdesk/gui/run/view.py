@@ -18,7 +18,6 @@ from hpdesk.gui.base.poller import CurvesResult, PollResult
 from hpdesk.gui.curves.view import CurvesView
 from hpdesk.gui.run.overview import ExperimentOverview
 from hpdesk.gui.run.stages import StagePanel
-from hpdesk.gui.trials.model import TRIAL_ID_ROLE
 from hpdesk.gui.trials.view import TrialsView
 
 ROOM_FOR_ROWS = 270  # pixels for the filter line, the header and about eight rows of trials
@@ -68,7 +67,7 @@ class RunView(QWidget):
         if shown == self.trials.model.rowCount():
             self.curves.set_filter(None)
             return
-        self.curves.set_filter(proxy.index(r, 0).data(TRIAL_ID_ROLE) for r in range(shown))
+        self.curves.set_filter(proxy.shown_trial_ids())
 
     def set_experiment(self, plan: dict[str, Any]) -> None:
         self.overview.set_experiment(plan)
@@ -88,11 +87,12 @@ class RunView(QWidget):
             self.splitter.setSizes([want, sum(sizes) - want])
 
     def on_poll(self, result: PollResult) -> None:
+        # The latest values first: new trials' rows are then computed once, with them.
+        self.trials.set_latest(result.latest)  # type: ignore[arg-type]
         if result.trials_changed:
             self.trials.set_trials(result.trials)
             self.stages.set_trials(result.trials)
             self.sync_filter()  # before new trials' first points reach the curves
-        self.trials.set_latest(result.latest)  # type: ignore[arg-type]
         self.curves.on_poll(result)
         self.overview.on_poll(result)
         self.stages.add_events(result.events)

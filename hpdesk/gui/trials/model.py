@@ -15,7 +15,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFont
 
 from hpdesk.analysis.progress import (
@@ -67,7 +74,10 @@ def sort_value(value: Any) -> Any:
 
 class TrialsModel(QAbstractTableModel):
     """One row per trial, in the order the trials arrived; `clock` gives "now" for the times
-    of running trials (call `refresh_times()` on a timer to advance them)."""
+    of running trials (call `refresh_times()` on a timer to advance them). Signal `updated()`:
+    after each burst of `dataChanged` (the sorting proxy moves rows once per burst)."""
+
+    updated = Signal()
 
     def __init__(self, language: str = "en", clock: Callable[[], float] = time.time,
                  parent: QObject | None = None) -> None:
@@ -135,16 +145,18 @@ class TrialsModel(QAbstractTableModel):
                 self._trials[row] = trial
                 changed.add(row)
         new = sorted((t for t in trials if t.id not in self._row_of), key=lambda t: t.number)
+        computed = None
         if new:
             first = len(self._trials)
             self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
             self._trials.extend(new)
             self._row_of = {t.id: r for r, t in enumerate(self._trials)}
-            self._cells.extend(self._compute_all()[first:])
+            computed = self._compute_all()  # every row's, used again just below
+            self._cells.extend(computed[first:])
             self.endInsertRows()
             ranking = True
         # 2,000 trials: only the rows that changed are recomputed (benchmarks/gui_scale.py).
-        self._update_cells(None if ranking else changed)
+        self._update_cells(None if ranking else changed, computed)
 
     def set_latest(self, latest: Mapping[int, Mapping[str, float | None]]) -> None:
         """Latest value of each metric per trial id (merged into what is known)."""
@@ -391,12 +403,15 @@ class TrialsModel(QAbstractTableModel):
                 cells.append(Cell(format_duration(eta), eta))
         return cells
 
-    def _update_cells(self, rows: set[int] | None = None) -> None:
-        """Recompute every row's cells (None), or only `rows`, keeping their "best" (the
-        running best changes only with the trials' objectives: `set_trials` passes None)."""
+    def _update_cells(self, rows: set[int] | None = None,
+                      computed: list[list[Cell]] | None = None) -> None:
+        """Recompute every row's cells (None; `computed`: already done), or only `rows`,
+        keeping their "best" (the running best changes only with the trials' objectives:
+        `set_trials` passes None)."""
         if rows is None:
             self._filter_cache.clear()
-            pairs: Iterable[tuple[int, list[Cell]]] = enumerate(self._compute_all())
+            pairs: Iterable[tuple[int, list[Cell]]] = enumerate(
+                computed if computed is not None else self._compute_all())
         else:
             for r in rows:
                 self._filter_cache.pop(r, None)
@@ -409,6 +424,7 @@ class TrialsModel(QAbstractTableModel):
             self._cells[row] = new
             if changed:
                 self.dataChanged.emit(self.index(row, changed[0]), self.index(row, changed[-1]))
+        self.updated.emit()
 
 
 def _readable_on(background: QColor) -> QColor:

@@ -181,16 +181,21 @@ class TrialsView(QWidget):
     # --- selection -------------------------------------------------------------------------------
     def selected_ids(self) -> list[int]:
         rows = self.table.selectionModel().selectedRows()
-        return [int(i.data(TRIAL_ID_ROLE)) for i in sorted(rows, key=lambda i: i.row())]
+        return [self.model.trial(self.proxy.mapToSource(i).row()).id
+                for i in sorted(rows, key=lambda i: i.row())]
 
     def select_trials(self, ids: Sequence[int]) -> None:
         """Select these trials, in one selection change (those the filters hide are left out)."""
-        wanted = set(ids)
+        rows = sorted(at.row() for tid in set(ids)
+                      if (source := self.model.row_of(tid)) is not None
+                      and (at := self.proxy.mapFromSource(self.model.index(source, 0))).isValid())
         selection = QItemSelection()
-        for row in range(self.proxy.rowCount()):
-            index = self.proxy.index(row, 0)
-            if index.data(TRIAL_ID_ROLE) in wanted:
-                selection.select(index, index)
+        start = 0
+        for i in range(1, len(rows) + 1):  # one range per run of adjacent rows
+            if i == len(rows) or rows[i] != rows[i - 1] + 1:
+                selection.select(self.proxy.index(rows[start], 0),
+                                 self.proxy.index(rows[i - 1], 0))
+                start = i
         sel = self.table.selectionModel()
         sel.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect
                    | QItemSelectionModel.SelectionFlag.Rows)
