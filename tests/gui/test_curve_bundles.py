@@ -111,6 +111,9 @@ def test_a_trial_that_finishes_joins_the_pictures_and_log_y_redraws_them(qtbot, 
         store.update_trial(running, state="completed", objective=0.9, ended_at=time.time())
     qtbot.waitUntil(lambda: running in view.bundles.members(), timeout=TIMEOUT_MS)
     assert view._curves[running]._item is None
+    # It joined a chunk whose picture was made: drawn over that picture, the others kept.
+    for tid in ids:
+        assert _pixels(view, trial_color(_number(view, tid))) > 50, tid
     view.controls.log_check.setChecked(True)
     for tid in ids:
         assert _pixels(view, trial_color(_number(view, tid))) > 20, tid

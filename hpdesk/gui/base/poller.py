@@ -48,7 +48,7 @@ CURVES_PER_RESULT = 8  # whole curves per curvesLoaded signal
 #: The GUI thread hands results on for at most this long per pass of its event loop: the
 #: worker reads 2,000 whole curves faster than the views draw them, and Qt delivers every
 #: result queued before a pass in that pass (benchmarks/gui_scale.py: an 18 s stall).
-RELAY_BUDGET_S = 0.04
+RELAY_BUDGET_S = 0.02
 #: Events with a payload the views draw: staged search (stage, stage_end, importance), PBT.
 VIEW_EVENTS = ("stage", "stage_end", "importance", "pbt")
 

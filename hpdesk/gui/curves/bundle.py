@@ -21,6 +21,7 @@ over those pictures.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -32,16 +33,18 @@ from PySide6.QtGui import QImage, QPainter, QPainterPath, QPen, QTransform
 
 from hpdesk.gui.curves.items import TrialCurve
 
+log = logging.getLogger(__name__)
 CHUNK = 250  # curves per picture (a picture costs a clear of the plot's size to make)
 PICTURES = 2  # pictures each chunk keeps (the view and the shown curves they were made for)
 DIM_OPACITY = 60 / 255  # the dimmed style's alpha, as the opacity of a whole picture
 BASE_Z, THICK_Z = 0.5, 1.5  # above the dimmed / plain streaming curves, below the selected ones
 OUTLINE_OVER = 200  # plain curves shown above which they are drawn as outlines
 
-#: Brings the chunk's curves to the zoom they are seen at (re-decimates those that drifted);
-#: returns whether any changed.
-Prepare = Callable[[Iterable[TrialCurve]], bool]
+#: Brings the chunk's curves to the zoom they are seen at (re-decimates those that drifted;
+#: the flag: they are drawn as outlines, which tolerate more drift); returns whether any changed.
+Prepare = Callable[[Iterable[TrialCurve], bool], bool]
 Target = tuple[tuple[float, float, float, float], int, int]  # view (x, y, w, h), width, height
+Content = tuple[frozenset[int], int, bool, bool]  # shown ids, data version, log y, outlines
 
 
 class CurveChunk(pg.GraphicsObject):
@@ -57,10 +60,11 @@ class CurveChunk(pg.GraphicsObject):
         self._owner = owner
         self._version = 0  # of the curves' data and pens
         self._rect = QRectF()
-        self._pictures: OrderedDict[tuple[object, Target], tuple[QImage, QRectF]] = \
+        self._pictures: OrderedDict[tuple[Content, Target], tuple[QImage, QRectF]] = \
             OrderedDict()
-        self._shown: tuple[object, Target, QImage, QRectF] | None = None
+        self._shown: tuple[Content, Target, QImage, QRectF] | None = None
         self._outlined: tuple[object, list[tuple[TrialCurve, QPen, QPainterPath]]] | None = None
+        self._failed = False  # said once in the log (paint)
         self.setZValue(THICK_Z if thick else BASE_Z)
 
     # what is drawn -----------------------------------------------------------------------------
@@ -94,7 +98,7 @@ class CurveChunk(pg.GraphicsObject):
     def _members(self) -> list[TrialCurve]:
         return sorted((c for c in self.curves.values() if c.shown), key=lambda c: c.number)
 
-    def _content(self) -> object:
+    def _content(self) -> Content:
         return (frozenset(c.trial_id for c in self.curves.values() if c.shown), self._version,
                 self.log_y, self._outlines())
 
@@ -127,46 +131,63 @@ class CurveChunk(pg.GraphicsObject):
 
     def render(self) -> None:
         """Make (or take from those kept) the picture for the view and curves as they are."""
-        if self._owner.prepare(self.curves.values()):
+        if self._owner.prepare(self.curves.values(), self._outlines()):
             self.changed()
         target, content = self._target(), self._content()
         if target is None:
             self._shown = None
             return
-        kept = self._pictures.get((content, target))
-        if kept is None:
-            kept = self._paint_picture(target)
-            self._pictures[(content, target)] = kept
+        key = (content, target)
+        kept = self._pictures.get(key)
+        if kept is not None:
+            self._pictures.move_to_end(key)
+        else:
+            old = self._shown
+            if old is not None and old[1] == target and old[0][1:] == content[1:] and \
+                    old[0][0] <= content[0]:
+                # Only curves joined (loading: a few at a time): drawn over a copy.
+                kept = self._paint_more(target, old[2], content[0] - old[0][0])
+            else:
+                kept = self._paint_picture(target)
+            self._pictures[key] = kept
             while len(self._pictures) > PICTURES:
                 self._pictures.popitem(last=False)
-        else:
-            self._pictures.move_to_end((content, target))
         if self._shown is None or kept[1] != self._shown[3]:
             self.prepareGeometryChange()
         self._shown = (content, target, *kept)
         self.update()
 
     def _paint_picture(self, target: Target) -> tuple[QImage, QRectF]:
-        (x, y, w, h), width, height = target
+        _view, width, height = target
         image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
         image.fill(Qt.GlobalColor.transparent)
+        return self._paint_more(target, image, None)
+
+    def _paint_more(self, target: Target, image: QImage, only: frozenset[int] | None
+                    ) -> tuple[QImage, QRectF]:
+        """Draw the curves (`only` these) over a copy of `image` (a new, clear one: as is)."""
+        (x, y, w, h), width, height = target
+        if only is not None:
+            image = image.copy()
         painter = QPainter(image)
         # view coordinates -> pixels, row 0 at the view's smallest y: drawn back into the view
         # rect, the picture turns with the view's own y axis.
         painter.setTransform(QTransform(width / w, 0, 0, height / h, -x * width / w,
                                         -y * height / h))
-        self._draw(painter, pixels=True, px_per_x=width / w)
+        self._draw(painter, pixels=True, px_per_x=width / w, only=only)
         painter.end()
         return image, QRectF(x, y, w, h)
 
-    def _draw(self, painter: QPainter, *, pixels: bool, px_per_x: float = 0.0) -> None:
+    def _draw(self, painter: QPainter, *, pixels: bool, px_per_x: float = 0.0,
+              only: frozenset[int] | None = None) -> None:
         if pixels and self._outlines():
             for curve, pen, outline in self._outline_list(px_per_x):
-                if curve.shown:
+                if curve.shown and (only is None or curve.trial_id in only):
                     painter.setPen(pen)
                     painter.drawPath(outline)
             return
-        lines = [(c, *c.paths(self.log_y)) for c in self._members()]
+        lines = [(c, *c.paths(self.log_y)) for c in self._members()
+                 if only is None or c.trial_id in only]
         if not self.thick:
             for curve, _line, raw in lines:
                 if raw is not None:
@@ -189,15 +210,20 @@ class CurveChunk(pg.GraphicsObject):
         painter.setTransform(base)
 
     def paint(self, painter: QPainter, *args: Any) -> None:
-        if not self.cached:
-            self._draw(painter, pixels=False)
-            return
-        if self._shown is None or self._shown[0] != self._content():
-            self.render()  # other curves: painted now (a stretched picture would show them)
-        elif self.stale():
-            self._owner.queue(self)  # another view: stretched until redone
-        if self._shown is not None:
-            painter.drawImage(self._shown[3], self._shown[2])
+        try:
+            if not self.cached:
+                self._draw(painter, pixels=False)
+                return
+            if self._shown is None or self._shown[0] != self._content():
+                self.render()  # other curves: painted now (a stretched picture would show them)
+            elif self.stale():
+                self._owner.queue(self)  # another view: stretched until redone
+            if self._shown is not None:
+                painter.drawImage(self._shown[3], self._shown[2])
+        except Exception:  # an error raised into Qt's paint can bring the process down
+            if not self._failed:
+                self._failed = True
+                log.exception("curves of %d finished trials could not be drawn", len(self.curves))
 
 
 class CurveBundles:
@@ -217,6 +243,7 @@ class CurveBundles:
         self._cached = True
         self._stale: list[CurveChunk] = []
         self._shown_count: int | None = None
+        self._expected = 0
         self._timer = QTimer(plot, singleShot=True, interval=0)
         self._timer.timeout.connect(self._refresh_one)
 
@@ -224,10 +251,18 @@ class CurveBundles:
         return set(self._curves)
 
     def shown_plain(self) -> int:
-        """How many of the plain chunks' curves are shown (counted again after a change)."""
+        """How many of the plain chunks' curves are shown (counted again after a change), or
+        will be once every finished trial's curve has loaded (`set_expected`): the pictures
+        do not change from lines to outlines half way through loading."""
         if self._shown_count is None:
             self._shown_count = sum(1 for c in self._curves.values() if c.shown)
-        return self._shown_count
+        return max(self._shown_count, self._expected)
+
+    def set_expected(self, count: int) -> None:
+        """How many finished trials the filters show, curves loaded or not."""
+        if count != self._expected:
+            self._expected = count
+            self.changed(data=False)
 
     def chunks(self) -> list[CurveChunk]:
         return self._chunks[False] + self._chunks[True]
@@ -262,13 +297,16 @@ class CurveBundles:
             chunk = where.pop(tid)
             del chunk.curves[tid]
             touched.add(chunk)
+        grown: set[CurveChunk] = set()
         for tid in sorted(ids - where.keys()):
             chunk = self._free_chunk(thick)
             chunk.curves[tid] = self._curves[tid]
             where[tid] = chunk
-            touched.add(chunk)
+            grown.add(chunk)
         for chunk in touched:
             chunk.changed()
+        for chunk in grown - touched:
+            chunk.changed(data=False)  # only joined: drawn over its picture (render)
 
     def _free_chunk(self, thick: bool) -> CurveChunk:
         chunks = self._chunks[thick]

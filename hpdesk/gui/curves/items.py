@@ -38,6 +38,8 @@ PALETTE = (
 
 #: How far the zoom may drift from the one a curve was decimated for before it is redone.
 REDECIMATE_RATIO = 1.5
+#: The same for a curve drawn as an outline (the mean of 2-pixel columns needs less detail).
+OUTLINE_REDECIMATE_RATIO = 4.0
 RAW_ALPHA = 55  # the raw line behind a smoothed one: faint, as TensorBoard draws it
 MARKER_SIZE = 8  # a curve of one point is drawn as a marker of this size
 DIM_ALPHA = 60  # the other curves while some are selected
@@ -317,10 +319,10 @@ class TrialCurve:
         return x
 
     def redraw(self, mode: str, epochs: SeriesBuffer | None, px_per_x: float,
-               force: bool) -> bool:
+               force: bool, drift: float = REDECIMATE_RATIO) -> bool:
         """Decimate and hand the curve to pyqtgraph when its data changed (`dirty`), `force`,
         or the zoom (`px_per_x`, pixels per x unit) drifted; returns whether it did."""
-        if not (self.dirty or force or self._zoom_drifted(px_per_x)):
+        if not (self.dirty or force or self._zoom_drifted(px_per_x, drift)):
             return False
         self.dirty = False
         x = self.x(mode, epochs) if len(self.series) else None
@@ -370,11 +372,11 @@ class TrialCurve:
         """The faint raw line's data (None when smoothing is off)."""
         return self._raw_drawn
 
-    def _zoom_drifted(self, px_per_x: float) -> bool:
+    def _zoom_drifted(self, px_per_x: float, drift: float = REDECIMATE_RATIO) -> bool:
         if self._drawn is None or px_per_x <= 0 or self._buckets_per_x <= 0:
             return False
         ratio = px_per_x / self._buckets_per_x
-        return not (1 / REDECIMATE_RATIO <= ratio <= REDECIMATE_RATIO)
+        return not (1 / drift <= ratio <= drift)
 
     def last_point(self) -> tuple[float, float] | None:
         if self._drawn is None or self._drawn[0].size == 0:

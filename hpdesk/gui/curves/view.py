@@ -37,7 +37,14 @@ from hpdesk.gui.base.poller import CurvesResult, PollResult
 from hpdesk.gui.curves.bundle import CurveBundles
 from hpdesk.gui.curves.controls import CurveControls, TrialList
 from hpdesk.gui.curves.exports import export_plot, legend_entries, write_csv
-from hpdesk.gui.curves.items import X_EPOCH, TrialCurve, follow_range, nearest_curve
+from hpdesk.gui.curves.items import (
+    OUTLINE_REDECIMATE_RATIO,
+    REDECIMATE_RATIO,
+    X_EPOCH,
+    TrialCurve,
+    follow_range,
+    nearest_curve,
+)
 from hpdesk.gui.curves.markers import EndMarkers, PlotNotes
 from hpdesk.store import Trial
 from hpdesk.store.records import FINISHED_STATES
@@ -164,6 +171,7 @@ class CurvesView(QWidget):
         self.trial_list.set_filtered(wanted)
         for tid, curve in self._curves.items():
             curve.set_visible(self._shown(tid))
+        self._expect()
         self.bundles.changed(data=False)
         self._update_ends()
         self._update_notes()
@@ -267,15 +275,23 @@ class CurvesView(QWidget):
             if curve.bundled and tid not in members:
                 curve.set_bundled(False)
         self.bundles.set_selected(self._selected, dim=bool(self._selected))
+        self._expect()
+
+    def _expect(self) -> None:
+        """Tell the bundles how many finished curves the filters show, loaded or not."""
+        self.bundles.set_expected(sum(1 for tid in self._trials if self._bundles_it(tid)
+                                      and self._shown(tid)))
 
     def _bundles_it(self, tid: int) -> bool:
         trial = self._trials.get(tid)
         return tid != self._best and trial is not None and trial.state in FINISHED_STATES
 
-    def _prepare(self, curves: Iterable[TrialCurve]) -> bool:
+    def _prepare(self, curves: Iterable[TrialCurve], outlines: bool) -> bool:
         """Bring bundled curves to the zoom they are seen at, before their picture is made."""
         mode, px = self._x_mode(), self._px_per_x()
-        return any([c.redraw(mode, self._epochs.get(c.trial_id), px, False) for c in curves])
+        drift = OUTLINE_REDECIMATE_RATIO if outlines else REDECIMATE_RATIO
+        return any([c.redraw(mode, self._epochs.get(c.trial_id), px, False, drift)
+                     for c in curves])
 
     def _best_trial(self) -> int | None:
         scored = [t for t in self._trials.values()  # NaN or an infinity is never the best
@@ -489,6 +505,7 @@ class CurvesView(QWidget):
         if curve is not None:
             curve.set_visible(self._shown(tid))
             self.bundles.changed([tid], data=False)
+        self._expect()
         self._update_ends()
         self._update_notes()
 
