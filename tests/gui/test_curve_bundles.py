@@ -140,7 +140,9 @@ def test_hundreds_of_plain_curves_are_drawn_as_outlines(qtbot, live, monkeypatch
 
 
 def test_an_outline_is_the_mean_of_each_column(qtbot) -> None:
-    plot = pg.PlotItem()
+    widget = pg.PlotWidget()  # deleted by qtbot on this thread, not left to the collector
+    qtbot.addWidget(widget)
+    plot = widget.getPlotItem()
     curve = TrialCurve(plot, 1, 1)
     steps = np.arange(8)
     values = np.array([0.0, 2.0, 4.0, 6.0, 1.0, 1.0, 3.0, 5.0])

@@ -14,6 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from hpdesk.gui.base.gc_guard import collect_on_gui_thread
+
 log = logging.getLogger(__name__)
 MAX_LINE = 200  # characters of an error shown in the status bar
 
@@ -64,6 +66,7 @@ class Background(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        collect_on_gui_thread()  # jobs run Python in pool threads: no Qt object may die there
         self._relays: set[_Relay] = set()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)

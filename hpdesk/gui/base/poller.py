@@ -36,6 +36,7 @@ from PySide6.QtCore import (
     Slot,
 )
 
+from hpdesk.gui.base.gc_guard import collect_on_gui_thread
 from hpdesk.store import Event, Experiment, Store, StoreError, Trial
 from hpdesk.store.curves import Curve, last_points, metric_names, read_curves, snapshot
 
@@ -336,6 +337,7 @@ class ExperimentPoller(QObject):
         if interval_ms < 1:
             raise ValueError(f"the poll interval must be at least 1 ms, not {interval_ms}")
         self.experiment_id = experiment_id
+        collect_on_gui_thread()  # the thread below runs Python: no Qt object may die there
         self._thread = QThread()
         self._thread.setObjectName(f"hpdesk-poller-{experiment_id}")
         self._worker = _PollWorker(Path(db_path), experiment_id, interval_ms)
