@@ -164,3 +164,35 @@ def test_stop_ends_the_thread_cleanly_and_can_be_called_twice(qtbot, db, qtlog):
     assert not [r for r in qtlog.records if "QThread" in r.message]
     with pytest.raises(ValueError, match="at least 1 ms"):
         ExperimentPoller(path, exp_id, interval_ms=0)
+
+
+def test_trial_rows_are_read_again_when_any_shown_column_changes(qtbot, db, monkeypatch):
+    """The poller reads the trial rows whole only when a one-row summary changes (or every
+    FULL_READ_S): a changed state, message or number column still arrives at the next tick,
+    and a change the summary cannot see arrives at the next full read."""
+    path, exp_id, (done, running, queued) = db
+    monkeypatch.setattr(poller_module, "FULL_READ_S", 3600.0)  # only the summary tells
+    p = ExperimentPoller(path, exp_id, interval_ms=30)
+    seen: list[tuple] = []
+    p.trialsChanged.connect(lambda trials: seen.append(
+        tuple((t.state, t.message, t.last_report_at) for t in trials)))
+    try:
+        _first(qtbot, p)
+        with Store(path) as store:
+            store.update_trial(queued, state="running")
+            qtbot.waitUntil(lambda: seen[-1][2][0] == "running", timeout=TIMEOUT_MS)
+            store.update_trial(running, message="warming up")
+            qtbot.waitUntil(lambda: seen[-1][1][1] == "warming up", timeout=TIMEOUT_MS)
+            store.update_trial(running, last_report_at=1234.5)
+            qtbot.waitUntil(lambda: seen[-1][1][2] == 1234.5, timeout=TIMEOUT_MS)
+            store.update_trial(running, message="warming upp")  # same first letter, longer
+            qtbot.waitUntil(lambda: seen[-1][1][1] == "warming upp", timeout=TIMEOUT_MS)
+            # Same length, same first letter: invisible to the summary, seen at a full read.
+            store.update_trial(running, message="wXrming upp")
+            count = len(seen)
+            qtbot.wait(200)
+            assert len(seen) == count  # the summary did not change: no read, no signal
+            monkeypatch.setattr(poller_module, "FULL_READ_S", 0.0)
+            qtbot.waitUntil(lambda: seen[-1][1][1] == "wXrming upp", timeout=TIMEOUT_MS)
+    finally:
+        p.stop()
