@@ -181,10 +181,17 @@ class CurveChunk(pg.GraphicsObject):
     def _draw(self, painter: QPainter, *, pixels: bool, px_per_x: float = 0.0,
               only: frozenset[int] | None = None) -> None:
         if pixels and self._outlines():
+            # One path per colour (a palette of 20): a tenth of the calls into Qt.
+            by_colour: dict[int, tuple[QPen, QPainterPath]] = {}
             for curve, pen, outline in self._outline_list(px_per_x):
                 if curve.shown and (only is None or curve.trial_id in only):
-                    painter.setPen(pen)
-                    painter.drawPath(outline)
+                    entry = by_colour.get(pen.color().rgba())
+                    if entry is None:
+                        entry = by_colour[pen.color().rgba()] = (pen, QPainterPath())
+                    entry[1].addPath(outline)
+            for pen, path in by_colour.values():
+                painter.setPen(pen)
+                painter.drawPath(path)
             return
         lines = [(c, *c.paths(self.log_y)) for c in self._members()
                  if only is None or c.trial_id in only]
