@@ -246,3 +246,36 @@ def test_exports_png_svg_and_csv_of_what_is_shown(qtbot, live, tmp_path):
 def test_every_control_is_named_for_tests_and_screen_readers(live):
     view, _, _, _ = live
     assert unnamed_widgets(view) == []
+
+
+def test_the_objective_takes_over_when_it_is_first_reported(qtbot, tmp_path):
+    """Trials report a training loss before their first validation: the plot shows the loss
+    meanwhile, then the objective, unless the person picked a metric in between."""
+    path = tmp_path / "late.db"
+    with Store(path) as store:
+        exp = store.create_experiment("e", "classification", PLAN)
+        tid = store.add_trial(exp.id, {"lr": 0.1}).id
+        store.update_trial(tid, state="running", started_at=time.time())
+        store.write_metrics([(tid, "train_loss", s, 1.0 / (s + 1), 1000.0 + s)
+                             for s in range(20)])
+    view = CurvesView("en")
+    qtbot.addWidget(view)
+    view.set_experiment(PLAN)
+    poller = ExperimentPoller(path, exp.id, interval_ms=30)
+    poller.polled.connect(view.on_poll)
+    poller.curvesLoaded.connect(view.on_curves_loaded)
+    view.curvesRequested.connect(poller.request_curves)
+    poller.start()
+    try:
+        qtbot.waitUntil(lambda: view.current_metric() == "train_loss", timeout=TIMEOUT_MS)
+        with Store(path) as store:
+            store.write_metrics([(tid, "val_acc", 19, 0.8, 1019.0)])
+        qtbot.waitUntil(lambda: view.current_metric() == "val_acc", timeout=TIMEOUT_MS)
+        view.controls.metric_combo.setCurrentText("train_loss")  # the person's choice stays
+        with Store(path) as store:
+            store.write_metrics([(tid, "val_acc", 39, 0.85, 1039.0), (tid, "val_loss", 39, 0.4,
+                                                                       1039.0)])
+        qtbot.waitUntil(lambda: "val_loss" in view.controls.metrics(), timeout=TIMEOUT_MS)
+        assert view.current_metric() == "train_loss"
+    finally:
+        poller.stop()

@@ -70,6 +70,7 @@ class CurvesView(QWidget):
         self._maximize = True
         self._metric = ""
         self._wanted_metric = ""  # a rebuilt window's metric, chosen once it is read
+        self._stand_in = False  # the metric shown stands in until the objective is reported
         self._trials: dict[int, Trial] = {}
         self._curves: dict[int, TrialCurve] = {}
         self._drawn_for: tuple[str, float] | None = None  # (x unit, px per x) of the last pass
@@ -157,6 +158,7 @@ class CurvesView(QWidget):
         self.trial_list.clear()
         self.controls.set_metrics([])
         self._metric = self._wanted_metric = ""
+        self._stand_in = False
         # Nothing of the previous experiment stays: not its axis title, not its ranges.
         self.plot.setLabel("left", "")
         self.plot.vb.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
@@ -254,8 +256,14 @@ class CurvesView(QWidget):
             self.controls.choose_metric(wanted)
         elif not self._metric and names:
             others = [n for n in names if n != EPOCH] or names
-            self.controls.choose_metric(self._objective if self._objective in names
-                                        else others[0])
+            chosen = self._objective if self._objective in names else others[0]
+            self.controls.choose_metric(chosen)
+            # Trials report their training loss before their first validation: the objective
+            # takes over when it arrives, unless the person chose a metric meanwhile.
+            self._stand_in = bool(self._objective) and chosen != self._objective
+        elif self._stand_in and self._objective in names:
+            self._stand_in = False
+            self.controls.choose_metric(self._objective)
 
     def _set_trials(self, trials: Sequence[Trial]) -> None:
         self._trials = {t.id: t for t in trials}
@@ -457,6 +465,7 @@ class CurvesView(QWidget):
 
     # control handlers --------------------------------------------------------------------------
     def _on_metric_chosen(self, name: str) -> None:
+        self._stand_in = False  # chosen: by the person, or by _update_metrics (which says so)
         if not name or name == self._metric:
             return
         if self._metric:
