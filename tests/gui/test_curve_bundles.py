@@ -13,11 +13,11 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QColor, QImage
 
-from hpdesk.gui.base.poller import ExperimentPoller
 from hpdesk.gui.curves import bundle as bundle_module
 from hpdesk.gui.curves.items import TrialCurve, trial_color
 from hpdesk.gui.curves.view import CurvesView
 from hpdesk.store import Store
+from tests.gui.live_curves import live_curves
 
 pytestmark = pytest.mark.usefixtures("qapp")
 TIMEOUT_MS = 10_000
@@ -42,16 +42,7 @@ def live(qtbot, tmp_path: Path):
             # Each trial its own band of the plot, so no line hides another's colour.
             store.write_metrics([(tid, "loss", int(s), float(2 * i + 1 + np.sin(s / 40)),
                                   1000.0 + s) for s in steps])
-    view = CurvesView("en")
-    qtbot.addWidget(view)
-    view.resize(900, 500)
-    view.show()
-    view.set_experiment(PLAN)
-    poller = ExperimentPoller(path, exp.id, interval_ms=30)
-    poller.polled.connect(view.on_poll)
-    poller.curvesLoaded.connect(view.on_curves_loaded)
-    view.curvesRequested.connect(poller.request_curves)
-    poller.start()
+    view, poller = live_curves(qtbot, path, exp.id, PLAN)
     qtbot.waitUntil(lambda: all(view.curve_data(t) is not None for t in ids),
                     timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: view.bundles.members() == set(ids[1:5]), timeout=TIMEOUT_MS)

@@ -12,10 +12,10 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from hpdesk.analysis.series import ema
-from hpdesk.gui.base.poller import ExperimentPoller
 from hpdesk.gui.curves.view import CurvesView
 from hpdesk.store import Store
 from tests.gui.accessibility import unnamed_widgets
+from tests.gui.live_curves import live_curves
 
 pytestmark = pytest.mark.usefixtures("qapp")
 TIMEOUT_MS = 10_000
@@ -57,16 +57,7 @@ def db(tmp_path: Path) -> tuple[Path, int, dict[str, int]]:
 def live(qtbot, db):
     """The view and its poller, wired as the main window wires them, curves loaded."""
     path, exp_id, ids = db
-    view = CurvesView("en")
-    qtbot.addWidget(view)
-    view.resize(900, 500)
-    view.show()
-    view.set_experiment(PLAN)
-    poller = ExperimentPoller(path, exp_id, interval_ms=30)
-    poller.polled.connect(view.on_poll)
-    poller.curvesLoaded.connect(view.on_curves_loaded)
-    view.curvesRequested.connect(poller.request_curves)
-    poller.start()
+    view, poller = live_curves(qtbot, path, exp_id, PLAN)
     qtbot.waitUntil(lambda: all(view.curve_data(ids[k]) is not None
                                 for k in ("done", "running", "failed")), timeout=TIMEOUT_MS)
     yield view, poller, path, ids
@@ -258,14 +249,7 @@ def test_the_objective_takes_over_when_it_is_first_reported(qtbot, tmp_path):
         store.update_trial(tid, state="running", started_at=time.time())
         store.write_metrics([(tid, "train_loss", s, 1.0 / (s + 1), 1000.0 + s)
                              for s in range(20)])
-    view = CurvesView("en")
-    qtbot.addWidget(view)
-    view.set_experiment(PLAN)
-    poller = ExperimentPoller(path, exp.id, interval_ms=30)
-    poller.polled.connect(view.on_poll)
-    poller.curvesLoaded.connect(view.on_curves_loaded)
-    view.curvesRequested.connect(poller.request_curves)
-    poller.start()
+    view, poller = live_curves(qtbot, path, exp.id, PLAN)
     try:
         qtbot.waitUntil(lambda: view.current_metric() == "train_loss", timeout=TIMEOUT_MS)
         with Store(path) as store:

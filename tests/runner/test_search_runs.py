@@ -111,10 +111,16 @@ def test_a_seeded_search_stopped_and_resumed_tries_what_an_uninterrupted_one_doe
         assert [r["state"] for r in parted] == ["completed"] * 6
         assert [r["params"] for r in parted] == whole, strategy
         assert sorted(r["number"] for r in parted) == list(range(6))
-        # Completed before the break: started once. Cut off by it: once more. New: once.
-        expected = {r["trial_id"]: 1 if before.get(r["trial_id"], "completed") == "completed"
-                    else 2 for r in parted}
-        assert trial_starts(starts_file) == expected, (before, strategy)
+        # Completed before the break: started once. New: once. Cut off by it: once more, or
+        # once in all when the break came between its claim and its process's start (a kill
+        # -9 there left it claimed, never run: seen in CI).
+        starts = trial_starts(starts_file)
+        for r in parted:
+            if before.get(r["trial_id"], "completed") == "completed":
+                assert starts[r["trial_id"]] == 1, (r["trial_id"], before, strategy, starts)
+            else:
+                assert starts[r["trial_id"]] in (1, 2), (r["trial_id"], before, strategy, starts)
+        assert set(starts) == {r["trial_id"] for r in parted}
         starts_file.unlink()
 
 
