@@ -16,6 +16,7 @@ from hpdesk.gui.run.overview import ExperimentOverview
 from hpdesk.gui.run.view import RunView
 from hpdesk.store import Store
 from tests.gui.accessibility import unnamed_widgets
+from tests.gui.live_curves import start_poller
 
 pytestmark = [pytest.mark.usefixtures("qapp"), pytest.mark.timeout(60)]
 TIMEOUT_MS = 10_000
@@ -67,11 +68,7 @@ def live(qtbot: Any, db: tuple[Path, int, dict[int, int]]):
     view.resize(1000, 40)
     view.show()
     view.set_experiment(PLAN)
-    poller = ExperimentPoller(path, exp_id, interval_ms=30)
-    poller.polled.connect(view.on_poll)
-    poller.curvesLoaded.connect(view.on_curves_loaded)
-    view.curvesRequested.connect(poller.request_curves)
-    poller.start()
+    poller = start_poller(view, path, exp_id)
     qtbot.waitUntil(lambda: view.current.done == 3 and view.best_curve()[0].size == 2,
                     timeout=TIMEOUT_MS)
     yield view, clock, path, ids

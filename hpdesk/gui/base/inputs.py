@@ -5,11 +5,14 @@ styles of invalid fields and notes, and the filling of translated templates."""
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from hpdesk.gui.base.common import named
+
+B = TypeVar("B", bound=QComboBox)
 
 INVALID_STYLE = "border: 1px solid #d62728; border-radius: 2px;"
 NOTE_STYLE = "color: palette(placeholder-text);"
@@ -50,7 +53,12 @@ def guard_wheel(widget: QWidget) -> None:
 def combo_box(object_name: str, accessible_name: str, tooltip: str | None = None) -> QComboBox:
     """A named combo box (its pop-up list belongs to it for screen readers and tests) that
     ignores the wheel until focused (`guard_wheel`): forms holding it scroll."""
-    box = named(QComboBox(), object_name, accessible_name, tooltip)
+    return wheel_safe(QComboBox(), object_name, accessible_name, tooltip)
+
+
+def wheel_safe(box: B, object_name: str, accessible_name: str, tooltip: str | None = None) -> B:
+    """`combo_box` for a combo box of another class (one that elides its labels, say)."""
+    named(box, object_name, accessible_name, tooltip)
     guard_wheel(box)
     return box
 

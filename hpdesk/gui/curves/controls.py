@@ -246,7 +246,6 @@ class TrialList(QListWidget):
         return item.checkState() == Qt.CheckState.Checked
 
 
-@functools.lru_cache(maxsize=512)
 def _swatch(number: int, state: str) -> QIcon:
     """The trial's line colour framed in its state colour (a few colours, made once each)."""
     return _swatch_of(trial_color(number).name(), state)

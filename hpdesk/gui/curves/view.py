@@ -423,8 +423,7 @@ class CurvesView(QWidget):
         """Trial id -> (x, y, state) of each end marker drawn."""
         return self.end_markers.markers()
 
-    def _style(self, curve: TrialCurve) -> bool:
-        """Give the curve the style it should have; returns whether that changed it."""
+    def _style(self, curve: TrialCurve) -> None:
         if curve.trial_id in self._selected:
             style = "strong"
         elif self._selected:
@@ -433,9 +432,7 @@ class CurvesView(QWidget):
             style = "best"
         else:
             style = "normal"
-        before = curve.style
         curve.set_style(style)
-        return curve.style != before
 
     def _restyle(self) -> None:
         for curve in self._curves.values():

@@ -195,10 +195,6 @@ class TrialsProxy(QAbstractProxyModel):
             return True
         return self._filter.matches(model.filter_values(row), model.row_text(row))
 
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: N802
-        model = self._model()
-        return model is None or self._accepts(model, source_row)
-
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self._begin_layout()
         self._column, self._order = column, order

@@ -260,7 +260,8 @@ class TrialsView(QWidget):
         self._restore_arrived()
 
     def _restore_signals(self) -> list[Any]:
-        return [self.proxy.rowsInserted, self.proxy.modelReset,
+        # The proxy brings new rows in with a layout change (trials/proxy.py), not rowsInserted.
+        return [self.proxy.layoutChanged, self.proxy.modelReset,
                 self.table.verticalScrollBar().rangeChanged]
 
     def _restore_arrived(self, *_: object) -> None:

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from hpdesk.gui.base.common import named
-from hpdesk.gui.base.inputs import NOTE_STYLE, guard_wheel
+from hpdesk.gui.base.inputs import NOTE_STYLE, guard_wheel, wheel_safe
 from hpdesk.knowledge.search_methods import SearchMethod, option_help, strategies
 from hpdesk.plan.search_options import Option
 
@@ -116,9 +116,7 @@ class ElidedCheckBox(QCheckBox):
 def elided_combo(object_name: str, accessible_name: str,
                  tooltip: str | None = None) -> ElidedComboBox:
     """`combo_box` (named, wheel-guarded) that shortens a label it has no room for."""
-    box = named(ElidedComboBox(), object_name, accessible_name, tooltip)
-    guard_wheel(box)
-    return box
+    return wheel_safe(ElidedComboBox(), object_name, accessible_name, tooltip)
 
 
 def format_number(value: Any) -> str:
