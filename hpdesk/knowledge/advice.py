@@ -5,28 +5,19 @@ A rule reads the plan as exported (a plain dict: ``task``, ``fine_tune``, ``spac
 the categorical choices, or the [low, high] of a range — so a warning fires when any value the
 search can propose is a problem. Plans come from files people edit, so no rule raises on odd
 input: a missing key or a wrong type means that rule has nothing to say. The wording of every
-finding, in English and Chinese, is data (``data/advice.yaml``), checked when first used.
+finding, in English and Chinese, is data (``data/advice.yaml``, read by ``findings.py``).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from hpdesk.knowledge.catalogue import (
-    LEARNING_RATES,
-    EntryReader,
-    KnowledgeError,
-    load_data,
-    optimizers,
-    pick_language,
-    tidy_zh,
-)
+from hpdesk.knowledge.catalogue import LEARNING_RATES, KnowledgeError, optimizers
+from hpdesk.knowledge.findings import Finding, Rule, say
 from hpdesk.knowledge.plan_reading import (  # package-private helpers of the rules
     _above,
     _below,
@@ -48,70 +39,6 @@ from hpdesk.knowledge.presets import preset
 
 log = logging.getLogger(__name__)
 
-LEVELS = ("info", "warning", "error")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One piece of advice: how serious, about which parameters, what to do, and on whose word."""
-
-    rule: str
-    level: str
-    params: tuple[str, ...]
-    message_en: str
-    message_zh: str
-    source: str
-
-    def message(self, lang: str = "en") -> str:
-        """The message in ``lang`` (``"zh…"`` gives Chinese, anything else English)."""
-        return pick_language(lang, self.message_en, self.message_zh)
-
-
-@dataclass(frozen=True)
-class Message:
-    """A finding's wording: templates filled in by the rule that raises it."""
-
-    key: str
-    rule: str
-    level: str
-    en: str
-    zh: str
-    source: str
-
-
-Rule = Callable[[Mapping[str, Any]], list[Finding]]
-
-
-def validate_messages(data: Any, *, file: str = "advice.yaml") -> dict[str, Message]:
-    """Check a parsed advice-message file and build its records."""
-    if not isinstance(data, Mapping) or not data:
-        raise KnowledgeError(f"{file}: must be a non-empty mapping of messages", file=file)
-    out = {}
-    for key, raw in data.items():
-        r = EntryReader(file, str(key), raw)
-        r.only(("rule", "level", "en", "zh", "source"))
-        out[str(key)] = Message(key=str(key), rule=r.text("rule") or "",
-                                level=r.choice("level", LEVELS),
-                                en=r.text("en") or "", zh=r.text("zh", cjk=True) or "",
-                                source=r.text("source") or "")
-    return out
-
-
-@functools.cache
-def messages() -> Mapping[str, Message]:
-    """Every advice message, by key, read-only."""
-    return MappingProxyType(validate_messages(load_data("advice.yaml")))
-
-
-def _say(key: str, params: tuple[str, ...], **fields: Any) -> Finding:
-    """A finding worded by message ``key``; a field given as (en, zh) is filled per language."""
-    m = messages()[key]
-    en = {k: v[0] if isinstance(v, tuple) else v for k, v in fields.items()}
-    zh = {k: v[1] if isinstance(v, tuple) else v for k, v in fields.items()}
-    return Finding(rule=m.rule, level=m.level, params=params, message_en=m.en.format(**en),
-                   message_zh=tidy_zh(m.zh.format(**zh)), source=m.source)
-
-
 # ---- the rules -------------------------------------------------------------------------------
 
 _COUNTS = ("batch_size", "epochs", "grad_accum_steps", "d_steps")
@@ -126,13 +53,13 @@ def impossible_values(plan: Mapping[str, Any]) -> list[Finding]:
         if b is None:
             continue
         if name in LEARNING_RATES and b[0] <= 0:
-            out.append(_say("impossible_lr", (name,), name=name, value=_g(b[0])))
+            out.append(say("impossible_lr", (name,), name=name, value=_g(b[0])))
         elif name in _COUNTS and b[0] < 1:
-            out.append(_say("impossible_count", (name,), name=name, value=_g(b[0])))
+            out.append(say("impossible_count", (name,), name=name, value=_g(b[0])))
         elif name == "weight_decay" and b[0] < 0:
-            out.append(_say("impossible_negative", (name,), name=name, value=_g(b[0])))
+            out.append(say("impossible_negative", (name,), name=name, value=_g(b[0])))
         elif name in _RATES and (b[0] < 0 or b[1] >= 1):
-            out.append(_say("impossible_rate", (name,), name=name,
+            out.append(say("impossible_rate", (name,), name=name,
                             value=_g(b[0] if b[0] < 0 else b[1])))
     return out
 
@@ -179,12 +106,12 @@ def batch_size_extreme(plan: Mapping[str, Any]) -> list[Finding]:
         return []
     out = []
     if b[0] <= 1:
-        out.append(_say("batch_size_one", ("batch_size",), low=_g(b[0])))
+        out.append(say("batch_size_one", ("batch_size",), low=_g(b[0])))
     if _above(b[1], 6000):
-        out.append(_say("batch_size_huge", ("batch_size",), high=_g(b[1])))
+        out.append(say("batch_size_huge", ("batch_size",), high=_g(b[1])))
     data = train_samples(plan)
     if data is not None and b[1] > data[1]:
-        out.append(_say("batch_size_above_data", ("batch_size",), high=_g(b[1]),
+        out.append(say("batch_size_above_data", ("batch_size",), high=_g(b[1]),
                         samples=data[1], source=data[0]))
     return out
 
@@ -198,7 +125,7 @@ def fine_tune_lr_not_lowered(plan: Mapping[str, Any]) -> list[Finding]:
     for name in _optimizers(plan, "lr"):
         opt = optimizers()[name]
         if _above(b[1], opt.lr_high / 10):
-            out.append(_say("fine_tune_lr_not_lowered", ("lr", "optimizer"), high=_g(b[1]),
+            out.append(say("fine_tune_lr_not_lowered", ("lr", "optimizer"), high=_g(b[1]),
                             opt=_label(name), opt_low=_g(opt.lr_low), opt_high=_g(opt.lr_high),
                             ft_low=_g(opt.lr_low / 100), ft_high=_g(opt.lr_high / 10)))
     return out
@@ -217,10 +144,10 @@ def lr_outside_range(plan: Mapping[str, Any]) -> list[Finding]:
             # Too high when fine-tuning is fine_tune_lr_not_lowered's finding; here only too low.
             lo, hi = opt.lr_low / 100, opt.lr_high / 10
             if _below(b[0], lo):
-                out.append(_say("lr_outside_fine_tune", ("lr", "optimizer"), low=_g(b[0]),
+                out.append(say("lr_outside_fine_tune", ("lr", "optimizer"), low=_g(b[0]),
                                 opt=_label(name), rec_low=_g(lo), rec_high=_g(hi)))
         elif _below(b[0], opt.lr_low) or _above(b[1], opt.lr_high):
-            out.append(_say("lr_outside_scratch", ("lr", "optimizer"), low=_g(b[0]), high=_g(b[1]),
+            out.append(say("lr_outside_scratch", ("lr", "optimizer"), low=_g(b[0]), high=_g(b[1]),
                             opt=_label(name), rec_low=_g(opt.lr_low), rec_high=_g(opt.lr_high)))
     return out
 
@@ -228,13 +155,13 @@ def lr_outside_range(plan: Mapping[str, Any]) -> list[Finding]:
 def dropout_high(plan: Mapping[str, Any]) -> list[Finding]:
     """§5: dropout rate in [0, 0.5]."""
     b = _param_bounds(plan, "dropout")
-    return [_say("dropout_high", ("dropout",), high=_g(b[1]))] if b and _above(b[1], 0.5) else []
+    return [say("dropout_high", ("dropout",), high=_g(b[1]))] if b and _above(b[1], 0.5) else []
 
 
 def weight_decay_high(plan: Mapping[str, Any]) -> list[Finding]:
     """§5: weight decay in [0, 1e-4]."""
     b = _param_bounds(plan, "weight_decay")
-    return ([_say("weight_decay_high", ("weight_decay",), high=_g(b[1]))]
+    return ([say("weight_decay_high", ("weight_decay",), high=_g(b[1]))]
             if b and _above(b[1], 1e-4) else [])
 
 
@@ -256,9 +183,9 @@ def small_batch_batchnorm(plan: Mapping[str, Any]) -> list[Finding]:
     params = ("batch_size", "normalization")
     if batchnorm:
         key = "small_batch_batchnorm" if b[0] <= 2 else "small_batch_batchnorm_mild"
-        return [_say(key, params, low=_g(b[0]))]
+        return [say(key, params, low=_g(b[0]))]
     if norm is None and net is None and b[0] <= 2:
-        return [_say("small_batch_maybe_batchnorm", params, low=_g(b[0]))]
+        return [say("small_batch_maybe_batchnorm", params, low=_g(b[0]))]
     return []
 
 
@@ -268,7 +195,7 @@ def large_batch_lars(plan: Mapping[str, Any]) -> list[Finding]:
     if b is None or not _above(b[1], 1024):
         return []
     key = "large_batch_lars" if _above(b[1], 4096) else "large_batch_scale"
-    return [_say(key, ("batch_size", "lr"), high=_g(b[1]))]
+    return [say(key, ("batch_size", "lr"), high=_g(b[1]))]
 
 
 def small_batch_accumulate(plan: Mapping[str, Any]) -> list[Finding]:
@@ -280,7 +207,7 @@ def small_batch_accumulate(plan: Mapping[str, Any]) -> list[Finding]:
     if accum is not None and accum[1] > 1:
         return []
     steps = max(2, int(32 // b[1]))
-    return [_say("small_batch_accumulate", ("batch_size", "grad_accum_steps"), high=_g(b[1]),
+    return [say("small_batch_accumulate", ("batch_size", "grad_accum_steps"), high=_g(b[1]),
                  steps=steps, effective=_g(b[1] * steps))]
 
 
@@ -298,7 +225,7 @@ def loss_weight_scales(plan: Mapping[str, Any]) -> list[Finding]:
         for c in names[i + 1:]:
             ratio = max(weights[a][1] / weights[c][0], weights[c][1] / weights[a][0])
             if _above(ratio, 100):
-                out.append(_say("loss_weight_scales", (a, c), a=a, b=c, ratio=f"{ratio:.3g}"))
+                out.append(say("loss_weight_scales", (a, c), a=a, b=c, ratio=f"{ratio:.3g}"))
     return out
 
 
@@ -312,7 +239,7 @@ def gan_beta1(plan: Mapping[str, Any]) -> list[Finding]:
     b = _param_bounds(plan, "beta1")
     if not _is_gan(plan) or b is None or not _above(b[0], 0.5):
         return []
-    return [_say("gan_beta1", ("beta1",), low=_g(b[0]))]
+    return [say("gan_beta1", ("beta1",), low=_g(b[0]))]
 
 
 def gan_equal_lrs(plan: Mapping[str, Any]) -> list[Finding]:
@@ -323,7 +250,7 @@ def gan_equal_lrs(plan: Mapping[str, Any]) -> list[Finding]:
     lg, ld = _number(g[0]), _number(d[0])
     if lg is None or lg != ld:
         return []
-    return [_say("gan_equal_lrs", ("lr_g", "lr_d"), value=_g(lg))]
+    return [say("gan_equal_lrs", ("lr_g", "lr_d"), value=_g(lg))]
 
 
 def gn_groups_degenerate(plan: Mapping[str, Any]) -> list[Finding]:
@@ -333,9 +260,9 @@ def gn_groups_degenerate(plan: Mapping[str, Any]) -> list[Finding]:
         return []
     width = _param_bounds(plan, "width")
     if g[0] <= 1:
-        return [_say("gn_groups_one", ("gn_groups",), low=_g(g[0]))]
+        return [say("gn_groups_one", ("gn_groups",), low=_g(g[0]))]
     if width is not None and g[1] >= width[0]:
-        return [_say("gn_groups_per_channel", ("gn_groups", "width"), high=_g(g[1]),
+        return [say("gn_groups_per_channel", ("gn_groups", "width"), high=_g(g[1]),
                      width=_g(width[0]))]
     return []
 
@@ -347,7 +274,7 @@ def unused_optimizer_param(plan: Mapping[str, Any]) -> list[Finding]:
         opts = _optimizers(plan, name) if _entry(plan, name) is not None else []
         if opts and not any(name in optimizers()[o].uses for o in opts):
             labels = [_label(o) for o in opts]
-            out.append(_say("unused_optimizer_param", (name, "optimizer"), name=name,
+            out.append(say("unused_optimizer_param", (name, "optimizer"), name=name,
                             opts=(", ".join(en for en, _ in labels),
                                   "、".join(zh for _, zh in labels))))
     return out
@@ -362,7 +289,7 @@ def lr_linear_scale(plan: Mapping[str, Any]) -> list[Finding]:
         if entry is None or b is None or entry.get("type") != "float" or entry.get("log") is True:
             continue
         if b[0] > 0 and b[1] / b[0] >= 10:
-            out.append(_say("lr_linear_scale", (name,), name=name, low=_g(b[0]), high=_g(b[1])))
+            out.append(say("lr_linear_scale", (name,), name=name, low=_g(b[0]), high=_g(b[1])))
     return out
 
 
@@ -374,7 +301,7 @@ def pretrained_without_checkpoint(plan: Mapping[str, Any]) -> list[Finding]:
     checkpoint = _values(_entry(plan, "init_checkpoint"))
     if checkpoint and all(isinstance(c, str) and c.strip() for c in checkpoint):
         return []
-    return [_say("pretrained_without_checkpoint", ("pretrained", "init_checkpoint"))]
+    return [say("pretrained_without_checkpoint", ("pretrained", "init_checkpoint"))]
 
 
 def objective_not_reported(plan: Mapping[str, Any]) -> list[Finding]:
@@ -398,7 +325,7 @@ def objective_not_reported(plan: Mapping[str, Any]) -> list[Finding]:
     chosen = source or (p.data_sources[0] if p.data_sources else "")
     own = p.reports.get(chosen, ())      # the metrics only this data gives, else all of them
     names = [n for n in own or p.reported(source) or () if "*" not in n]
-    return [_say("objective_not_reported", (), metric=metric, task=task,
+    return [say("objective_not_reported", (), metric=metric, task=task,
                  source=chosen, reported=", ".join(names), suggested=p.objective(source)[0])]
 
 

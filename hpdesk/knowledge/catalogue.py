@@ -9,15 +9,29 @@ edit fails loudly at start-up instead of producing a silently wrong search space
 from __future__ import annotations
 
 import functools
-import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import Any
 
-import yaml
+from hpdesk.knowledge.reading import (  # re-exported: the rest of hpdesk imports them from here
+    EntryReader,
+    KnowledgeError,
+    as_number,
+    load_data,
+    pick_language,
+)
+from hpdesk.knowledge.reading import has_cjk as has_cjk
+from hpdesk.knowledge.reading import tidy_zh as tidy_zh
+from hpdesk.knowledge.sources import (
+    PUBLISHED,
+    cite,
+    expand_sections,
+    kind,
+    read_refs,
+    unknown_sections,
+)
 
 FAMILIES = ("network", "optimisation", "regularisation")
 TIERS = (1, 2, 3)
@@ -28,136 +42,6 @@ LANGUAGES = ("en", "zh")
 LEARNING_RATES = ("lr", "lr_g", "lr_d")
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-_WIDE = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u201c\u201d\u2018\u2019"
-_PUNCT = "\u3000-\u303f\uff00-\uffef\u201c\u201d\u2018\u2019"
-_ZH_GAP = re.compile(rf"(?<=[{_WIDE}])\s+(?=[{_WIDE}])|(?<=[{_PUNCT}])\s+|\s+(?=[{_PUNCT}])")
-
-
-class KnowledgeError(ValueError):
-    """Knowledge data is malformed or was asked for something it does not hold.
-
-    ``file``, ``entry`` and ``field`` say where, when the problem is in a data file.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        file: str | None = None,
-        entry: str | None = None,
-        field: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.file = file
-        self.entry = entry
-        self.field = field
-
-
-def has_cjk(text: str) -> bool:
-    """True when ``text`` holds at least one CJK ideograph (a real Chinese text, not a copy)."""
-    return bool(_CJK.search(text))
-
-
-def tidy_zh(text: str) -> str:
-    """Drop the spaces YAML's folded lines put between Chinese characters and around ，。（）.
-
-    A space between a Chinese character and a Latin word or a number is kept, as is usual.
-    """
-    return _ZH_GAP.sub("", " ".join(text.split()))
-
-
-def pick_language(lang: str, en: str, zh: str) -> str:
-    """The Chinese text for ``zh``/``zh_CN``/``zh-Hans``…, else the English one."""
-    return zh if str(lang).lower().startswith("zh") else en
-
-
-class EntryReader:
-    """Reads the fields of one data-file entry; every failure names file, entry and field."""
-
-    def __init__(self, file: str, entry: str, raw: Any) -> None:
-        self.file = file
-        self.entry = entry
-        if not isinstance(raw, Mapping):
-            self.fail(None, f"must be a mapping of fields, not {type(raw).__name__}")
-        self.raw: Mapping[str, Any] = raw
-
-    def fail(self, field: str | None, problem: str) -> NoReturn:
-        where = f"{self.file}: entry {self.entry!r}"
-        if field is not None:
-            where += f": field {field!r}"
-        raise KnowledgeError(f"{where}: {problem}", file=self.file, entry=self.entry, field=field)
-
-    def only(self, allowed: Sequence[str]) -> None:
-        """Reject unknown fields, which are nearly always typos of known ones."""
-        for key in self.raw:
-            if key not in allowed:
-                self.fail(str(key), f"unknown field; expected one of {', '.join(allowed)}")
-
-    def has(self, field: str) -> bool:
-        return self.raw.get(field) is not None
-
-    def text(self, field: str, *, cjk: bool = False, optional: bool = False) -> str | None:
-        value = self.raw.get(field)
-        if value is None and optional:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.fail(field, "must be a non-empty text")
-        if cjk and not has_cjk(value):
-            self.fail(field, "must be written in Chinese (no CJK characters found)")
-        return tidy_zh(value) if has_cjk(value) else " ".join(value.split())
-
-    def number(self, field: str, *, integer: bool = False) -> float | int:
-        return self.check_number(field, self.raw.get(field), integer=integer)
-
-    def check_number(self, field: str, value: Any, *, integer: bool = False) -> float | int:
-        """A finite number; numeric text such as ``"1e-3"`` (YAML 1.1 reads it so) is accepted."""
-        number = as_number(value)
-        if number is None:
-            self.fail(field, f"must be a number, not {value!r}")
-        if integer:
-            if number != int(number):
-                self.fail(field, f"must be a whole number, not {value!r}")
-            return int(number)
-        return float(number)
-
-    def choice(self, field: str, options: Sequence[Any]) -> Any:
-        value = self.raw.get(field)
-        if value not in options or (
-                isinstance(value, bool) != any(isinstance(o, bool) for o in options)):
-            self.fail(field, f"must be one of {', '.join(map(str, options))}, not {value!r}")
-        return value
-
-    def flag(self, field: str, default: bool) -> bool:
-        value = self.raw.get(field, default)
-        if not isinstance(value, bool):
-            self.fail(field, f"must be true or false, not {value!r}")
-        return value
-
-    def names(self, field: str) -> tuple[str, ...]:
-        value = self.raw.get(field, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(field, "must be a list of names")
-        return tuple(value)
-
-
-def as_number(value: Any) -> float | None:
-    """``value`` as a finite float, or None (bools, text that is not a number, inf and nan)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if math.isfinite(number) else None
-
 
 @dataclass(frozen=True)
 class Hyperparameter:
@@ -174,7 +58,22 @@ class Hyperparameter:
     default: Any
     help_en: str
     help_zh: str
-    source: str
+    #: Where the entry comes from: references (sources.py), and the one behind its tier.
+    sources: tuple[str, ...]
+    tier_by: str
+
+    @property
+    def source(self) -> str:
+        """The sources in English, one line."""
+        return cite(self.sources, "en")
+
+    def source_text(self, lang: str = "en") -> str:
+        """The sources in ``lang``, each labelled: the guide's section, a paper, or hpdesk."""
+        return cite(self.sources, lang)
+
+    def tier_text(self, lang: str = "en") -> str:
+        """Who set the tier: the guide's order of importance, or hpdesk (with its reason)."""
+        return cite((self.tier_by,), lang)
 
     def help(self, lang: str = "en") -> str:
         """The help text in ``lang`` (``"zh…"`` gives Chinese, anything else English)."""
@@ -208,7 +107,15 @@ class Optimizer:
     lr_low: float
     lr_high: float
     uses: tuple[str, ...]
-    source: str
+    sources: tuple[str, ...]
+
+    @property
+    def source(self) -> str:
+        """The sources in English, one line."""
+        return cite(self.sources, "en")
+
+    def source_text(self, lang: str = "en") -> str:
+        return cite(self.sources, lang)
 
     def label(self, lang: str = "en") -> str:
         """The display name in ``lang``."""
@@ -216,7 +123,21 @@ class Optimizer:
 
 
 _HP_FIELDS = ("family", "tier", "type", "scale", "low", "high", "choices", "default",
-              "help_en", "help_zh", "source")
+              "help_en", "help_zh", "source", "tier_by")
+
+
+def guide_text(r: EntryReader, field: str, lang: str, *, optional: bool = False) -> str:
+    """A help text in ``lang`` with its ``[[section]]`` marks written out as the guide's
+    titles; a mark naming no section, or a Chinese text citing an English § number, fails."""
+    text = r.text(field, cjk=lang == "zh", optional=optional) or ""
+    unknown = unknown_sections(text)
+    if unknown:
+        r.fail(field, f"[[{unknown[0]}]] names no section of the guide (sources.yaml)")
+    if lang == "zh" and "§" in text:
+        r.fail(field, "a Chinese text cites the guide by its section title ([[section]]), not by"
+                      " a § number the Chinese original does not have")
+    expanded = expand_sections(text, lang)
+    return tidy_zh(expanded) if lang == "zh" else expanded
 
 
 def _hyperparameter(file: str, name: Any, raw: Any) -> Hyperparameter:
@@ -226,6 +147,9 @@ def _hyperparameter(file: str, name: Any, raw: Any) -> Hyperparameter:
     r.only(_HP_FIELDS)
     family = r.choice("family", FAMILIES)
     tier = r.choice("tier", TIERS)
+    tier_by = read_refs(file, str(name), "tier_by", [r.raw.get("tier_by")])[0]
+    if kind(tier_by) == PUBLISHED:
+        r.fail("tier_by", f"must be guide:order or an hpdesk reason, not {tier_by!r}")
     type_ = r.choice("type", TYPES)
     low: float | int | None = None
     high: float | int | None = None
@@ -273,8 +197,8 @@ def _hyperparameter(file: str, name: Any, raw: Any) -> Hyperparameter:
     return Hyperparameter(
         name=name, family=family, tier=tier, type=type_, scale=scale, low=low, high=high,
         choices=choices, default=default,
-        help_en=r.text("help_en") or "", help_zh=r.text("help_zh", cjk=True) or "",
-        source=r.text("source") or "",
+        help_en=guide_text(r, "help_en", "en"), help_zh=guide_text(r, "help_zh", "zh"),
+        sources=read_refs(file, str(name), "source", r.raw.get("source")), tier_by=tier_by,
     )
 
 
@@ -309,23 +233,10 @@ def validate_optimizers(
                 r.fail("uses", f"{used!r} is not in the catalogue")
         out[name] = Optimizer(
             name=name, label_en=r.text("label_en") or "", label_zh=r.text("label_zh") or "",
-            lr_low=low, lr_high=high, uses=uses, source=r.text("source") or "",
+            lr_low=low, lr_high=high, uses=uses,
+            sources=read_refs(file, name, "source", r.raw.get("source")),
         )
     return out
-
-
-def load_data(name: str) -> Any:
-    """Parse ``data/<name>`` with ``yaml.safe_load``; unreadable or invalid YAML names the file."""
-    try:
-        text = (resources.files("hpdesk.knowledge") / "data" / name).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise KnowledgeError(f"{name}: cannot be read: {exc}", file=name) from exc
-    try:
-        # libyaml's parser when PyYAML has it: ten times faster, and the window reads this
-        # data before its first paint.
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{name}: is not valid YAML: {exc}", file=name) from exc
 
 
 @functools.cache

@@ -19,7 +19,7 @@ from hpdesk.knowledge import (
     preset_space,
     tasks,
 )
-from hpdesk.knowledge.advice import LEVELS, messages, validate_messages
+from hpdesk.knowledge.findings import LEVELS, messages, validate_messages
 from hpdesk.knowledge.catalogue import has_cjk
 
 
@@ -181,7 +181,7 @@ def test_messages_are_complete_and_belong_to_rules() -> None:
     names = {r.__name__ for r in RULES}
     for key, m in messages().items():
         assert m.rule in names, key
-        assert m.level in LEVELS and m.en and has_cjk(m.zh) and m.source
+        assert m.level in LEVELS and m.en and has_cjk(m.zh) and m.sources
     with pytest.raises(KnowledgeError) as info:
         validate_messages(
             {"x": {"rule": "r", "level": "fatal", "en": "e", "zh": "中", "source": "s"}},

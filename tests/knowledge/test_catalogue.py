@@ -66,7 +66,9 @@ def test_optimiser_extra_hyperparameters() -> None:
 def test_optimiser_labels_and_sources() -> None:
     for o in optimizers().values():
         assert o.label("en") == o.label_en and o.label("zh") == o.label_zh and has_cjk(o.label_zh)
-        assert "§5" in o.source
+        assert "guide:ranges" in o.sources
+        assert "Suitable ranges of some hyperparameters" in o.source
+        assert "部分超参数合适范围" in o.source_text("zh")
 
 
 def _section5_from_guide() -> dict[str, tuple[float, float]] | None:
@@ -135,8 +137,10 @@ def test_every_entry_is_complete_and_bilingual() -> None:
 
 def test_untiered_entries_say_why_they_sit_where_they_are() -> None:
     for name in ("optimizer", "pretrained", "epochs", "d_steps", "label_smoothing", "spectral_norm",
-                 "grad_accum_steps"):
-        assert "tier chosen by hpdesk" in catalogue()[name].source, name
+                 "grad_accum_steps", "nesterov", "lars", "warmup_epochs", "lr_step_epochs",
+                 "lr_gamma", "rho", "alpha"):
+        assert catalogue()[name].tier_by == "hpdesk:tier", name
+        assert "chosen by hpdesk" in catalogue()[name].tier_text("en"), name
 
 
 def test_chinese_has_no_spaces_between_chinese_characters() -> None:
@@ -186,7 +190,7 @@ def test_records_are_frozen_and_mappings_read_only() -> None:
 def _good() -> dict[str, Any]:
     return {"family": "optimisation", "tier": 1, "type": "float", "scale": "log", "low": 1e-5,
             "high": 1e-1, "default": 1e-3, "help_en": "Learning rate.", "help_zh": "学习率。",
-            "source": "KNOWLEDGE.md §5"}
+            "source": ["guide:ranges"], "tier_by": "guide:order"}
 
 
 def test_a_good_entry_validates_and_yaml_numbers_written_as_text_are_read() -> None:
@@ -207,6 +211,13 @@ def test_a_good_entry_validates_and_yaml_numbers_written_as_text_are_read() -> N
     ("help_zh", "learning rate", "help_zh"),  # no Chinese in the Chinese help
     ("help_en", "", "help_en"),
     ("source", None, "source"),
+    ("source", "KNOWLEDGE.md §5", "source"),            # text, not a list of references
+    ("source", ["guide:no_such_section"], "source"),
+    ("source", ["hpdesk:no_such_reason"], "source"),
+    ("source", ["Somebody, Some Paper"], "source"),     # a citation without its year
+    ("tier_by", "Kingma & Ba 2015", "tier_by"),         # a tier is the guide's or hpdesk's
+    ("help_en", "Learning rate ([[no_such_section]]).", "help_en"),
+    ("help_zh", "学习率（§5）。", "help_zh"),              # Chinese cites titles, not § numbers
     ("choices", ["a"], "choices"),  # a float entry with choices
     ("colour", "red", "colour"),    # unknown field
 ])
@@ -221,7 +232,8 @@ def test_malformed_entry_names_file_entry_and_field(field: str, value: object, s
 
 def test_malformed_categorical_and_bool_entries() -> None:
     cat = {"family": "network", "tier": 3, "type": "categorical", "default": "relu",
-           "help_en": "x", "help_zh": "激活", "source": "s"}
+           "help_en": "x", "help_zh": "激活", "source": ["guide:families"],
+           "tier_by": "guide:order"}
     with pytest.raises(KnowledgeError, match="'activation': field 'choices'"):
         validate_catalogue({"activation": cat | {"choices": []}})
     with pytest.raises(KnowledgeError, match="'activation': field 'default'"):
@@ -241,7 +253,7 @@ def test_malformed_categorical_and_bool_entries() -> None:
 
 def test_malformed_optimiser_names_the_entry() -> None:
     good = {"label_en": "Adam", "label_zh": "Adam 优化器", "lr": [1e-3, 1e-2], "uses": ["beta1"],
-            "source": "KNOWLEDGE.md §5"}
+            "source": ["guide:ranges"]}
     assert validate_optimizers({"adam": good}, known=catalogue())["adam"].uses == ("beta1",)
     cases: list[tuple[dict[str, Any], str]] = [
         ({"lr": [1e-3]}, "lr"), ({"lr": [1e-2, 1e-3]}, "lr"), ({"lr": [0.0, 1e-3]}, "lr"),
