@@ -9,7 +9,8 @@ augmentation), so dense targets are built once and batches are slices of one ten
 
 Metrics: ``train_loss``, ``cls_loss``, ``box_loss`` after every optimiser update (step = update
 count, from 1; with ``grad_accum_steps`` the mean over the accumulated batches); at each epoch's
-end ``val_loss``, ``map50`` (mAP@0.5 on the validation set), ``lr`` (of the epoch's last update),
+end ``val_loss`` (the metric the ``plateau`` schedule monitors), ``map50`` (mAP@0.5 on the
+validation set), ``lr`` (of the epoch's last update),
 ``epoch`` and ``epoch_time`` (seconds of the epoch's training and evaluation); with the first
 epoch's end of each run (process) also ``n_params`` (the detector's trainable parameters); after
 the last epoch also ``ap50_<class>`` per class with ground truth.
@@ -299,6 +300,7 @@ def train(
             reporter(step, **metrics)
             last.update(metrics)
             done_epochs = epoch
+            schedule.observe(optimizer, val_loss)            # the plateau schedule only
             checkpointer.save(training_state(epoch=epoch, step=step, modules=modules,
                                              optimizers=optimizers, generator=shuffle_gen,
                                              last=dict(last)))

@@ -33,6 +33,7 @@ from hpdesk.tasks.common import ParamError, require
 from hpdesk.tasks.detection_data import DetectionSet
 from hpdesk.tasks.detection_metrics import ImageDetections
 from hpdesk.tasks.layers import ConvBackbone, conv_block
+from hpdesk.tasks.weights import checkpoint_tensors
 
 CENTER_RADIUS = 1.5             # cells around an object's centre that learn it (FCOS: 1.5)
 PRIOR_PROB = 0.01               # initial foreground probability of every cell (RetinaNet)
@@ -69,22 +70,6 @@ class Detector(nn.Module):
         return self.cls(h), self.box(h)
 
 
-def _state_from_file(path: Path) -> dict[str, torch.Tensor]:
-    """The tensors of a checkpoint: hpdesk's own, a ``{"model": state}`` dict or a bare one."""
-    require(path.is_file(), f"init_checkpoint {str(path)!r} is not a file")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets one line
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ParamError(f"init_checkpoint {path}: cannot read it ({first})") from None
-    if isinstance(state, dict) and isinstance(state.get("modules"), dict):
-        state = state["modules"].get("model", state)
-    if isinstance(state, dict) and isinstance(state.get("model"), dict):
-        state = state["model"]
-    require(isinstance(state, dict), f"init_checkpoint {path}: not a state dict")
-    return {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
-
-
 def load_backbone(model: Detector, path: str | Path) -> int:
     """Copy ``backbone.*`` (or bare ``stages.*``) weights from ``path``; return tensors loaded.
 
@@ -93,7 +78,7 @@ def load_backbone(model: Detector, path: str | Path) -> int:
     may be absent (a GroupNorm checkpoint into a BatchNorm model keeps fresh statistics).
     """
     path = Path(path).expanduser()
-    state = _state_from_file(path)
+    state = checkpoint_tensors(path)
     sub = {k[len("backbone."):]: v for k, v in state.items() if k.startswith("backbone.")}
     if not sub:
         sub = {k: v for k, v in state.items() if k.startswith("stages.")}

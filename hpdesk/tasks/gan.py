@@ -31,7 +31,8 @@ so trials compare. With the first epoch's end of each run (process) also ``n_par
 generator's trainable parameters (the discriminator's are not counted in it).
 
 Losses: the non-saturating GAN loss with logits; real targets ``1 - label_smoothing``.
-The learning-rate schedule (``lr_schedule``...) scales both rates by the same factor per step.
+The learning-rate schedule (``lr_schedule``...) scales both rates by the same factor per step;
+the ``plateau`` schedule watches the epoch's sample quality (see :meth:`_Run.monitored`).
 Checkpoints, resume (with the current hyperparameters) and $HPDESK_PAUSE_AT_EPOCH follow
 :mod:`hpdesk.tasks.training`. Exit codes: 0 completed, stopped on request or paused, 2 bad
 parameters, 3 diverged (NaN/inf loss).
@@ -76,7 +77,12 @@ from hpdesk.tasks.gan_metrics import DigitsFid, ring_centers, ring_metrics
 from hpdesk.tasks.image_data import digits_split
 from hpdesk.tasks.layers import conv_block, norm2d
 from hpdesk.tasks.optim import OPTIMIZER_DEFAULTS, make_optimizer, validate_optimizer_params
-from hpdesk.tasks.schedules import SCHEDULE_DEFAULTS, LRSchedule, validate_schedule_params
+from hpdesk.tasks.schedules import (
+    SCHEDULE_DEFAULTS,
+    LRSchedule,
+    metric_history,
+    validate_schedule_params,
+)
 from hpdesk.tasks.training import (
     Checkpointer,
     Diverged,
@@ -343,6 +349,18 @@ class _Run:
         return ring_metrics(samples, modes=self.data["modes"], radius=self.data["radius"],
                             std=self.data["std"])
 
+    @staticmethod
+    def monitored(metrics: Mapping[str, float]) -> float:
+        """What the ``plateau`` schedule watches, lower is better: the epoch's sample quality,
+        ``fid`` on digits, the share of low-quality samples (``1 - high_quality``) on the ring.
+
+        Not ``g_loss``: in a two-player game the generator's loss need not fall as its samples
+        improve (a stronger discriminator raises it), so its stalls say little.
+        """
+        if "fid" in metrics:
+            return float(metrics["fid"])
+        return 1.0 - float(metrics["high_quality"])
+
     def stopped(self) -> TrainResult:
         message = f"stopped on request at step {self.step}"
         self.event("stopped", message, step=self.step, level="info")
@@ -359,7 +377,8 @@ class _Run:
                 self.tracker.start()
                 real = self.real_epoch()
                 for first in range(0, self.d_batches, p["d_steps"]):
-                    factor = self.schedule.factor(self.step)   # a pure function: resumable
+                    # a pure function of the step (and the plateau's saved history): resumable
+                    factor = self.schedule.factor(self.step, metric_history(self.opt_g))
                     for opt, base in ((self.opt_g, p["lr_g"]), (self.opt_d, p["lr_d"])):
                         opt.param_groups[0]["lr"] = base * factor
                     d_losses = []
@@ -383,6 +402,7 @@ class _Run:
                            **self.tracker.metrics()}
                 self.report(self.step, **metrics)
                 self.last.update(metrics)
+                self.schedule.observe(self.optimizers.values(), self.monitored(metrics))
                 self.checkpointer.save(training_state(
                     epoch=self.epoch, step=self.step, modules=self.modules,
                     optimizers=self.optimizers, generator=self.generator,

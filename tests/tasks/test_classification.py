@@ -145,7 +145,8 @@ def test_report_schedule(baseline: tuple[TrainResult, Recorder]) -> None:
     assert set(end) == {"val_loss", "val_acc", "train_acc", "lr", "epoch", "epoch_time",
                         "n_params"}
     assert end["n_params"] == result.n_params and end["epoch_time"] > 0
-    assert set(classes) == {f"val_acc_class_{d}" for d in range(10)}
+    assert set(classes) == {f"{split}_acc_class_{d}" for d in range(10)
+                            for split in ("val", "train")}
     values = [v for _, m in rec.points for v in m.values()]
     assert all(isinstance(v, float) and math.isfinite(v) for v in values)
 
@@ -157,6 +158,18 @@ def test_per_class_accuracy_agrees_with_the_overall_accuracy(
     per_class = [rec.values(f"val_acc_class_{d}")[0] for d in range(10)]
     overall = float(np.dot(per_class, counts) / counts.sum())
     assert overall == pytest.approx(rec.values("val_acc")[-1], abs=1e-5)
+
+
+def test_per_class_training_accuracy_agrees_with_the_overall_one(
+        baseline: tuple[TrainResult, Recorder]) -> None:
+    # train_acc_class_* (for the advice's rare-class check) is each class's share of
+    # the training accuracy, read in the same eval mode as train_acc.
+    result, rec = baseline
+    counts = np.bincount(common.digits_split()[1])
+    per_class = [rec.values(f"train_acc_class_{d}")[0] for d in range(10)]
+    overall = float(np.dot(per_class, counts) / counts.sum())
+    assert overall == pytest.approx(rec.values("train_acc")[-1], abs=1e-5)
+    assert {f"train_acc_class_{d}" for d in range(10)} <= set(result.metrics)
 
 
 @pytest.mark.parametrize("lr", [1e-4, 0.05])

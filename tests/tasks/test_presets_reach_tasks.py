@@ -21,6 +21,13 @@ TASKS = ("classification", "detection", "gan")
 # Keys a task reads that are not hyperparameters: where its data and hand-run checkpoints live.
 NOT_HYPERPARAMETERS = {"data", "checkpoint_dir"}
 
+# (the rates stay above the fingerprint's rounding to 1e-9, so the reported lr differs)
+_STALL: dict[str, Any] = {"lr_schedule": "plateau", "epochs": 3, "lr": 1e-7,
+                          "normalization": "none", "lr_plateau_patience": 1}
+_GAN_STALL: dict[str, Any] = {"lr_schedule": "plateau", "epochs": 3, "lr_g": 1e-7,
+                              "lr_d": 1e-7, "lr_plateau_patience": 1,
+                              "data": {"source": "ring", "samples_per_epoch": 1024}, "width": 32}
+
 # name -> (context that makes the parameter matter, the other value to try)
 COMMON: dict[str, tuple[dict[str, Any], Any]] = {
     "optimizer": ({}, "sgd"),
@@ -38,6 +45,16 @@ COMMON: dict[str, tuple[dict[str, Any], Any]] = {
     "lr_staircase": ({"lr_schedule": "exponential"}, False),
     "lr_step_epochs": ({"lr_schedule": "step", "epochs": 3, "lr_step_epochs": 1}, 2),
     "lr_gamma": ({"lr_schedule": "step", "epochs": 2, "lr_step_epochs": 1}, 0.5),
+    "lr_decay_form": ({"lr_schedule": "exponential", "lr_staircase": False,
+                       "lr_decay_steps": 1}, "rate"),
+    "lr_decay_rate": ({"lr_schedule": "exponential", "lr_decay_form": "rate",
+                       "lr_decay_steps": 1}, 0.5),
+    "lr_decay_steps": ({"lr_schedule": "exponential", "lr_decay_form": "rate",
+                        "lr_decay_rate": 0.5}, 1),
+    # a rate too small to move the loss, without normalisation statistics: a forced stall
+    "lr_plateau_patience": (_STALL, 2),
+    "lr_plateau_factor": (_STALL, 0.25),
+    "lr_plateau_raise": (_STALL, True),
     "warmup_epochs": ({}, 1.0),
     "grad_accum_steps": ({}, 2),
     "weight_decay": ({}, 0.05),
@@ -59,7 +76,9 @@ PER_TASK: dict[str, dict[str, tuple[dict[str, Any], Any]]] = {
                   "nms_iou": ({"epochs": 6, "lr": 0.01, "width": 8}, 0.3)},
     # the GAN's defaults are DCGAN's beta1 0.5, smoothing 0.2 and a cosine schedule
     "gan": {"beta1": ({}, 0.9), "label_smoothing": ({}, 0.0), "lr_schedule": ({}, "constant"),
-            "lr_final_ratio": ({"lr_schedule": "cosine"}, 0.5)},
+            "lr_final_ratio": ({"lr_schedule": "cosine"}, 0.5),
+            "lr_plateau_patience": (_GAN_STALL, 2), "lr_plateau_factor": (_GAN_STALL, 0.25),
+            "lr_plateau_raise": (_GAN_STALL, True)},
 }
 
 

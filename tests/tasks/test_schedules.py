@@ -18,8 +18,11 @@ def schedule(steps_per_epoch: int = 10, epochs: int = 5, **p: Any) -> LRSchedule
 
 def test_defaults() -> None:
     assert SCHEDULE_DEFAULTS == {"lr_schedule": "constant", "lr_final_ratio": 1e-3,
-                                 "lr_staircase": True, "lr_step_epochs": 10, "lr_gamma": 0.1,
-                                 "warmup_epochs": 0.0}
+                                 "lr_staircase": True, "lr_decay_form": "final_ratio",
+                                 "lr_decay_rate": 0.96, "lr_decay_steps": 100000,
+                                 "lr_step_epochs": 10, "lr_gamma": 0.1,
+                                 "lr_plateau_patience": 2, "lr_plateau_factor": 0.5,
+                                 "lr_plateau_raise": False, "warmup_epochs": 0.0}
     assert {schedule().factor(s) for s in range(100)} == {1.0}
 
 
