@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
+from typing import Any
 
-from hpdesk.cli.common import EXIT_OK, EXIT_USAGE, CliError
+from hpdesk.cli.common import EXIT_OK, EXIT_USAGE, CliError, db_arg
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -18,6 +20,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     validate.add_argument("files", nargs="+", metavar="FILE")
     validate.add_argument("--lang", choices=("en", "zh"), default="en",
                           help="language of the advice")
+    validate.add_argument("--experiment", type=int, default=None, metavar="ID",
+                          help="also advise on what that experiment's best completed trial "
+                               "measured (its loss terms, its per-class accuracies)")
+    db_arg(validate)
     preview = plan_sub.add_parser(
         "preview", help="print the command lines of a plan's first trials, running nothing",
         description="Print the command line, working folder and parameters of the first "
@@ -33,7 +39,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                      choices=("classification", "detection", "gan", "script"))
     new.add_argument("--optimizer", help="the optimiser whose learning-rate range to use")
     new.add_argument("--fine-tune", action="store_true",
-                     help="lower the learning-rate range for fine-tuning a pre-trained model")
+                     help="start from pre-trained weights and lower the learning rates one to "
+                          "two orders of magnitude: classification and detection set pretrained "
+                          "true and leave init_checkpoint for you to fill (a classification "
+                          "trial's checkpoint.pt); a script loads its own weights; the gan task "
+                          "cannot fine-tune")
     new.add_argument("-o", "--output", required=True, metavar="FILE",
                      help="where to write (.yaml, .toml or .json)")
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -102,12 +112,32 @@ def _validate(args: argparse.Namespace) -> int:
                 print(f"{file}: data.path: {layout.sentence()}", file=sys.stderr)
                 code = EXIT_USAGE
                 continue
-        findings = advise(plan.to_dict())
+        findings = advise(plan.to_dict(), _evidence(args, plan.task, plan.command, data))
         print(f"{file}: valid ({plan.task}, {len(plan.searched())} searched parameters, "
               f"{plan.budget.trials} trials)")
         for f in findings:
             print(f"{file}: {f.level}: {f.message(args.lang)} [{f.source}]")
     return code
+
+
+def _evidence(args: argparse.Namespace, task: str, command: object,
+              data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the advice can read beyond the plan: the class counts of its data (files are
+    listed, never decoded) and, with --experiment, what that experiment's trials measured."""
+    from hpdesk.analysis.class_counts import class_counts, data_of
+
+    found: dict[str, Any] = {}
+    source = data_of({"task": task, "command": command, "data": data or None})
+    counts = class_counts(source) if source is not None else None
+    if counts:
+        found["class_counts"] = counts
+    if args.experiment is not None:
+        from hpdesk.analysis.evidence import trial_evidence
+        from hpdesk.cli.common import open_store
+
+        with open_store(args.db, must_exist=True) as store:
+            found.update(trial_evidence(store, args.experiment))
+    return found or None
 
 
 def _new(args: argparse.Namespace) -> int:

@@ -16,7 +16,8 @@ from hpdesk.knowledge.catalogue import (
     lr_range,
     optimizers,
 )
-from hpdesk.knowledge.presets import Preset, preset, preset_space, tasks
+from hpdesk.knowledge.preset_space import preset_space
+from hpdesk.knowledge.presets import Preset, preset, tasks
 
 __all__ = [
     "FAMILIES",

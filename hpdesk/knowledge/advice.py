@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from hpdesk.knowledge.catalogue import LEARNING_RATES, KnowledgeError, optimizers
+from hpdesk.knowledge.catalogue import LEARNING_RATES, KnowledgeError, Optimizer, optimizers
 from hpdesk.knowledge.findings import Finding, Rule, say
 from hpdesk.knowledge.plan_reading import (  # package-private helpers of the rules
     _above,
@@ -36,6 +36,8 @@ from hpdesk.knowledge.plan_reading import (  # package-private helpers of the ru
     _values,
 )
 from hpdesk.knowledge.presets import preset
+from hpdesk.knowledge.rules_evidence import EVIDENCE_RULES
+from hpdesk.knowledge.rules_schedule import SCHEDULE_RULES
 
 log = logging.getLogger(__name__)
 
@@ -116,39 +118,42 @@ def batch_size_extreme(plan: Mapping[str, Any]) -> list[Finding]:
     return out
 
 
+def _rates_and_optimisers(
+        plan: Mapping[str, Any]) -> Iterator[tuple[str, tuple[float, float], str, Optimizer]]:
+    """Each initial learning rate of the plan (the GAN's lr_g and lr_d as much as lr), its
+    bounds, and each optimiser it may run with."""
+    for lr in LEARNING_RATES:
+        b = _param_bounds(plan, lr)
+        if b is not None:
+            for name in _optimizers(plan, lr):
+                yield lr, b, name, optimizers()[name]
+
+
 def fine_tune_lr_not_lowered(plan: Mapping[str, Any]) -> list[Finding]:
-    """§5 note: fine-tuning lowers the initial learning rate by one to two orders of magnitude."""
-    b = _param_bounds(plan, "lr")
-    if not _fine_tune(plan) or b is None:
+    """§5 note: fine-tuning lowers every initial learning rate by one to two orders of magnitude."""
+    if not _fine_tune(plan):
         return []
-    out = []
-    for name in _optimizers(plan, "lr"):
-        opt = optimizers()[name]
-        if _above(b[1], opt.lr_high / 10):
-            out.append(say("fine_tune_lr_not_lowered", ("lr", "optimizer"), high=_g(b[1]),
-                            opt=_label(name), opt_low=_g(opt.lr_low), opt_high=_g(opt.lr_high),
-                            ft_low=_g(opt.lr_low / 100), ft_high=_g(opt.lr_high / 10)))
-    return out
+    return [say("fine_tune_lr_not_lowered", (lr, "optimizer"), name=lr, high=_g(b[1]),
+                opt=_label(name), opt_low=_g(opt.lr_low), opt_high=_g(opt.lr_high),
+                ft_low=_g(opt.lr_low / 100), ft_high=_g(opt.lr_high / 10))
+            for lr, b, name, opt in _rates_and_optimisers(plan) if _above(b[1], opt.lr_high / 10)]
 
 
 def lr_outside_range(plan: Mapping[str, Any]) -> list[Finding]:
     """§5: the recommended initial learning rate of each optimiser the plan may use."""
-    b = _param_bounds(plan, "lr")
-    if b is None:
-        return []
     fine = _fine_tune(plan)
     out = []
-    for name in _optimizers(plan, "lr"):
-        opt = optimizers()[name]
+    for lr, b, name, opt in _rates_and_optimisers(plan):
         if fine:
-            # Too high when fine-tuning is fine_tune_lr_not_lowered's finding; here only too low.
+            # Too high when fine-tuning is fine_tune_lr_not_lowered's finding; here too low.
             lo, hi = opt.lr_low / 100, opt.lr_high / 10
             if _below(b[0], lo):
-                out.append(say("lr_outside_fine_tune", ("lr", "optimizer"), low=_g(b[0]),
-                                opt=_label(name), rec_low=_g(lo), rec_high=_g(hi)))
+                out.append(say("lr_outside_fine_tune", (lr, "optimizer"), name=lr, low=_g(b[0]),
+                               opt=_label(name), rec_low=_g(lo), rec_high=_g(hi)))
         elif _below(b[0], opt.lr_low) or _above(b[1], opt.lr_high):
-            out.append(say("lr_outside_scratch", ("lr", "optimizer"), low=_g(b[0]), high=_g(b[1]),
-                            opt=_label(name), rec_low=_g(opt.lr_low), rec_high=_g(opt.lr_high)))
+            out.append(say("lr_outside_scratch", (lr, "optimizer"), name=lr, low=_g(b[0]),
+                           high=_g(b[1]), opt=_label(name), rec_low=_g(opt.lr_low),
+                           rec_high=_g(opt.lr_high)))
     return out
 
 
@@ -158,11 +163,27 @@ def dropout_high(plan: Mapping[str, Any]) -> list[Finding]:
     return [say("dropout_high", ("dropout",), high=_g(b[1]))] if b and _above(b[1], 0.5) else []
 
 
-def weight_decay_high(plan: Mapping[str, Any]) -> list[Finding]:
-    """§5: weight decay in [0, 1e-4]."""
+def weight_decay_range(plan: Mapping[str, Any]) -> list[Finding]:
+    """§5: weight decay in [0, 1e-4] for an L2 penalty; AdamW's decoupled decay, scaled by the
+    learning rate, in its own range (optimizers.yaml), where the guide's values do nothing."""
     b = _param_bounds(plan, "weight_decay")
-    return ([say("weight_decay_high", ("weight_decay",), high=_g(b[1]))]
-            if b and _above(b[1], 1e-4) else [])
+    if b is None:
+        return []
+    out: dict[str, Finding] = {}  # one finding per message: optimisers of a kind say the same
+    for name in _optimizers(plan, "weight_decay"):
+        opt = optimizers()[name]
+        fields = {"high": _g(b[1]), "opt": _label(name), "rec_low": _g(opt.wd_low),
+                  "rec_high": _g(opt.wd_high)}
+        decoupled = opt.wd_sources != ("guide:ranges",)
+        if _above(b[1], opt.wd_high):
+            low, high = opt.wd_search()
+            key = "weight_decay_high_adamw" if decoupled else "weight_decay_high"
+            out.setdefault(key, say(key, ("weight_decay", "optimizer"), search_low=_g(low),
+                                    search_high=_g(high), **fields))
+        elif decoupled and 0 < b[1] < opt.wd_low * (1 - 1e-9):
+            out.setdefault("weight_decay_inert",
+                           say("weight_decay_inert", ("weight_decay", "optimizer"), **fields))
+    return list(out.values())
 
 
 def small_batch_batchnorm(plan: Mapping[str, Any]) -> list[Finding]:
@@ -209,24 +230,6 @@ def small_batch_accumulate(plan: Mapping[str, Any]) -> list[Finding]:
     steps = max(2, int(32 // b[1]))
     return [say("small_batch_accumulate", ("batch_size", "grad_accum_steps"), high=_g(b[1]),
                  steps=steps, effective=_g(b[1] * steps))]
-
-
-def loss_weight_scales(plan: Mapping[str, Any]) -> list[Finding]:
-    """§5 rule of thumb: combined losses stay within two orders of magnitude of each other."""
-    weights = {}
-    for name in _space(plan):
-        if isinstance(name, str) and name.endswith("_loss_weight"):
-            b = _param_bounds(plan, name)
-            if b is not None and b[0] > 0:
-                weights[name] = b
-    names = sorted(weights)
-    out = []
-    for i, a in enumerate(names):
-        for c in names[i + 1:]:
-            ratio = max(weights[a][1] / weights[c][0], weights[c][1] / weights[a][0])
-            if _above(ratio, 100):
-                out.append(say("loss_weight_scales", (a, c), a=a, b=c, ratio=f"{ratio:.3g}"))
-    return out
 
 
 def _is_gan(plan: Any) -> bool:
@@ -335,11 +338,10 @@ RULES: tuple[Rule, ...] = (
     fine_tune_lr_not_lowered,
     lr_outside_range,
     dropout_high,
-    weight_decay_high,
+    weight_decay_range,
     small_batch_batchnorm,
     large_batch_lars,
     small_batch_accumulate,
-    loss_weight_scales,
     gan_beta1,
     gan_equal_lrs,
     gn_groups_degenerate,
@@ -347,14 +349,17 @@ RULES: tuple[Rule, ...] = (
     lr_linear_scale,
     pretrained_without_checkpoint,
     objective_not_reported,
+    *SCHEDULE_RULES,
 )
 
 _SEVERITY = {"error": 0, "warning": 1, "info": 2}
 
 
-def advise(plan: Mapping[str, Any]) -> list[Finding]:
+def advise(plan: Mapping[str, Any], evidence: Mapping[str, Any] | None = None) -> list[Finding]:
     """Every finding of every rule on ``plan``: errors first, then warnings, then infos.
 
+    ``evidence`` (figures measured on the data and on finished trials, see rules_evidence.py)
+    adds the findings of the rules that read it; without it only the plan is read.
     The rules are written not to raise; should one still fail on an input nobody foresaw, the
     failure is logged and the other rules' findings are still returned.
     """
@@ -364,4 +369,11 @@ def advise(plan: Mapping[str, Any]) -> list[Finding]:
             found.extend(rule(plan))
         except Exception:  # advice must never take its caller down
             log.exception("advice rule %s failed", getattr(rule, "__name__", rule))
+    for measured in EVIDENCE_RULES:
+        if not isinstance(evidence, Mapping):
+            break
+        try:
+            found.extend(measured(plan, evidence))
+        except Exception:  # advice must never take its caller down
+            log.exception("advice rule %s failed", getattr(measured, "__name__", measured))
     return sorted(found, key=lambda f: _SEVERITY.get(f.level, len(_SEVERITY)))

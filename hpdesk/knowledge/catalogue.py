@@ -108,6 +108,17 @@ class Optimizer:
     lr_high: float
     uses: tuple[str, ...]
     sources: tuple[str, ...]
+    #: The recommended weight-decay coefficient: the guide's [0, 1e-4] for an L2 penalty, unless
+    #: the optimiser applies decay its own way (AdamW's decoupled decay, scaled by the rate).
+    wd_low: float = 0.0
+    wd_high: float = 1e-4
+    wd_default: float | None = None
+    wd_sources: tuple[str, ...] = ("guide:ranges",)
+
+    def wd_search(self) -> tuple[float, float]:
+        """The weight-decay range a search draws from, on a log scale: the recommended range,
+        its zero lower end lifted to two orders of magnitude below the top."""
+        return (self.wd_low if self.wd_low > 0 else _round(self.wd_high / 100)), self.wd_high
 
     @property
     def source(self) -> str:
@@ -220,7 +231,8 @@ def validate_optimizers(
         r = EntryReader(file, str(name), raw)
         if not isinstance(name, str) or not _NAME.match(name):
             r.fail(None, "the name must be snake_case (a-z, 0-9, _)")
-        r.only(("label_en", "label_zh", "lr", "uses", "source"))
+        r.only(("label_en", "label_zh", "lr", "uses", "source", "weight_decay",
+                "weight_decay_default", "weight_decay_source"))
         lr = r.raw.get("lr")
         if not isinstance(lr, list) or len(lr) != 2:
             r.fail("lr", f"must be [low, high], not {lr!r}")
@@ -231,10 +243,27 @@ def validate_optimizers(
         for used in uses:
             if known is not None and used not in known:
                 r.fail("uses", f"{used!r} is not in the catalogue")
+        wd: dict[str, Any] = {}
+        if r.raw.get("weight_decay") is not None:
+            raw_wd = r.raw["weight_decay"]
+            if not isinstance(raw_wd, list) or len(raw_wd) != 2:
+                r.fail("weight_decay", f"must be [low, high], not {raw_wd!r}")
+            wd_low, wd_high = (float(r.check_number("weight_decay", v)) for v in raw_wd)
+            if not 0 <= wd_low < wd_high:
+                r.fail("weight_decay", f"must satisfy 0 <= low < high, not [{wd_low}, {wd_high}]")
+            wd = {"wd_low": wd_low, "wd_high": wd_high, "wd_sources": read_refs(
+                file, name, "weight_decay_source", r.raw.get("weight_decay_source"))}
+            if r.has("weight_decay_default"):
+                value = float(r.number("weight_decay_default"))
+                if not wd_low <= value <= wd_high:
+                    r.fail("weight_decay_default", f"must lie in [{wd_low}, {wd_high}]")
+                wd["wd_default"] = value
+        elif r.has("weight_decay_default") or r.has("weight_decay_source"):
+            r.fail("weight_decay", "weight_decay_default and weight_decay_source come with it")
         out[name] = Optimizer(
             name=name, label_en=r.text("label_en") or "", label_zh=r.text("label_zh") or "",
             lr_low=low, lr_high=high, uses=uses,
-            sources=read_refs(file, name, "source", r.raw.get("source")),
+            sources=read_refs(file, name, "source", r.raw.get("source")), **wd,
         )
     return out
 

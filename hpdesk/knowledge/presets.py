@@ -11,26 +11,24 @@ from __future__ import annotations
 
 import fnmatch
 import functools
-import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from hpdesk.knowledge.catalogue import (
-    LEARNING_RATES,
     EntryReader,
     Hyperparameter,
     KnowledgeError,
     Optimizer,
     catalogue,
-    fine_tune_shift,
+    guide_text,
     load_data,
-    lr_range,
     optimizers,
     pick_language,
 )
+from hpdesk.knowledge.sources import cite, read_refs
 
 DIRECTIONS = ("maximize", "minimize")
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -38,7 +36,33 @@ _PARAM_FIELDS = ("search", "default", "default_fine_tune", "low", "high", "log",
                  "choices", "requires", "why")
 _PRESET_FIELDS = ("label_en", "label_zh", "help_en", "help_zh", "module", "objective",
                   "default_optimizer", "why_optimizer", "net_normalization", "params", "data",
-                  "objectives", "reports")
+                  "objectives", "reports", "fine_tune")
+#: Where a task's fine-tuning takes its pre-trained weights from: a checkpoint file the plan
+#: names (``pretrained`` + ``init_checkpoint``), the person's own script, or nowhere.
+FINE_TUNE_FROM = ("checkpoint", "script", "none")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a preset chose a value: the reason in both languages and its sources (sources.py)."""
+
+    en: str
+    zh: str
+    sources: tuple[str, ...]
+
+    def text(self, lang: str = "en") -> str:
+        return pick_language(lang, self.en, self.zh)
+
+    def source_text(self, lang: str = "en") -> str:
+        return cite(self.sources, lang)
+
+
+def read_reason(file: str, entry: str, raw: Any) -> Reason:
+    """A ``why`` mapping ({en, zh, source}); a failure names the entry and the field."""
+    r = EntryReader(file, entry, raw)
+    r.only(("en", "zh", "source"))
+    return Reason(en=guide_text(r, "en", "en"), zh=guide_text(r, "zh", "zh"),
+                  sources=read_refs(file, entry, "source", r.raw.get("source")))
 
 
 @dataclass(frozen=True)
@@ -55,7 +79,8 @@ class PresetParam:
     step: float | int | None = None
     choices: tuple[Any, ...] | None = None
     requires: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
-    why: str | None = None
+    #: Why the preset departs from the catalogue here, in both languages, and on whose word.
+    why: Reason | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +97,7 @@ class Preset:
     params: tuple[str, ...]
     help_en: str = ""
     help_zh: str = ""
-    why_optimizer: str = ""
+    why_optimizer: Reason | None = None
     #: The normalisation the task's network uses when a plan does not say (advice reads it).
     net_normalization: str | None = None
     settings: Mapping[str, PresetParam] = field(default_factory=dict)
@@ -82,6 +107,19 @@ class Preset:
     objectives: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     #: The metrics the task reports, per data source (``all``: every source); ``*`` patterns.
     reports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Where fine-tuning takes its weights from (FINE_TUNE_FROM); "none": it cannot fine-tune.
+    fine_tune_from: str = "none"
+    fine_tune_why_en: str = ""
+    fine_tune_why_zh: str = ""
+
+    @property
+    def can_fine_tune(self) -> bool:
+        """Whether the task can start from pre-trained weights (KNOWLEDGE.md §5 fine-tuning)."""
+        return self.fine_tune_from != "none"
+
+    def fine_tune_why(self, lang: str = "en") -> str:
+        """Where the task's pre-trained weights come from, or why it has none, in ``lang``."""
+        return pick_language(lang, self.fine_tune_why_en, self.fine_tune_why_zh)
 
     def objective(self, source: str | None = None) -> tuple[str, str]:
         """(metric, direction) a plan reading ``source`` optimises: a metric that data reports.
@@ -190,7 +228,7 @@ def _preset_param(file: str, task: str, name: str, raw: Any,
     return PresetParam(
         name=name, search=search, default=default, default_fine_tune=default_ft, low=low, high=high,
         log=log, step=step, choices=choices, requires=MappingProxyType(requires),
-        why=r.text("why", optional=True),
+        why=read_reason(file, f"{task}.{name}.why", r.raw["why"]) if r.has("why") else None,
     )
 
 
@@ -251,6 +289,14 @@ def validate_presets(
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
                 r.fail("reports", f"{src}: must list metric names, not {names!r}")
             reports[str(src)] = tuple(names)
+        ft = EntryReader(file, f"{task}.fine_tune", r.raw.get("fine_tune") or {"from": "none"})
+        ft.only(("from", "why_en", "why_zh"))
+        fine_from = ft.choice("from", FINE_TUNE_FROM)
+        if fine_from == "checkpoint":
+            pre, ckpt = settings.get("pretrained"), settings.get("init_checkpoint")
+            if pre is None or ckpt is None or pre.default_fine_tune is not True:
+                ft.fail("from", "a checkpoint start needs the params pretrained (with "
+                                "default_fine_tune: true) and init_checkpoint")
         # Python's sort is stable: the file's order is kept inside each tier.
         ordered = tuple(sorted(settings, key=lambda n: known[n].tier))
         out[str(task)] = Preset(
@@ -260,10 +306,14 @@ def validate_presets(
             direction=objective.choice("direction", DIRECTIONS), default_optimizer=optimizer,
             params=ordered, help_en=r.text("help_en") or "",
             help_zh=r.text("help_zh", cjk=True) or "",
-            why_optimizer=r.text("why_optimizer") or "", net_normalization=net_norm,
+            why_optimizer=read_reason(file, f"{task}.why_optimizer", r.raw.get("why_optimizer")),
+            net_normalization=net_norm,
             settings=MappingProxyType({n: settings[n] for n in ordered}),
             data_sources=tuple(sources),
             objectives=MappingProxyType(objectives), reports=MappingProxyType(reports),
+            fine_tune_from=fine_from,
+            fine_tune_why_en=ft.text("why_en", optional=fine_from == "none") or "",
+            fine_tune_why_zh=ft.text("why_zh", cjk=True, optional=fine_from == "none") or "",
         )
         made = out[str(task)]
         for src in sources or [None]:
@@ -292,94 +342,23 @@ def preset(task: str) -> Preset:
     return known[task]
 
 
-def _round(x: float) -> float:
-    return float(f"{x:.10g}")
+def fine_tune_tasks() -> tuple[str, ...]:
+    """The tasks that can start from pre-trained weights, in display order."""
+    return tuple(t for t, p in _presets().items() if p.can_fine_tune)
 
 
-def _log_middle(low: float, high: float) -> float:
-    """The geometric middle of a log range, to one significant digit (1e-3..1e-2 -> 3e-3)."""
-    return float(f"{math.sqrt(low * high):.0e}")
+def check_fine_tune(task: str) -> None:
+    """KnowledgeError, in one sentence, when ``task`` cannot start from pre-trained weights.
 
-
-def _fixed_value(s: PresetParam, hp: Hyperparameter, lr: tuple[float, float],
-                 fine_tune: bool) -> Any:
-    if fine_tune and s.default_fine_tune is not None:
-        return s.default_fine_tune
-    if s.name == "lr" and s.default is None:
-        return _log_middle(*lr)
-    value = s.default if s.default is not None else hp.default
-    if fine_tune and s.name in LEARNING_RATES:
-        return _round(value / 10)
-    return value
-
-
-def _entry(s: PresetParam, hp: Hyperparameter, lr: tuple[float, float], fine_tune: bool,
-           searched: bool) -> dict[str, Any]:
-    if not searched:
-        return {"type": "fixed", "value": _fixed_value(s, hp, lr, fine_tune)}
-    if hp.type in ("categorical", "bool"):
-        choices = s.choices if s.choices is not None else hp.choices
-        return {"type": "categorical", "choices": list(choices or ())}
-    low: float | int | None
-    high: float | int | None
-    if s.name == "lr" and s.low is None:
-        low, high = lr
-    else:
-        low = s.low if s.low is not None else hp.low
-        high = s.high if s.high is not None else hp.high
-        if fine_tune and s.name in LEARNING_RATES and low is not None and high is not None:
-            low, high = fine_tune_shift(low, high)
-    entry: dict[str, Any] = {"type": hp.type, "low": low, "high": high,
-                             "log": s.log if s.log is not None else hp.scale == "log"}
-    if s.step is not None:
-        entry["step"] = s.step
-    return entry
-
-
-def preset_space(
-    task: str,
-    *,
-    optimizer: str | None = None,
-    fine_tune: bool = False,
-    search: Collection[str] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """The plan space of ``task``'s preset, in tuning order (tier 1, 2, 3).
-
-    ``optimizer`` overrides the preset's default optimiser (and so the ``lr`` range, §5);
-    ``fine_tune`` lowers every initial learning rate by one to two orders of magnitude (§5);
-    ``search``, when given, names the parameters to search, every other one being fixed.
+    Lowering its learning rates for fine-tuning would only slow a run that starts from random
+    weights anyway, so a plan must not claim it.
     """
     p = preset(task)
-    chosen = p.default_optimizer if optimizer is None else optimizer
-    lr = lr_range(chosen, fine_tune=fine_tune)  # raises KnowledgeError for an unknown optimiser
-    known, opts = catalogue(), optimizers()
-    optimizer_knobs = {name for o in opts.values() for name in o.uses}
-    space: dict[str, dict[str, Any]] = {}
-    for name in p.params:
-        s = p.settings[name]
-        if name == "optimizer":
-            space[name] = {"type": "fixed", "value": chosen}
-        elif name in optimizer_knobs and name not in opts[chosen].uses:
-            continue  # momentum without a momentum optimiser, betas without Adam: not in the plan
-        else:
-            searched = s.search if search is None else name in search
-            space[name] = _entry(s, known[name], lr, fine_tune, searched)
-    for name in list(space):
-        requires = p.settings[name].requires
-        when: dict[str, list[Any]] = {}
-        for other, allowed in requires.items():
-            ctl = space.get(other)
-            if ctl is None:
-                del space[name]
-                break
-            values = [ctl["value"]] if ctl["type"] == "fixed" else list(ctl.get("choices", []))
-            kept = [v for v in values if v in allowed]
-            if not kept:
-                del space[name]
-                break
-            if ctl["type"] != "fixed":
-                when[other] = kept
-        else:
-            if when:
-                space[name]["when"] = when
-    return space
+    if p.can_fine_tune:
+        return
+    able = list(fine_tune_tasks())
+    listed = ", ".join(able[:-1]) + f" and {able[-1]}" if len(able) > 1 else "".join(able)
+    why = f" ({p.fine_tune_why_en})" if p.fine_tune_why_en else ""
+    raise KnowledgeError(f"the {task} task cannot start from pre-trained weights{why}, so it "
+                         f"cannot fine-tune; fine-tuning is offered for {listed or 'no task'}",
+                         entry=task, field="fine_tune")

@@ -152,7 +152,9 @@ def expand_sections(text: str, lang: str = "en") -> str:
         section = sources().sections.get(m.group(1))
         if section is None:
             return m.group(0)
-        return pick_language(lang, f"the guide's “{section.en}”", f"指南《{section.zh}》")
+        before = text[:m.start()].rstrip()
+        the = "The" if not before or before[-1] in ".!?:" else "the"  # a sentence's first word
+        return pick_language(lang, f"{the} guide's “{section.en}”", f"指南《{section.zh}》")
     return SECTION_MARK.sub(title, text)
 
 

@@ -1,29 +1,27 @@
-"""The comments a written plan file carries: the tuning order, the advice, each parameter's help.
+"""The comments a written plan file carries: the tuning order, the advice, each parameter's help,
+where its tier and facts come from, and why the task's preset chose its value.
 
-They make an exported plan readable on a headless server, where there is no advice panel.
+They make an exported plan readable on a headless server, where there is no advice panel; the
+plan editor's tooltips say the same (knowledge/explain.py).
 """
 
 from __future__ import annotations
 
 import textwrap
 
-from hpdesk.knowledge import advise, catalogue
+from hpdesk.knowledge import advise
+from hpdesk.knowledge.explain import explain
 from hpdesk.knowledge.search_methods import default_search, pruners, strategies
 from hpdesk.plan.model import Plan
 
 WIDTH = 96
-_TIER_NAMES = {
-    1: "tier 1 (tune first)",
-    2: "tier 2 (tune next)",
-    3: "tier 3 (tune last)",
-}
-
-
 def header_lines(plan: Plan) -> list[str]:
     lines = [
         f"hpdesk plan: {plan.name or plan.task}. Run it with `hpdesk run <this file>`.",
-        "Tuning order (KNOWLEDGE.md §3): learning rate and loss terms first; batch size and",
-        "momentum next; Adam's betas, weight decay, dropout and network shape last.",
+        "Tuning order (the guide's “The order of importance of hyperparameters”): learning rate",
+        "and loss terms first; batch size and momentum next; Adam's betas, weight decay, dropout",
+        "and network shape last. Sources are labelled: the guide by its section title, papers by",
+        "author and year, and hpdesk's own choices as “chosen by hpdesk”.",
         *search_lines(plan),
     ]
     findings = advise(plan.to_dict())
@@ -31,10 +29,10 @@ def header_lines(plan: Plan) -> list[str]:
         lines.append("")
         lines.append("Advice for this plan:")
         for f in findings:
-            lines += textwrap.wrap(f"[{f.level}] {f.message('en')} ({f.source})", width=WIDTH,
-                                   initial_indent="- ", subsequent_indent="  ")
+            lines += textwrap.wrap(f"[{f.level}] {f.message('en')} (Source: {f.source})",
+                                   width=WIDTH, initial_indent="- ", subsequent_indent="  ")
     else:
-        lines.append("Advice: none; every range is within the guide's recommendations.")
+        lines.append("Advice: none; no rule of the tuning guide objects to this plan.")
     lines.append("")
     return lines
 
@@ -53,9 +51,13 @@ def search_lines(plan: Plan) -> list[str]:
 
 
 def param_comment(name: str, plan: Plan) -> list[str]:
-    entry = catalogue().get(name)
-    if entry is None:
+    """What ``name`` is, its tier and sources, and the preset's reason for its value."""
+    about = explain(name, plan.task)
+    if about is None:
         return []
-    tier = _TIER_NAMES.get(entry.tier, f"tier {entry.tier}")
-    text = f"{name}: {tier}, {entry.family}. {entry.help('en')} [{entry.source}]"
-    return textwrap.wrap(text, width=WIDTH)
+    lines = textwrap.wrap(f"{name}: {about.help}", width=WIDTH)
+    if about.preset_why:
+        lines += textwrap.wrap(f"Preset: {about.preset_why} (Source: {about.preset_sources})",
+                               width=WIDTH)
+    lines += textwrap.wrap(f"Tier: {about.tier}. Source: {about.sources}", width=WIDTH)
+    return lines

@@ -182,7 +182,8 @@ def complete_form(form: RowForm, *, task: str, fine_tune: bool,
     """Fill the texts of the modes the row is not in, from the preset, the catalogue and §5."""
     hp = catalogue().get(form.name)
     setting = preset(task).settings.get(form.name) if task in tasks() else None
-    lr = recommended_lr(optimizer_values, fine_tune) if form.name == "lr" else None
+    follows = form.name in LEARNING_RATES and (setting is None or setting.low is None)
+    lr = recommended_lr(optimizer_values, fine_tune) if follows else None
     numeric = form.kind in ("float", "int")
     if hp is not None and numeric and not (form.low and form.high):
         low = setting.low if setting is not None and setting.low is not None else hp.low

@@ -19,7 +19,10 @@ def plan_from_preset(
     objective that data reports (the GAN's ring counts modes; it has no FID).
 
     It searches with hpdesk's default strategy and pruner (knowledge `search.yaml`, chosen by
-    the replay benchmark) and names no seed: each experiment made from it draws its own."""
+    the replay benchmark) and names no seed: each experiment made from it draws its own.
+
+    ``fine_tune`` for a task that cannot start from pre-trained weights (the GAN) raises
+    KnowledgeError in one sentence saying which tasks can."""
     p = preset(task)
     data = Plan(
         task=task,

@@ -69,6 +69,10 @@ def parse_plan(data: Any, source: str = "<plan>") -> Plan:
         r.fail("name", "a text", name)
         name = ""
     fine_tune = r.boolean("fine_tune", top.get("fine_tune", False))
+    if fine_tune and task is not None and not preset(task).can_fine_tune:
+        able = ", ".join(t for t in tasks() if preset(t).can_fine_tune)
+        r.fail("fine_tune", f"false: the {task} task cannot start from pre-trained weights "
+                            f"(fine-tuning is offered for {able})", fine_tune)
     command = _command(r, top.get("command"), task)
     workdir = top.get("workdir")
     if workdir is not None and not isinstance(workdir, str):

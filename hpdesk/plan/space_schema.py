@@ -38,12 +38,14 @@ _FRACTION = (0.0, 1.0, False)  # [0, 1)
 # name: (low, high, low excluded, what is expected). high is always excluded.
 HARD_LIMITS: dict[str, tuple[float | None, float | None, bool, str]] = {
     **{n: (*_POSITIVE, "a learning rate above 0") for n in ("lr", "lr_g", "lr_d")},
-    **{n: (*_POSITIVE, f"{n} above 0") for n in ("eps", "lars_eta", "lr_final_ratio", "lr_gamma")},
+    **{n: (*_POSITIVE, f"{n} above 0") for n in ("eps", "lars_eta", "lr_final_ratio", "lr_gamma",
+                                                 "lr_decay_rate")},
+    "lr_plateau_factor": (0.0, 1.0, True, "lr_plateau_factor in (0, 1)"),
     **{n: (*_FRACTION, f"{n} in [0, 1)") for n in (
         "dropout", "momentum", "beta1", "beta2", "rho", "alpha", "label_smoothing")},
     **{n: (1, None, False, f"{n} of at least 1") for n in (
         "batch_size", "epochs", "width", "grad_accum_steps", "gn_groups", "d_steps",
-        "lr_step_epochs")},
+        "lr_step_epochs", "lr_decay_steps", "lr_plateau_patience")},
     **{n: (0.0, None, False, f"{n} of at least 0") for n in (
         "weight_decay", "depth", "grad_clip", "warmup_epochs")},
 }

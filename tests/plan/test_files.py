@@ -47,7 +47,8 @@ def test_written_yaml_carries_order_and_help_as_comments(tmp_path: Path) -> None
     dump_plan(plan_from_preset("classification"), path)
     text = path.read_text()
     assert "# Tuning order" in text and "tier 1 (tune first)" in text
-    assert "KNOWLEDGE.md" in text
+    # Sources are labelled for a reader who has only this file: the guide by its section title.
+    assert "KNOWLEDGE.md" not in text and "the guide, “Suitable ranges" in text
     assert all(len(line) <= 100 for line in text.splitlines())
     assert load_plan(path) == plan_from_preset("classification")
 
