@@ -12,6 +12,14 @@
         <translation>建议</translation>
     </message>
     <message>
+        <source>Reading the trials&apos; results</source>
+        <translation>读取试验结果</translation>
+    </message>
+    <message>
+        <source>Counting the samples of each class</source>
+        <translation>统计各类别的样本数量</translation>
+    </message>
+    <message>
         <source>Error</source>
         <translation>错误</translation>
     </message>
@@ -40,8 +48,12 @@
         <translation>%1 条提示</translation>
     </message>
     <message>
-        <source>No findings: every range is within the guide&apos;s recommendations.</source>
-        <translation>没有发现问题：所有取值范围都在指南的推荐范围之内。</translation>
+        <source>No findings: no rule of the tuning guide objects to this plan.</source>
+        <translation>没有发现问题：调参指南的规则对这个计划没有异议。</translation>
+    </message>
+    <message>
+        <source>Each change to the plan is checked against the tuning guide (Help → Tuning guide): ranges outside its recommendations, settings that clash, values that cannot train. What it finds is listed here.</source>
+        <translation>对计划的每次修改都会对照调参指南（帮助 → 调参指南）进行检查：超出推荐范围的取值范围、相互冲突的设置、无法训练的数值。检查结果列在这里。</translation>
     </message>
     <message>
         <source>Cannot run</source>
@@ -50,10 +62,6 @@
     <message>
         <source>Source: %1</source>
         <translation>出处：%1</translation>
-    </message>
-    <message>
-        <source>Each change to the plan is checked against the tuning guide (KNOWLEDGE.md): ranges outside its recommendations, settings that clash, values that cannot train. What it finds is listed here.</source>
-        <translation>对计划的每次修改都会对照调参指南（KNOWLEDGE.md）进行检查：超出推荐范围的取值范围、相互冲突的设置、无法训练的数值。检查结果列在这里。</translation>
     </message>
 </context>
 <context>
@@ -907,6 +915,49 @@
     </message>
 </context>
 <context>
+    <name>GuideDialog</name>
+    <message>
+        <source>Tuning guide</source>
+        <translation>调参指南</translation>
+    </message>
+    <message>
+        <source>Search the topics</source>
+        <translation>搜索主题</translation>
+    </message>
+    <message>
+        <source>Topics of the guide</source>
+        <translation>指南的主题</translation>
+    </message>
+    <message>
+        <source>The topic</source>
+        <translation>当前主题</translation>
+    </message>
+    <message>
+        <source>No topic mentions “%1”.</source>
+        <translation>没有主题提到“%1”。</translation>
+    </message>
+    <message>
+        <source>Choose a topic on the left.</source>
+        <translation>请在左侧选择一个主题。</translation>
+    </message>
+    <message>
+        <source>In the guide: %1</source>
+        <translation>对应指南：%1</translation>
+    </message>
+    <message>
+        <source>Sources</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Hyperparameters it drives</source>
+        <translation>相关的超参数</translation>
+    </message>
+    <message>
+        <source>Advice rules it drives</source>
+        <translation>相关的建议规则</translation>
+    </message>
+</context>
+<context>
     <name>ImportancePanel</name>
     <message>
         <source>Importance method</source>
@@ -1111,8 +1162,16 @@
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
+        <source>&amp;Tuning guide</source>
+        <translation>调参指南(&amp;T)</translation>
+    </message>
+    <message>
         <source>&amp;About hpdesk</source>
         <translation>关于 hpdesk(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;hpdesk %1&lt;/b&gt;&lt;br&gt;A desktop workbench for deep-learning hyperparameter experiments.&lt;br&gt;Presets and advice follow a practitioner&apos;s tuning guide and the papers they cite (Help → Tuning guide). MIT licence.</source>
+        <translation>&lt;b&gt;hpdesk %1&lt;/b&gt;&lt;br&gt;用于深度学习超参数实验的桌面工作台。&lt;br&gt;预设和建议遵循一篇实践者的调参指南及其引用的论文（帮助 → 调参指南）。MIT 许可证。</translation>
     </message>
     <message>
         <source>Open plan</source>
@@ -1153,10 +1212,6 @@
     <message>
         <source>About hpdesk</source>
         <translation>关于 hpdesk</translation>
-    </message>
-    <message>
-        <source>&lt;b&gt;hpdesk %1&lt;/b&gt;&lt;br&gt;A desktop workbench for deep-learning hyperparameter experiments.&lt;br&gt;Presets and advice follow the tuning guide in KNOWLEDGE.md. MIT licence.</source>
-        <translation>&lt;b&gt;hpdesk %1&lt;/b&gt;&lt;br&gt;用于深度学习超参数实验的桌面工作台。&lt;br&gt;预设和建议遵循 KNOWLEDGE.md 中的调参指南。MIT 许可证。</translation>
     </message>
 </context>
 <context>
@@ -1507,8 +1562,20 @@
         <translation>你自己脚本的参数；hpdesk 会原样传给脚本。</translation>
     </message>
     <message>
+        <source>This task&apos;s preset: %1</source>
+        <translation>本任务的预设：%1</translation>
+    </message>
+    <message>
         <source>Source: %1</source>
         <translation>出处：%1</translation>
+    </message>
+    <message>
+        <source>Tier: %1</source>
+        <translation>梯队：%1</translation>
+    </message>
+    <message>
+        <source>More in Help → Tuning guide (F1): %1</source>
+        <translation>详见 帮助 → 调参指南（F1）：%1</translation>
     </message>
     <message>
         <source>Family: %1</source>
@@ -1750,7 +1817,7 @@
     </message>
     <message>
         <source>batch size, momentum</source>
-        <translation>批大小、动量</translation>
+        <translation>批样本数量、动量</translation>
     </message>
     <message>
         <source>Tier 3 · tune last</source>
@@ -1825,8 +1892,8 @@
         <translation>使用 %1 至 %2</translation>
     </message>
     <message>
-        <source>Recommended initial learning rate for %1 (KNOWLEDGE.md §5): %2 to %3</source>
-        <translation>%1 的推荐初始学习率（KNOWLEDGE.md §5）：%2 至 %3</translation>
+        <source>Recommended initial learning rate for %1 (the guide&apos;s “Suitable ranges of some hyperparameters”): %2 to %3</source>
+        <translation>%1 的推荐初始学习率（指南《部分超参数合适范围》）：%2 至 %3</translation>
     </message>
 </context>
 <context>
@@ -1856,8 +1923,16 @@
         <translation>添加目标：搜索多个目标之间的权衡（例如准确率与训练时间）；对比视图会显示它们的帕累托前沿</translation>
     </message>
     <message>
+        <source>Fine-tuning lowers the recommended initial learning rate by one to two orders of magnitude (the guide&apos;s “Suitable ranges of some hyperparameters”).</source>
+        <translation>微调时，推荐的初始学习率可再降低一到两个数量级（指南《部分超参数合适范围》）。</translation>
+    </message>
+    <message>
         <source>Data</source>
         <translation>数据</translation>
+    </message>
+    <message>
+        <source>The %1 task cannot start from pre-trained weights: %2.</source>
+        <translation>%1任务不能从预训练权重开始：%2。</translation>
     </message>
     <message>
         <source>metric</source>
@@ -1926,10 +2001,6 @@
     <message>
         <source>Fine-tuning a pre-trained model</source>
         <translation>微调预训练模型</translation>
-    </message>
-    <message>
-        <source>Fine-tuning lowers the recommended initial learning rate by one to two orders of magnitude (KNOWLEDGE.md §5).</source>
-        <translation>微调时，推荐的初始学习率要降低一到两个数量级（KNOWLEDGE.md §5）。</translation>
     </message>
     <message>
         <source>Name</source>
@@ -2683,6 +2754,14 @@
         <translation>试验数(&amp;T)：</translation>
     </message>
     <message>
+        <source>Pre-trained weights: %1.</source>
+        <translation>预训练权重：%1。</translation>
+    </message>
+    <message>
+        <source>The %1 task cannot start from pre-trained weights: %2.</source>
+        <translation>%1任务不能从预训练权重开始：%2。</translation>
+    </message>
+    <message>
         <source>Learning rates searched: %1 to %2.</source>
         <translation>搜索的学习率：%1 至 %2。</translation>
     </message>
@@ -3005,7 +3084,7 @@ Run it?</source>
     <name>_PollWorker</name>
     <message>
         <source>Cannot open %1: %2</source>
-        <extracomment>The GUI thread hands results on for at most this long per pass of its event loop: the worker reads 2,000 whole curves faster than the views draw them, and Qt delivers every result queued before a pass in that pass (benchmarks/gui_scale.py: an 18 s stall). Events with a payload the views draw: staged search (stage, stage_end, importance), PBT.</extracomment>
+        <extracomment>The GUI thread hands results on for at most this long per pass of its event loop: the worker reads 2,000 whole curves faster than the views draw them, and Qt delivers every result queued before a pass in that pass (benchmarks/gui_scale.py: an 18 s stall). A one-row summary of an experiment&apos;s trial rows that changes when any shown column does: a sum per number column (each its own, so a small change is not lost beside large ones), every state in order, and the lengths and first characters of the text columns. A change it cannot see (equal sums that cancel out) is read at the next full read, `FULL_READ_S` later at most. Events with a payload the views draw: staged search (stage, stage_end, importance), PBT.</extracomment>
         <translation>无法打开 %1：%2</translation>
     </message>
     <message>

@@ -24,8 +24,8 @@ def test_lists_a_finding_with_its_level_parameters_and_source(qtbot) -> None:  #
     rules = [f.rule for f in panel.findings()]
     assert "fine_tune_lr_not_lowered" in rules
     text = panel.text()
-    assert "fine-tuning with a learning rate" in text
-    assert "Warning" in text and "KNOWLEDGE.md §5" in text
+    assert "fine-tuning with lr up to" in text
+    assert "Warning" in text and "the guide, “Suitable ranges of some hyperparameters”" in text
     assert "warning" in panel.summary.text()
     assert "href='param:lr'" in panel.view.toHtml() or 'href="param:lr"' in panel.view.toHtml()
     assert unnamed_widgets(panel) == []
@@ -35,8 +35,10 @@ def test_chinese_window_shows_chinese_findings(qtbot) -> None:  # noqa: ANN001
     panel = AdvicePanel("zh_CN")
     qtbot.addWidget(panel)
     panel.set_plan(parse_plan(fine_tune_plan_with_scratch_lr()))  # a Plan works as well
-    assert "微调时学习率最高可达" in panel.text()
-    assert "fine-tuning with a learning rate" not in panel.text()
+    assert "微调时 lr 最高可达" in panel.text()
+    # The source in Chinese: the guide by its own section title, never an English § number.
+    assert "指南《部分超参数合适范围》" in panel.text() and "§" not in panel.text()
+    assert "fine-tuning with" not in panel.text()
 
 
 def test_no_findings_for_the_preset_and_problems_come_first(qtbot) -> None:  # noqa: ANN001

@@ -309,6 +309,8 @@ class MainWindow(WindowParts):
         self.poller.failed.connect(lambda text: self.statusBar().showMessage(text, 10_000))
         self.curves.curvesRequested.connect(self.poller.request_curves)
         self.poller.start()
+        # What its finished trials measured (losses, per-class results) feeds the plan's advice.
+        self.workbench.advice.show_experiment_evidence(self.db_path, experiment_id)
         self._update_controls()
 
     def select_default_experiment(self) -> bool:

@@ -181,6 +181,14 @@ def build_menus(window: WindowParts) -> dict[str, QAction]:
 
     help_menu = bar.addMenu(QCoreApplication.translate("MainMenus", "&Help"))
     help_menu.setObjectName("helpMenu")
+    actions["guide"] = _action(
+        window,
+        help_menu,
+        "help.guide",
+        QCoreApplication.translate("MainMenus", "&Tuning guide"),
+        lambda: show_guide(window),
+        QKeySequence.StandardKey.HelpContents,
+    )
     actions["about"] = _action(
         window,
         help_menu,
@@ -198,6 +206,13 @@ def choose_trainer(window: WindowParts) -> None:
     TrainerPythonDialog(window.settings, window).exec()
 
 
+def show_guide(window: WindowParts) -> None:
+    """The tuning guide beside the work (not modal), in the window's language."""
+    from hpdesk.gui.shell.guide_dialog import show_guide as open_guide
+
+    open_guide(window, window.language)
+
+
 def about(window: WindowParts) -> None:
     QMessageBox.about(
         window,
@@ -205,6 +220,7 @@ def about(window: WindowParts) -> None:
         QCoreApplication.translate(
             "MainMenus",
             "<b>hpdesk %1</b><br>A desktop workbench for deep-learning hyperparameter experiments."
-            "<br>Presets and advice follow the tuning guide in KNOWLEDGE.md. MIT licence.",
+            "<br>Presets and advice follow a practitioner's tuning guide and the papers they "
+            "cite (Help → Tuning guide). MIT licence.",
         ).replace("%1", __version__),
     )

@@ -327,6 +327,9 @@ class TrainingPage(Page):
         mode_note = hint_label(self.tr("Fine-tuning searches learning rates one to two orders of "
                                        "magnitude lower, so the pre-trained weights are not "
                                        "destroyed."))
+        # Where the task's pre-trained weights come from, or why it has none (the preset says).
+        self.fine_note = hint_label()
+        self.fine_note.setObjectName("fineTuneNote")
         self.checkpoint_label = QLabel(self.tr("Pre-trained checkpoint:"))
         self.checkpoint = PathRow("checkpoint", self.tr("Pre-trained checkpoint"),
                                   self.tr("Browse…"), kind="file")
@@ -343,6 +346,7 @@ class TrainingPage(Page):
         form.addRow(self.tr("Start:"), self.scratch)
         form.addRow("", self.fine)
         form.addRow("", mode_note)
+        form.addRow("", self.fine_note)
         form.addRow(self.checkpoint_label, self.checkpoint)
         form.addRow(self.tr("&Trials:"), self.trials)
         form.addRow(self.problem_line)
@@ -357,13 +361,35 @@ class TrainingPage(Page):
             return
         self.task = task
         self.optimizer.setCurrentIndex(self.optimizer.findData(preset(task).default_optimizer))
+        self._offer_fine_tuning(task)
         self.changed()
+
+    def _offer_fine_tuning(self, task: str) -> None:
+        """Fine-tuning only where the task can start from pre-trained weights; the GAN cannot,
+        and lowering its learning rates would only slow a start from random weights."""
+        p = preset(task)
+        why = p.fine_tune_why(self.lang)
+        if p.can_fine_tune:
+            self.fine.setEnabled(True)
+            self.fine.setToolTip("")
+            text = self.tr("Pre-trained weights: %1.").replace("%1", why)
+        else:
+            if self.fine.isChecked():
+                self.scratch.setChecked(True)
+            self.fine.setEnabled(False)
+            text = (self.tr("The %1 task cannot start from pre-trained weights: %2.")
+                    .replace("%1", p.label(self.lang)).replace("%2", why))
+            self.fine.setToolTip(text)
+        self.fine.setAccessibleDescription(text)
+        self.fine_note.setText(text)
 
     def chosen_optimizer(self) -> str:
         return str(self.optimizer.currentData())
 
     def fine_tune(self) -> bool:
-        return self.fine.isChecked()
+        """Fine-tuning is chosen, and the current task can start from pre-trained weights."""
+        task = self.current_task()
+        return self.fine.isChecked() and bool(task) and preset(task).can_fine_tune
 
     def needs_checkpoint(self) -> bool:
         plan = plan_from_preset(self.current_task(), optimizer=self.chosen_optimizer(),

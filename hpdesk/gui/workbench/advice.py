@@ -4,19 +4,30 @@ Findings are listed most serious first, each with its level, the hyperparameters
 that emit `parameterActivated`, so the editor can jump to the row), the explanation in the
 window's language and its source in the guide or the literature. Problems that keep the plan
 from running at all (`set_problems`) come first.
+
+The advice also reads evidence (hpdesk.knowledge.rules_evidence): the class counts of the plan's
+data source, counted on the background pool (a folder may hold many files) whenever the source
+changes, and what a finished trial of the experiment shown measured (`set_trial_evidence`, or
+`show_experiment_evidence` to read it from a database in the background).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
+from shiboken6 import isValid
 
+from hpdesk.analysis.class_counts import class_counts, data_of
+from hpdesk.analysis.evidence import trial_evidence
+from hpdesk.gui.base.background import Background
 from hpdesk.gui.base.common import named
 from hpdesk.gui.base.inputs import fill, html_escape
 from hpdesk.knowledge import Finding, advise
+from hpdesk.store import Store
 
 LEVEL_COLORS = {"error": "#d62728", "warning": "#e08a00", "info": "#1f77b4"}
 _ICONS = {"error": "\u2716", "warning": "\u26a0", "info": "\u2139"}
@@ -27,12 +38,19 @@ class AdvicePanel(QWidget):
 
     parameterActivated = Signal(str)
 
-    def __init__(self, language: str, parent: QWidget | None = None) -> None:
+    def __init__(self, language: str, parent: QWidget | None = None,
+                 background: Background | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("advicePanel")
         self._lang = language
         self._findings: list[Finding] = []
         self._problems: list[str] = []
+        self.background = background or Background(self)
+        self._data: Mapping[str, Any] | None = None  # the plan last advised on
+        self._data_key: tuple[str, str] | None = None  # its data source, as counted
+        self._counts: dict[str, int] | None = None  # class counts of _data_key's source
+        self._trial_evidence: dict[str, Any] = {}
+        self._evidence_for: tuple[str, int] | None = None  # the experiment asked for last
         self.summary = QLabel()
         self.summary.setObjectName("adviceSummary")
         self.summary.setWordWrap(True)
@@ -49,10 +67,72 @@ class AdvicePanel(QWidget):
         self._render()
 
     def set_plan(self, plan: Any) -> None:
-        """Run the advice rules on `plan` (a Plan or its `to_dict()` form) and show the findings."""
+        """Run the advice rules on `plan` (a Plan or its `to_dict()` form) and show the findings;
+        when its data source changed, count its classes in the background and advise again."""
         data = plan.to_dict() if hasattr(plan, "to_dict") else plan
-        self._findings = advise(data) if isinstance(data, Mapping) else []
+        self._data = data if isinstance(data, Mapping) else None
+        self._count_classes()
+        self._advise()
+
+    def set_trial_evidence(self, evidence: Mapping[str, Any] | None) -> None:
+        """What a finished trial measured (`hpdesk.analysis.evidence`): advise with it too."""
+        self._trial_evidence = dict(evidence or {})
+        self._advise()
+
+    def show_experiment_evidence(self, db_path: str | os.PathLike[str] | None,
+                                 experiment_id: int | None) -> None:
+        """Read the evidence of experiment `experiment_id`'s finished trials from the database at
+        `db_path` in the background, then advise with it (None: drop the trial evidence)."""
+        if db_path is None or experiment_id is None:
+            self._evidence_for = None
+            self.set_trial_evidence(None)
+            return
+        key = (str(db_path), int(experiment_id))
+        self._evidence_for = key
+
+        def work() -> dict[str, Any]:
+            with Store(key[0], must_exist=True, read_only=True) as store:
+                return trial_evidence(store, key[1])
+
+        def done(evidence: object) -> None:
+            if not isValid(self):  # the window closed while the pool was reading
+                return
+            if self._evidence_for == key and isinstance(evidence, Mapping):
+                self.set_trial_evidence(evidence)
+
+        self.background.run(work, success=done, what=self.tr("Reading the trials' results"))
+
+    def evidence(self) -> dict[str, Any]:
+        """The evidence the advice reads now: class counts and the trial's figures (only when
+        the trial ran the task of the plan shown: a draft may be for another task)."""
+        task = self._trial_evidence.get("task")
+        plan_task = self._data.get("task") if self._data is not None else None
+        out = dict(self._trial_evidence) if task is None or task == plan_task else {}
+        if self._counts:
+            out["class_counts"] = dict(self._counts)
+        return out
+
+    def _advise(self) -> None:
+        data = self._data
+        self._findings = advise(data, self.evidence() or None) if data is not None else []
         self._render()
+
+    def _count_classes(self) -> None:
+        source = data_of(self._data) if self._data is not None else None
+        key = (str(source.get("source")), str(source.get("path") or "")) if source else None
+        if key == self._data_key:
+            return
+        self._data_key, self._counts = key, None
+        if key is None:
+            return
+
+        def done(counts: object) -> None:
+            if isValid(self) and self._data_key == key:  # still shown, the same source
+                self._counts = counts if isinstance(counts, dict) else None
+                self._advise()
+
+        self.background.run(lambda: class_counts(source), success=done,
+                            what=self.tr("Counting the samples of each class"))
 
     def set_problems(self, problems: list[str]) -> None:
         """Problems that keep the plan from running (the editor's), shown above the advice."""
@@ -87,7 +167,7 @@ class AdvicePanel(QWidget):
         if counts["info"]:
             parts.append(fill(self.tr("%1 note(s)"), str(counts["info"])))
         if not parts:
-            return self.tr("No findings: every range is within the guide's recommendations.")
+            return self.tr("No findings: no rule of the tuning guide objects to this plan.")
         return ", ".join(parts) + "."
 
     def _render(self) -> None:
@@ -98,13 +178,14 @@ class AdvicePanel(QWidget):
         for f in self._findings:
             params = ", ".join(f"<a href='param:{html_escape(p)}'>{html_escape(p)}</a>"
                                for p in f.params)
-            source = fill(self.tr("Source: %1"), f.source)
+            source = fill(self.tr("Source: %1"), f.source_text(self._lang))
             blocks.append(self._block(f.level, self._level_name(f.level),
                                       html_escape(f.message(self._lang)), html_escape(source),
                                       params))
         if not blocks:
             blocks.append("<p style='color:#777777'>" + html_escape(self.tr(
-                "Each change to the plan is checked against the tuning guide (KNOWLEDGE.md): "
+                "Each change to the plan is checked against the tuning guide (Help → Tuning "
+                "guide): "
                 "ranges outside its recommendations, settings that clash, values that cannot "
                 "train. What it finds is listed here.")) + "</p>")
         self.view.setHtml("".join(blocks))

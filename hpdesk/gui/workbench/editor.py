@@ -29,7 +29,8 @@ from hpdesk.gui.base.inputs import combo_box, fill
 from hpdesk.gui.workbench.grid import LINES_PER_ROW, fit_rows, tier_text
 from hpdesk.gui.workbench.header import PlanHeader
 from hpdesk.gui.workbench.rows import ParamRow
-from hpdesk.knowledge import catalogue, optimizers, tasks
+from hpdesk.knowledge import catalogue, optimizers, preset, tasks
+from hpdesk.knowledge.catalogue import LEARNING_RATES
 from hpdesk.plan import Plan, PlanError, Problem
 from hpdesk.plan.editing import (
     RowForm,
@@ -75,7 +76,7 @@ class PlanEditor(QWidget):
         self._last_valid: Plan | None = None
         self._problems: list[str] = []
         self._valid = True
-        self._lr_touched = False
+        self._lr_touched: set[str] = set()  # learning rates the person set themselves
         self._list_problems = True
 
         self.add_combo = combo_box("addParameter", self.tr("Hyperparameter to add"))
@@ -92,7 +93,7 @@ class PlanEditor(QWidget):
         add_layout.addWidget(self.add_combo)
         add_layout.addWidget(self.add_button)
         add_layout.addStretch(1)
-        self.header = PlanHeader()
+        self.header = PlanHeader(language=self._language)
         self.header.edited.connect(self._changed)
         self.header.fineTuneToggled.connect(lambda _c: self._sync_lr())
         self.name_edit, self.metric_edit = self.header.name_edit, self.header.metric_edit
@@ -124,7 +125,7 @@ class PlanEditor(QWidget):
         self._base = plan
         self._forms = forms_from_plan(plan)
         self._plan = self._last_valid = plan
-        self._lr_touched = False
+        self._lr_touched = set()
         self.header.set_plan(plan)
         self._rebuild()
         self._check(emit=False)
@@ -135,7 +136,7 @@ class PlanEditor(QWidget):
         """The form as typed, invalid text included (the rows' `RowForm`s, copied, and the
         header's fields), for `restore_state` in a rebuilt window (another language)."""
         return {"base": self._base, "forms": [replace(f) for f in self._forms],
-                "header": self.header.state(), "lr_touched": self._lr_touched,
+                "header": self.header.state(), "lr_touched": set(self._lr_touched),
                 "plan": self._plan, "last_valid": self._last_valid}
 
     def restore_state(self, state: dict[str, Any]) -> None:
@@ -147,7 +148,7 @@ class PlanEditor(QWidget):
         self._base = base
         self._forms = [replace(f) for f in state["forms"]]
         self._plan, self._last_valid = state["plan"], state["last_valid"]
-        self._lr_touched = state["lr_touched"]
+        self._lr_touched = set(state["lr_touched"])
         self.header.set_plan(base)
         self.header.restore_state(state["header"])
         self._rebuild()
@@ -216,7 +217,8 @@ class PlanEditor(QWidget):
             grid.addWidget(head, line, 0, 1, 4)
             line += 1
             for form in forms:
-                row = ParamRow(form, self._language, strict=self._strict(), parent=body)
+                row = ParamRow(form, self._language, strict=self._strict(), parent=body,
+                               task=self._base.task if self._base is not None else None)
                 row.edited.connect(self._row_edited)
                 row.removeRequested.connect(self._remove)
                 row.recommendRequested.connect(self._recommend)
@@ -268,8 +270,8 @@ class PlanEditor(QWidget):
     # ---- edits ------------------------------------------------------------------------------
 
     def _row_edited(self, name: str, field: str) -> None:
-        if name == "lr":
-            self._lr_touched = True
+        if name in LEARNING_RATES:
+            self._lr_touched.add(name)
         if field == "mode":  # another page of values: maybe wider or narrower
             self._fit_rows()
         if name == "optimizer":
@@ -298,22 +300,29 @@ class PlanEditor(QWidget):
         return recommended_lr(self._optimizer_values(), self.fine_tune.isChecked())
 
     def _sync_lr(self) -> None:
-        """Follow the optimiser (§5) with the lr range, unless the person set it themselves."""
-        if not self._lr_touched:
-            self._apply_recommended()
+        """Follow the optimiser (§5) with every initial learning rate's range (the GAN's lr_g
+        and lr_d too), except those the person set themselves."""
+        self._apply_recommended([n for n in LEARNING_RATES if n not in self._lr_touched])
 
-    def _apply_recommended(self) -> None:
+    def _apply_recommended(self, names: list[str]) -> None:
         rec = self._recommended()
-        row = self._rows.get("lr")
-        if rec is None or row is None:
-            return
-        row.form.low, row.form.high = format_scalar(rec[0]), format_scalar(rec[1])
-        row.form.value = format_scalar(log_middle(*rec))
-        row.load()
+        for name in names:
+            row = self._rows.get(name)
+            if rec is None or row is None or not self._follows_optimizer(name):
+                continue
+            row.form.low, row.form.high = format_scalar(rec[0]), format_scalar(rec[1])
+            row.form.value = format_scalar(log_middle(*rec))
+            row.load()
 
-    def _recommend(self, _name: str) -> None:
-        self._apply_recommended()
-        self._lr_touched = False
+    def _follows_optimizer(self, name: str) -> bool:
+        """Whether ``name``'s recommended range is the optimiser's (§5), not the preset's own."""
+        task = self._base.task if self._base is not None else ""
+        setting = preset(task).settings.get(name) if task in tasks() else None
+        return setting is None or setting.low is None
+
+    def _recommend(self, name: str) -> None:
+        self._apply_recommended([name])
+        self._lr_touched.discard(name)
         self._changed()
 
     def _remove(self, name: str) -> None:
@@ -408,8 +417,16 @@ class PlanEditor(QWidget):
         self._show_recommendation()
 
     def _show_recommendation(self) -> None:
-        row = self._rows.get("lr")
-        if row is None or row.recommend is None:
+        for name in LEARNING_RATES:
+            row = self._rows.get(name)
+            if row is not None and row.recommend is not None:
+                self._show_recommendation_of(row)
+
+    def _show_recommendation_of(self, row: ParamRow) -> None:
+        button = row.recommend
+        assert button is not None
+        if not self._follows_optimizer(row.form.name):
+            button.setVisible(False)
             return
         rec = self._recommended()
         form = row.form
@@ -421,14 +438,15 @@ class PlanEditor(QWidget):
                 differs = not rec[0] <= float(form.value) <= rec[1]
             except ValueError:
                 differs = True
-        row.recommend.setVisible(differs and form.mode != "choices")
+        button.setVisible(differs and form.mode != "choices")
         if rec is not None:
-            row.recommend.setText(fill(self.tr("Use %1 to %2"), format_scalar(rec[0]),
+            button.setText(fill(self.tr("Use %1 to %2"), format_scalar(rec[0]),
                                        format_scalar(rec[1])))
             opts = [optimizers()[o].label(self._lang) for o in self._optimizer_values()
                     if isinstance(o, str) and o in optimizers()]
-            row.recommend.setToolTip(fill(
-                self.tr("Recommended initial learning rate for %1 (KNOWLEDGE.md §5): %2 to %3"),
+            button.setToolTip(fill(
+                self.tr("Recommended initial learning rate for %1 (the guide's “Suitable ranges of "
+                        "some hyperparameters”): %2 to %3"),
                 ", ".join(opts), format_scalar(rec[0]), format_scalar(rec[1])))
 
 

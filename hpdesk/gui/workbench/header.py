@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from hpdesk.gui.base.common import named
 from hpdesk.gui.base.inputs import INVALID_STYLE, combo_box
 from hpdesk.gui.workbench.data_sources import data_text
+from hpdesk.knowledge import preset, tasks
 from hpdesk.plan import Plan
 from hpdesk.plan.model import Objective
 
@@ -40,8 +41,10 @@ class PlanHeader(QWidget):
     edited = Signal()
     fineTuneToggled = Signal(bool)
 
-    def __init__(self, extra: QWidget | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, extra: QWidget | None = None, parent: QWidget | None = None, *,
+                 language: str = "en") -> None:
         super().__init__(parent)
+        self._lang = language
         self._loading = False
         self._extra: list[tuple[QLabel, QLineEdit, QComboBox, QComboBox, QPushButton]] = []
         self.name_edit = named(QLineEdit(), "planName", self.tr("Plan name"))
@@ -57,8 +60,9 @@ class PlanHeader(QWidget):
         self.add_objective.clicked.connect(self._add_clicked)
         self.fine_tune = named(QCheckBox(self.tr("Fine-tuning a pre-trained model")),
                                "planFineTune", self.tr("Fine-tuning a pre-trained model"),
-                               self.tr("Fine-tuning lowers the recommended initial learning rate "
-                                       "by one to two orders of magnitude (KNOWLEDGE.md §5)."))
+                               self.tr("Fine-tuning lowers the recommended initial learning "
+                                       "rate by one to two orders of magnitude (the guide's "
+                                       "“Suitable ranges of some hyperparameters”)."))
         # Where the trials read their data: set by the wizard or the plan file (data:), shown
         # here so the Plan tab says what a launch trains on.
         self.data_label = named(QLabel(), "planData", self.tr("Data"))
@@ -66,6 +70,7 @@ class PlanHeader(QWidget):
         self.data_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.name_edit.textEdited.connect(lambda _t: self.edited.emit())
         self.metric_edit.textEdited.connect(lambda _t: self.edited.emit())
+        self._fine_tune_tip = self.fine_tune.toolTip()
         self.fine_tune.toggled.connect(self._toggled)
         grid = self.grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
@@ -96,6 +101,7 @@ class PlanHeader(QWidget):
                 max(0, self.direction.findData(plan.objective.direction)))
             self.reduce.setCurrentIndex(max(0, self.reduce.findData(plan.objective.reduce)))
             self.fine_tune.setChecked(plan.fine_tune)
+            self._offer_fine_tune(plan.task)
             shown = data_text(plan.data, script=plan.command is not None)
             self.data_label.setText(shown)
             self.data_label.setToolTip(shown)
@@ -106,6 +112,20 @@ class PlanHeader(QWidget):
                 self._add(goal)
         finally:
             self._loading = False
+
+    def _offer_fine_tune(self, task: str) -> None:
+        """Fine-tuning only where the task can start from weights (the GAN cannot): disabled,
+        with the reason, elsewhere."""
+        p = preset(task) if task in tasks() else None
+        if p is None or p.can_fine_tune:
+            self.fine_tune.setEnabled(True)
+            self.fine_tune.setToolTip(self._fine_tune_tip)
+            return
+        lang = self._lang
+        self.fine_tune.setEnabled(self.fine_tune.isChecked())  # a plan that says so can undo it
+        self.fine_tune.setToolTip(self.tr("The %1 task cannot start from pre-trained weights: "
+                                          "%2.").replace("%1", p.label(lang))
+                                  .replace("%2", p.fine_tune_why(lang)))
 
     def state(self) -> dict[str, Any]:
         """The fields exactly as typed (invalid text too), for `restore_state` in a rebuilt

@@ -26,6 +26,9 @@ from PySide6.QtWidgets import (
 from hpdesk.gui.base.common import named
 from hpdesk.gui.base.inputs import INVALID_STYLE, NOTE_STYLE, combo_box, fill, html_escape
 from hpdesk.knowledge import catalogue
+from hpdesk.knowledge.catalogue import LEARNING_RATES
+from hpdesk.knowledge.explain import explain
+from hpdesk.knowledge.guide import topics_for_param
 from hpdesk.plan.editing import RowForm, format_scalar
 
 SEARCHED_STYLE = "color: #1f5fa8;"
@@ -56,7 +59,8 @@ class ParamRow(QObject):
     removeRequested = Signal(str)
     recommendRequested = Signal(str)
 
-    def __init__(self, form: RowForm, language: str, *, strict: bool, parent: QWidget) -> None:
+    def __init__(self, form: RowForm, language: str, *, strict: bool, parent: QWidget,
+                 task: str | None = None) -> None:
         super().__init__(parent)
         self.form = form
         self._strict = strict
@@ -65,12 +69,24 @@ class ParamRow(QObject):
         self._shown: tuple[str, bool, bool] | None = None
         name = form.name
         hp = catalogue().get(name)
-        help_text = hp.help(language) if hp is not None else self.tr(
-            "A parameter of your own script; hpdesk passes it on as it is.")
-        source = hp.source if hp is not None else ""
-        tip = f"<p><b>{html_escape(name)}</b></p><p>{html_escape(help_text)}</p>"
-        if source:
-            tip += "<p><i>" + html_escape(fill(self.tr("Source: %1"), source)) + "</i></p>"
+        tip = f"<p><b>{html_escape(name)}</b></p>"
+        about = explain(name, task, language)
+        if about is None:
+            tip += "<p>" + html_escape(self.tr(
+                "A parameter of your own script; hpdesk passes it on as it is.")) + "</p>"
+        else:
+            tip += f"<p>{html_escape(about.help)}</p>"
+            if about.preset_why:
+                tip += "<p>" + html_escape(fill(self.tr("This task's preset: %1"),
+                                                about.preset_why))
+                tip += "<br><i>" + html_escape(fill(self.tr("Source: %1"),
+                                                     about.preset_sources)) + "</i></p>"
+            tip += "<p><i>" + html_escape(fill(self.tr("Source: %1"), about.sources))
+            tip += "<br>" + html_escape(fill(self.tr("Tier: %1"), about.tier)) + "</i></p>"
+            topics = topics_for_param(name)
+            if topics:
+                tip += "<p>" + html_escape(fill(self.tr("More in Help → Tuning guide (F1): %1"),
+                                                topics[0].title(language))) + "</p>"
 
         self.name_label = QLabel(name, parent)
         self.name_label.setObjectName(f"param.{name}")
@@ -145,7 +161,7 @@ class ParamRow(QObject):
         self.note.setStyleSheet(NOTE_STYLE)
         self.note.setObjectName(f"param.{name}.note")
         self.recommend: QPushButton | None = None
-        if name == "lr":
+        if name in LEARNING_RATES:
             self.recommend = named(QPushButton(self.tr("Use recommended"), parent),
                                    f"param.{name}.recommend",
                                    self.tr("Use the recommended learning-rate range"))
