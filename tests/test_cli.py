@@ -102,6 +102,9 @@ def test_validate_prints_advice_in_either_language(tmp_path: Path) -> None:
     assert en.returncode == zh.returncode == 0
     assert "warning" in en.stdout and "0.5" in en.stdout
     assert any("\u4e00" <= ch <= "\u9fff" for ch in zh.stdout)
+    # Sources in the reader's language: the guide by its own section title.
+    assert "the guide, “Suitable ranges of some hyperparameters”" in en.stdout
+    assert "指南《部分超参数合适范围》" in zh.stdout and "the guide" not in zh.stdout
 
 
 def test_reading_commands_on_a_missing_database(tmp_path: Path) -> None:

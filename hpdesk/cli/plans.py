@@ -116,7 +116,7 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"{file}: valid ({plan.task}, {len(plan.searched())} searched parameters, "
               f"{plan.budget.trials} trials)")
         for f in findings:
-            print(f"{file}: {f.level}: {f.message(args.lang)} [{f.source}]")
+            print(f"{file}: {f.level}: {f.message(args.lang)} [{f.source_text(args.lang)}]")
     return code
 
 

@@ -307,6 +307,15 @@ def pretrained_without_checkpoint(plan: Mapping[str, Any]) -> list[Finding]:
     return [say("pretrained_without_checkpoint", ("pretrained", "init_checkpoint"))]
 
 
+def fine_tune_without_weights(plan: Mapping[str, Any]) -> list[Finding]:
+    """§5's lower learning rates are for a start from learned weights: a fine-tuning plan whose
+    ``pretrained`` can be false lowers them for trials that start from random weights."""
+    pretrained = _values(_entry(plan, "pretrained"))
+    if not _fine_tune(plan) or not pretrained or True in pretrained and len(pretrained) == 1:
+        return []
+    return [say("fine_tune_without_weights", ("pretrained",))]
+
+
 def objective_not_reported(plan: Mapping[str, Any]) -> list[Finding]:
     """presets.yaml `reports`: a built-in task never reports the objective on this data (the GAN's
     ring has no FID), so every trial would end without a value and nothing could be compared."""
@@ -348,6 +357,7 @@ RULES: tuple[Rule, ...] = (
     unused_optimizer_param,
     lr_linear_scale,
     pretrained_without_checkpoint,
+    fine_tune_without_weights,
     objective_not_reported,
     *SCHEDULE_RULES,
 )

@@ -96,6 +96,8 @@ TRIGGERS: list[tuple[str, str, dict[str, Any], str]] = [
      plan("detection", pretrained=fixed(True), init_checkpoint=fixed("")), "init_checkpoint"),
     ("pretrained_without_checkpoint", "warning",
      plan("detection", pretrained=cat(False, True)), "checkpoint.pt"),
+    ("fine_tune_without_weights", "warning",
+     plan("classification", fine_tune=True, pretrained=fixed(False)), "random weights"),
     ("objective_not_reported", "error",
      {**plan("gan"), "data": {"source": "ring"}, "objective": {"metric": "fid"}},
      "modes_covered"),
