@@ -6,7 +6,7 @@ It runs a finished digits search (12 trials) for the comparison views, a staged 
 population-based training and a two-objective search (the example plans), then a search that is
 still training while the main window is captured, in English and in Chinese. Writes
 docs/screenshots/{main,plan,compare-parallel,compare-importance,staged,compare-pareto,
-compare-population,script-arguments,script-metrics}-{en,zh_CN}.png.
+compare-population,script-arguments,script-metrics,guide}-{en,zh_CN}.png.
 """
 
 from __future__ import annotations
@@ -71,6 +71,18 @@ LM_OUTPUT = "\n".join([
     "| end of epoch   1 | time:  0.24s | valid loss  2.98 | valid ppl    19.67"])
 
 
+def _guide(app: QApplication, language: str) -> None:
+    """Help → Tuning guide at its default size, on the batch-size topic."""
+    from hpdesk.gui.shell.guide_dialog import GuideDialog
+
+    dialog = GuideDialog(language)
+    dialog.show()
+    dialog.select_topic("batch_size")
+    _settle(app, 1)
+    dialog.grab().save(str(OUT / f"guide-{language}.png"))
+    dialog.close()
+
+
 def _wizard(app: QApplication, language: str) -> None:
     """The own-script steps of the New-experiment dialog at 1024x700: the arguments page of
     the shipped example, then its metrics page with output pasted and a misnamed objective."""
@@ -115,6 +127,7 @@ def main() -> int:
     for language in args.languages:
         i18n.install(app, language)
         _wizard(app, language)
+        _guide(app, language)
     if args.wizard_only:
         return 0
     with tempfile.TemporaryDirectory() as tmp:
