@@ -600,8 +600,8 @@
         <translation>图像文件夹</translation>
     </message>
     <message>
-        <source>One sub-folder per class; the sub-folder names are the class names.</source>
-        <translation>每个类别一个子文件夹，子文件夹名即类别名。</translation>
+        <source>One sub-folder per class; the sub-folder names are the class names. hpdesk counts the images per class and advises on imbalance and on few samples per class; images collected from the web vary in quality, so look through them first (Help → Tuning guide: Data comes first).</source>
+        <translation>每个类别一个子文件夹，子文件夹名即类别名。hpdesk 会统计每个类别的图像数，并就类别不平衡和每类样本过少给出建议；网上收集的图像质量参差不齐，请先浏览一遍（帮助 → 调参指南：数据优先）。</translation>
     </message>
     <message>
         <source>A NumPy .npz file</source>

@@ -23,7 +23,10 @@ def source_descriptions() -> dict[str, tuple[str, str]]:
             QCoreApplication.translate("DataPage", "A folder of images"),
             QCoreApplication.translate(
                 "DataPage",
-                "One sub-folder per class; the sub-folder names are the class names.")),
+                "One sub-folder per class; the sub-folder names are the class names. hpdesk "
+                "counts the images per class and advises on imbalance and on few samples per "
+                "class; images collected from the web vary in quality, so look through them "
+                "first (Help → Tuning guide: Data comes first).")),
         "npz": (
             QCoreApplication.translate("DataPage", "A NumPy .npz file"),
             QCoreApplication.translate(
