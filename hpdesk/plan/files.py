@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import json
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
@@ -178,6 +179,20 @@ def _json_int(text: str) -> int:
     return int(text)
 
 
+#: What a comment line may not hold: control characters (YAML refuses them even in comments, TOML
+#: too) and the characters YAML and TOML read as line breaks.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def _printable(text: str) -> str:
+    """A comment's text with what a plan file cannot hold there written as an escape: a plan
+    named with a stray control character still writes and reads back."""
+    def escape(m: re.Match[str]) -> str:
+        code = ord(m.group())
+        return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
+    return _UNPRINTABLE.sub(escape, text.replace("\n", " ").replace("\t", " "))
+
+
 def dumps_plan(plan: Plan, fmt: str = "yaml", *, comments: bool = True) -> str:
     data = plan.to_dict()
     if fmt == "json":
@@ -187,13 +202,14 @@ def dumps_plan(plan: Plan, fmt: str = "yaml", *, comments: bool = True) -> str:
     from hpdesk.plan.comments import header_lines, param_comment
 
     writer = _YamlWriter() if fmt == "yaml" else _TomlWriter()
-    lines = [f"# {line}" if line else "#" for line in header_lines(plan)] if comments else []
+    lines = [f"# {_printable(line)}" if line else "#"
+             for line in header_lines(plan)] if comments else []
     space = data.pop("space")
     lines += writer.top(data)
     lines.append(writer.section("space"))
     for name, entry in space.items():
         if comments:
-            lines += [f"{writer.indent}# {c}" for c in param_comment(name, plan)]
+            lines += [f"{writer.indent}# {_printable(c)}" for c in param_comment(name, plan)]
         lines.append(writer.entry(name, entry))
     return "\n".join(lines) + "\n"
 
@@ -202,18 +218,31 @@ def dump_plan(plan: Plan, path: str | os.PathLike[str], *, comments: bool = True
     Path(path).write_text(dumps_plan(plan, format_for(path), comments=comments), encoding="utf-8")
 
 
+#: Characters YAML 1.1 reads as line breaks: PyYAML writes them raw inside a quoted scalar, which
+#: then reads back as a space, so a plan holding one is written with escapes (allow_unicode off).
+_YAML_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def _unicode_is_safe(data: Any) -> bool:
+    text = json.dumps(data, ensure_ascii=False)
+    return not any(ch in text for ch in _YAML_BREAKS)
+
+
 class _YamlWriter:
     indent = "  "
 
     def top(self, data: dict[str, Any]) -> list[str]:
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True,
-                              default_flow_style=None, width=80).rstrip("\n").splitlines()
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=_unicode_is_safe(data),
+                              default_flow_style=None, width=80).rstrip("\n").split("\n")
+        # split("\n"), not splitlines(): a name may hold U+2028 or U+0085, which splitlines
+        # would break the line at and the file would then read back as another name.
 
     def section(self, name: str) -> str:
         return f"{name}:"
 
     def entry(self, name: str, entry: dict[str, Any]) -> str:
-        flow = yaml.safe_dump({name: entry}, sort_keys=False, allow_unicode=True,
+        flow = yaml.safe_dump({name: entry}, sort_keys=False,
+                              allow_unicode=_unicode_is_safe(entry),
                               default_flow_style=True, width=10_000).strip()
         return self.indent + flow[1:-1]  # {name: {...}} -> name: {...}
 
@@ -222,7 +251,7 @@ class _TomlWriter:
     indent = ""
 
     def top(self, data: dict[str, Any]) -> list[str]:
-        return tomli_w.dumps(data).rstrip("\n").splitlines() + [""]
+        return tomli_w.dumps(data).rstrip("\n").split("\n") + [""]
 
     def section(self, name: str) -> str:
         return f"[{name}]"

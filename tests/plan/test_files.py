@@ -222,3 +222,14 @@ def test_data_section_round_trips_and_is_checked_against_the_task(tmp_path: Path
                                "space: {lr: 0.1}\n")[0]
     assert "data.size" in _problems(
         "hpdesk: 1\ntask: gan\ndata: {source: ring, size: {a: 1}}\nspace: {epochs: 1}\n")[0]
+
+
+@pytest.mark.parametrize("name", ["\x7fdetection", "a\u2028b", "x\x85y", "p\u2029q", "fs\x1cx",
+                                  "tab\there", "中文 plan"])
+@pytest.mark.parametrize("fmt", ["yaml", "toml", "json"])
+def test_a_name_with_control_or_line_break_characters_writes_and_reads_back(
+        name: str, fmt: str) -> None:
+    """Found by the fuzz test: the name goes into the comments too, where YAML refuses control
+    characters; and U+2028 or U+0085 once broke the line the name stood on."""
+    plan = plan_from_preset("detection").with_changes(name=name)
+    assert loads_plan(dumps_plan(plan, fmt), fmt) == plan
