@@ -1,8 +1,9 @@
 """The PyInstaller one-folder bundle: builds, starts, ships its data, carries no torch.
 
-The slow one of the packaging tests: one build per session (about 45 s on this machine), skipped
-only when asked (HPDESK_SKIP_BUNDLE=1, or `-m "not bundle"`; `-m bundle` selects it). PyInstaller
-is a dev dependency (pyproject.toml): where it is missing the tests fail, they do not skip.
+The slow one of the packaging tests: one build per session (about 45 s on this machine, started
+in the background as soon as collection ends: conftest.py), skipped only when asked
+(HPDESK_SKIP_BUNDLE=1, or `-m "not bundle"`; `-m bundle` selects it). PyInstaller is a dev
+dependency (pyproject.toml): where it is missing the tests fail, they do not skip.
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import hpdesk
 from hpdesk.gui.shell.resources import APP_ID, ICON_SIZES
-from tests.packaging.conftest import PACKAGING, ROOT
+from tests.packaging.conftest import bundle_build, bundle_wanted
 
 pytestmark = [pytest.mark.bundle, pytest.mark.slow]
 
@@ -29,21 +29,18 @@ TORCH_NAMES = ("torch", "torchvision", "torchaudio", "tensorboard", "triton")
 
 
 @pytest.fixture(scope="session")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build packaging/hpdesk.spec once into a temporary dist/; the bundle's folder."""
-    if os.environ.get("HPDESK_SKIP_BUNDLE") == "1":
-        pytest.skip("HPDESK_SKIP_BUNDLE=1 asks to leave the bundle out")
+def bundle() -> Path:
+    """The bundle of packaging/hpdesk.spec, built once per session (in the background from the
+    end of collection: conftest.py), in a temporary dist/; the bundle's folder."""
+    reason = bundle_wanted()
+    if reason is not None:
+        pytest.skip(reason)
     if importlib.util.find_spec("PyInstaller") is None:
         pytest.fail("PyInstaller is not installed: it is a dev dependency (make venv installs it)")
-    base = tmp_path_factory.mktemp("bundle")
-    done = subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN",
-         "--distpath", str(base / "dist"), "--workpath", str(base / "build"),
-         str(PACKAGING / "hpdesk.spec")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    return base / "dist" / "hpdesk"
+    build = bundle_build()
+    code, log = build.wait()
+    assert code == 0, log
+    return build.base / "dist" / "hpdesk"
 
 
 def _run(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
