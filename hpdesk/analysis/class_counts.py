@@ -20,11 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from hpdesk.tasks.data_layout import CLASS_FOLDER_SUFFIXES
+
 log = logging.getLogger(__name__)
 
-#: The image suffixes ``hpdesk.tasks.image_data.IMAGE_SUFFIXES`` reads (kept equal by a test).
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp",
-                            ".ppm", ".pgm", ".pbm"})
+#: The image suffixes the classification task reads (one set, in torch-free data_layout.py).
+IMAGE_SUFFIXES = CLASS_FOLDER_SUFFIXES
 
 
 def count_folder(path: str | os.PathLike[str]) -> dict[str, int] | None:

@@ -26,6 +26,7 @@ from hpdesk.knowledge.reading import has_cjk as has_cjk
 from hpdesk.knowledge.reading import tidy_zh as tidy_zh
 from hpdesk.knowledge.sources import (
     PUBLISHED,
+    Cited,
     cite,
     expand_sections,
     kind,
@@ -44,7 +45,7 @@ LEARNING_RATES = ("lr", "lr_g", "lr_d")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 @dataclass(frozen=True)
-class Hyperparameter:
+class Hyperparameter(Cited):
     """One hyperparameter: where it belongs (§2), when to tune it (§3), its range (§5), its help."""
 
     name: str
@@ -62,14 +63,7 @@ class Hyperparameter:
     sources: tuple[str, ...]
     tier_by: str
 
-    @property
-    def source(self) -> str:
-        """The sources in English, one line."""
-        return cite(self.sources, "en")
 
-    def source_text(self, lang: str = "en") -> str:
-        """The sources in ``lang``, each labelled: the guide's section, a paper, or hpdesk."""
-        return cite(self.sources, lang)
 
     def tier_text(self, lang: str = "en") -> str:
         """Who set the tier: the guide's order of importance, or hpdesk (with its reason)."""
@@ -98,7 +92,7 @@ class Hyperparameter:
 
 
 @dataclass(frozen=True)
-class Optimizer:
+class Optimizer(Cited):
     """One optimiser of §5: its recommended from-scratch initial learning rate and extra knobs."""
 
     name: str
@@ -120,13 +114,7 @@ class Optimizer:
         its zero lower end lifted to two orders of magnitude below the top."""
         return (self.wd_low if self.wd_low > 0 else _round(self.wd_high / 100)), self.wd_high
 
-    @property
-    def source(self) -> str:
-        """The sources in English, one line."""
-        return cite(self.sources, "en")
 
-    def source_text(self, lang: str = "en") -> str:
-        return cite(self.sources, lang)
 
     def label(self, lang: str = "en") -> str:
         """The display name in ``lang``."""

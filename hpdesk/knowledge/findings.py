@@ -21,13 +21,13 @@ from hpdesk.knowledge.catalogue import (
     pick_language,
     tidy_zh,
 )
-from hpdesk.knowledge.sources import cite, read_refs
+from hpdesk.knowledge.sources import Cited, read_refs
 
 LEVELS = ("info", "warning", "error")
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(Cited):
     """One piece of advice: how serious, about which parameters, what to do, and on whose word."""
 
     rule: str
@@ -37,14 +37,7 @@ class Finding:
     message_zh: str
     sources: tuple[str, ...]
 
-    @property
-    def source(self) -> str:
-        """The sources in English, one line."""
-        return cite(self.sources, "en")
 
-    def source_text(self, lang: str = "en") -> str:
-        """The sources in ``lang``: the guide by its section titles, papers, hpdesk's choices."""
-        return cite(self.sources, lang)
 
     def message(self, lang: str = "en") -> str:
         """The message in ``lang`` (``"zh…"`` gives Chinese, anything else English)."""

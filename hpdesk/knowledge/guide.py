@@ -22,7 +22,13 @@ from hpdesk.knowledge.reading import (
     pick_language,
     tidy_zh,
 )
-from hpdesk.knowledge.sources import cite, expand_sections, read_refs, sources, unknown_sections
+from hpdesk.knowledge.sources import (
+    Cited,
+    expand_sections,
+    read_refs,
+    sources,
+    unknown_sections,
+)
 
 _FIELDS = ("key", "title_en", "title_zh", "body_en", "body_zh", "section", "source", "params",
            "rules")
@@ -31,7 +37,7 @@ _ITEM = "- "
 
 
 @dataclass(frozen=True)
-class Topic:
+class Topic(Cited):
     """One topic of the guide: its titles and texts, where they come from, what they drive.
 
     A body is paragraphs separated by blank lines; a paragraph whose lines start with "- " is a
@@ -67,9 +73,6 @@ class Topic:
                 out.append(" ".join(lines))
         return out
 
-    def source_text(self, lang: str = "en") -> str:
-        """The sources in ``lang``, each labelled: the guide's section, a paper, or hpdesk."""
-        return cite(self.sources, lang)
 
     def section_title(self, lang: str = "en") -> str:
         """The title of the guide section this topic belongs to, in ``lang``."""

@@ -28,7 +28,7 @@ from hpdesk.knowledge.catalogue import (
     optimizers,
     pick_language,
 )
-from hpdesk.knowledge.sources import cite, read_refs
+from hpdesk.knowledge.sources import Cited, read_refs
 
 DIRECTIONS = ("maximize", "minimize")
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -43,7 +43,7 @@ FINE_TUNE_FROM = ("checkpoint", "script", "none")
 
 
 @dataclass(frozen=True)
-class Reason:
+class Reason(Cited):
     """Why a preset chose a value: the reason in both languages and its sources (sources.py)."""
 
     en: str
@@ -53,8 +53,6 @@ class Reason:
     def text(self, lang: str = "en") -> str:
         return pick_language(lang, self.en, self.zh)
 
-    def source_text(self, lang: str = "en") -> str:
-        return cite(self.sources, lang)
 
 
 def read_reason(file: str, entry: str, raw: Any) -> Reason:

@@ -146,6 +146,22 @@ def cite(refs: tuple[str, ...] | list[str], lang: str = "en") -> str:
     return pick_language(lang, "; ", "；").join(label(r, lang) for r in refs)
 
 
+class Cited:
+    """For the knowledge records that carry ``sources``: their labels, in one line. A plain
+    base (no fields), so frozen dataclasses can take it and keep their own ``sources`` field."""
+
+    sources: tuple[str, ...]
+
+    @property
+    def source(self) -> str:
+        """The sources in English, one line."""
+        return cite(self.sources, "en")
+
+    def source_text(self, lang: str = "en") -> str:
+        """The sources in ``lang``: the guide by its section titles, papers, hpdesk's choices."""
+        return cite(self.sources, lang)
+
+
 def expand_sections(text: str, lang: str = "en") -> str:
     """A help text with its ``[[section]]`` marks written out as the guide's titles."""
     def title(m: re.Match[str]) -> str:

@@ -182,8 +182,8 @@ def complete_form(form: RowForm, *, task: str, fine_tune: bool,
     """Fill the texts of the modes the row is not in, from the preset, the catalogue and §5."""
     hp = catalogue().get(form.name)
     setting = preset(task).settings.get(form.name) if task in tasks() else None
-    follows = form.name in LEARNING_RATES and (setting is None or setting.low is None)
-    lr = recommended_lr(optimizer_values, fine_tune) if follows else None
+    lr = recommended_lr(optimizer_values, fine_tune) if follows_optimizer(task, form.name) \
+        else None
     numeric = form.kind in ("float", "int")
     if hp is not None and numeric and not (form.low and form.high):
         low = setting.low if setting is not None and setting.low is not None else hp.low
@@ -202,6 +202,15 @@ def complete_form(form: RowForm, *, task: str, fine_tune: bool,
         form.choices = ", ".join(format_scalar(c) for c in picked or ())
     if not form.choices and form.value:
         form.choices = form.value
+
+
+def follows_optimizer(task: str, name: str) -> bool:
+    """Whether ``name`` takes its recommended range from the optimiser (§5): an initial
+    learning rate that the task's preset gives no range of its own."""
+    if name not in LEARNING_RATES:
+        return False
+    setting = preset(task).settings.get(name) if task in tasks() else None
+    return setting is None or setting.low is None
 
 
 def _suggested_value(form: RowForm, hp: Any, setting: Any, fine_tune: bool,

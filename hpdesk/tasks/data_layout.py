@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
+#: What the classification task reads from a folder of class sub-folders (Pillow opens all of
+#: them); here, torch-free, so hpdesk.analysis counts exactly the files the task would read.
+CLASS_FOLDER_SUFFIXES = IMAGE_SUFFIXES | {".ppm", ".pgm", ".pbm"}
 
 #: (images folder, labels folder) of one split.
 Split = tuple[Path, Path]

@@ -39,12 +39,12 @@ from typing import Any
 import numpy as np
 
 from hpdesk.tasks.common import ParamError, coerce_params, data_source, require
+from hpdesk.tasks.data_layout import CLASS_FOLDER_SUFFIXES
 
 SPLIT_SEED = 0
 DIGITS_SPLIT_SEED = SPLIT_SEED
 DIGITS_VAL_FRACTION = 0.2
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp",
-                            ".ppm", ".pgm", ".pbm"})
+IMAGE_SUFFIXES = CLASS_FOLDER_SUFFIXES
 
 #: The options of each source with their defaults (``path`` has none: it is required).
 _HARDER: dict[str, Any] = {"train_size": 0, "label_noise": 0.0}

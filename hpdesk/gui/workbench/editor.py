@@ -29,12 +29,13 @@ from hpdesk.gui.base.inputs import combo_box, fill
 from hpdesk.gui.workbench.grid import LINES_PER_ROW, fit_rows, tier_text
 from hpdesk.gui.workbench.header import PlanHeader
 from hpdesk.gui.workbench.rows import ParamRow
-from hpdesk.knowledge import catalogue, optimizers, preset, tasks
+from hpdesk.knowledge import catalogue, optimizers, tasks
 from hpdesk.knowledge.catalogue import LEARNING_RATES
 from hpdesk.plan import Plan, PlanError, Problem
 from hpdesk.plan.editing import (
     RowForm,
     build_plan,
+    follows_optimizer,
     form_state,
     format_scalar,
     forms_from_plan,
@@ -218,7 +219,7 @@ class PlanEditor(QWidget):
             line += 1
             for form in forms:
                 row = ParamRow(form, self._language, strict=self._strict(), parent=body,
-                               task=self._base.task if self._base is not None else None)
+                               task=self._task() or None)
                 row.edited.connect(self._row_edited)
                 row.removeRequested.connect(self._remove)
                 row.recommendRequested.connect(self._recommend)
@@ -308,17 +309,15 @@ class PlanEditor(QWidget):
         rec = self._recommended()
         for name in names:
             row = self._rows.get(name)
-            if rec is None or row is None or not self._follows_optimizer(name):
+            if rec is None or row is None or not follows_optimizer(self._task(), name):
                 continue
             row.form.low, row.form.high = format_scalar(rec[0]), format_scalar(rec[1])
             row.form.value = format_scalar(log_middle(*rec))
             row.load()
 
-    def _follows_optimizer(self, name: str) -> bool:
-        """Whether ``name``'s recommended range is the optimiser's (§5), not the preset's own."""
-        task = self._base.task if self._base is not None else ""
-        setting = preset(task).settings.get(name) if task in tasks() else None
-        return setting is None or setting.low is None
+    def _task(self) -> str:
+        """The task of the plan shown ("" before one is)."""
+        return self._base.task if self._base is not None else ""
 
     def _recommend(self, name: str) -> None:
         self._apply_recommended([name])
@@ -425,7 +424,7 @@ class PlanEditor(QWidget):
     def _show_recommendation_of(self, row: ParamRow) -> None:
         button = row.recommend
         assert button is not None
-        if not self._follows_optimizer(row.form.name):
+        if not follows_optimizer(self._task(), row.form.name):
             button.setVisible(False)
             return
         rec = self._recommended()
