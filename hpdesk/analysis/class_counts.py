@@ -20,12 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from hpdesk.tasks.data_layout import CLASS_FOLDER_SUFFIXES
-
 log = logging.getLogger(__name__)
 
-#: The image suffixes the classification task reads (one set, in torch-free data_layout.py).
-IMAGE_SUFFIXES = CLASS_FOLDER_SUFFIXES
+#: The image suffixes the classification task reads (``hpdesk.tasks.data_layout``'s
+#: CLASS_FOLDER_SUFFIXES). A copy, kept equal by a test: the window and its PyInstaller bundle,
+#: which leaves hpdesk.tasks out, import this module.
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp",
+                            ".ppm", ".pgm", ".pbm"})
 
 
 def count_folder(path: str | os.PathLike[str]) -> dict[str, int] | None:
