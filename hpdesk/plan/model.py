@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from hpdesk.plan.cluster import RayOptions
 from hpdesk.plan.script import Argument, StdoutMetrics
 from hpdesk.plan.secrets import env_to_dict
 from hpdesk.plan.space import Distribution
@@ -21,7 +22,7 @@ FORMAT_VERSION = 1
 #: hpdesk.plan.search_options, their explanations in the knowledge data (search.yaml).
 STRATEGIES = ("random", "grid", "sobol", "tpe", "gp", "cmaes", "nsga2", "staged", "pbt")
 PRUNERS = ("none", "median", "asha", "hyperband", "patience", "threshold")
-EXECUTORS = ("local",)
+EXECUTORS = ("local", "ray")
 DIRECTIONS = ("maximize", "minimize")
 REDUCTIONS = ("last", "best")
 
@@ -150,9 +151,13 @@ class Executor:
     #: A script's log keeps its first and last output within this many MB (1 MB = 10^6
     #: bytes), with a marker line where the middle was dropped (runner.capped_log).
     log_limit_mb: float = 100.0
+    #: kind "ray": the cluster and what each trial asks of it (plan.cluster).
+    ray: RayOptions | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
+        if self.kind == "ray":
+            out.update((self.ray or RayOptions()).to_dict())
         out["devices"] = self.devices if isinstance(self.devices, str) else list(self.devices)
         out["trials_per_gpu"] = self.trials_per_gpu
         if self.trial_timeout is not None:

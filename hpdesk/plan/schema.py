@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hpdesk.knowledge import preset, tasks
+from hpdesk.plan.cluster import RAY_FIELDS, read_ray_options
 from hpdesk.plan.model import (
     DIRECTIONS,
     EXECUTORS,
@@ -315,7 +316,7 @@ def _executor(r: Reader, value: Any) -> Executor | None:
         value = {"kind": value}
     m = r.mapping("executor", value, ("kind", "devices", "trials_per_gpu", "trial_timeout",
                                       "retries", "warm_start", "stall_timeout", "on_stall",
-                                      "log_limit_mb"))
+                                      "log_limit_mb", *RAY_FIELDS))
     if m is None:
         return None
     kind = r.text("executor.kind", m.get("kind", "local"), choices=EXECUTORS)
@@ -340,11 +341,21 @@ def _executor(r: Reader, value: Any) -> Executor | None:
     if log_limit is not None and not 1 <= log_limit <= 1_000_000:
         r.fail("executor.log_limit_mb", "between 1 and 1000000 MB", log_limit)
         log_limit = None
+    ray = None
+    if kind == "ray":
+        ray = read_ray_options(r, m)
+        if ray is None:
+            return None
+    elif kind is not None:
+        for name in RAY_FIELDS:
+            if name in m:
+                r.fail(f"executor.{name}", "no Ray setting when executor.kind is local",
+                       m[name])
     if None in (kind, devices, per_gpu, retries, warm, on_stall, log_limit):
         return None
     return Executor(str(kind), devices, int(per_gpu or 1),  # type: ignore[arg-type]
                     timeout, int(retries or 0), bool(warm), stall, str(on_stall),
-                    log_limit_mb=float(log_limit or Executor.log_limit_mb))
+                    log_limit_mb=float(log_limit or Executor.log_limit_mb), ray=ray)
 
 
 def _devices(r: Reader, value: Any) -> str | tuple[int, ...] | None:
