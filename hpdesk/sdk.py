@@ -30,7 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from hpdesk.store.connection import StoreError
-from hpdesk.store.trial_sink import SDK_METRICS_EVENT, DatabaseSink, Sink, StdoutSink
+from hpdesk.store.trial_sink import (
+    SDK_METRICS_EVENT,
+    DatabaseSink,
+    LineSink,
+    Sink,
+    StdoutSink,
+)
 
 __all__ = ["SDK_METRICS_EVENT", "SdkError", "event", "flush", "load_params_file", "params",
            "report", "should_stop"]
@@ -42,6 +48,9 @@ ENV_PARAMS_FILE = "HPDESK_PARAMS_FILE"
 #: Metric names written at once when reported (the objective: a pruner judges each report, so
 #: it must not wait half a second in the buffer), comma-separated; set by the scheduler.
 ENV_FLUSH_ON = "HPDESK_FLUSH_ON"
+#: "lines": the trial runs where its database is out of reach (a Ray job); what it reports is
+#: printed as tagged lines that hpdesk stores on the machine that holds the database.
+ENV_REPORT = "HPDESK_REPORT"
 
 FLUSH_INTERVAL_S = 0.5
 FLUSH_POINTS = 1000
@@ -259,9 +268,11 @@ def _reporter() -> Reporter:
 
 def _make_reporter() -> Reporter:
     db_path, trial = os.environ.get(ENV_DB), os.environ.get(ENV_TRIAL)
-    if db_path and trial:
+    if os.environ.get(ENV_REPORT) == "lines":
+        sink: Sink = LineSink()
+    elif db_path and trial:
         try:
-            sink: Sink = DatabaseSink(db_path, int(trial))
+            sink = DatabaseSink(db_path, int(trial))
         except ValueError as exc:
             raise SdkError(f"{ENV_TRIAL} must be an integer, found {trial!r}") from exc
         except StoreError as exc:  # one line in the trial's log, not a traceback

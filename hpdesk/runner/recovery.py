@@ -165,10 +165,25 @@ def _recover(store: Store) -> list[int]:
                                   message=f"interrupted: {liveness.reason}"):
                 store.add_event("interrupted", liveness.reason, trial_id=trial.id,
                                 level="warning")
+        _stop_private_head(store, exp.id)
         store.add_event("scheduler_lost", f"experiment interrupted: {liveness.reason}",
                         experiment_id=exp.id, level="warning")
         recovered.append(exp.id)
     return recovered
+
+
+def _stop_private_head(store: Store, experiment_id: int) -> None:
+    """A Ray executor's private head outlives a killed scheduler: it is ended here (its jobs
+    with it; a resume starts a new head and runs them again)."""
+    from hpdesk.runner.paths import experiment_dir
+    from hpdesk.runner.ray_head import stop_recorded_head
+
+    try:
+        if stop_recorded_head(experiment_dir(store, experiment_id)):
+            log.info("ended the private Ray head of experiment %s", experiment_id)
+    except OSError as exc:
+        log.warning("could not end the private Ray head of experiment %s: %s",
+                    experiment_id, exc)
 
 
 def open_store(

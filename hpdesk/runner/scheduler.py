@@ -27,6 +27,7 @@ from hpdesk.runner.outcome import Outcome, decide_outcome, experiment_verdict, f
 from hpdesk.runner.paths import experiment_dir
 from hpdesk.runner.process_tree import TreeKeeper
 from hpdesk.runner.provenance import provenance
+from hpdesk.runner.ray_jobs import ClusterError, RayCluster
 from hpdesk.runner.recovery import claim_check, process_started_at
 from hpdesk.runner.running import RunningTrial, signal_group
 from hpdesk.runner.search_driver import SearchDriver
@@ -77,7 +78,8 @@ class Scheduler:
         self._lost = False  # another scheduler holds the experiment now: end without writing
         self._stalls = StallWatch(store, self.plan.executor, echo)
         self._lock_watch = LockWatch(store.path.resolve(), lambda: tree_pids(self._running))
-        warm = self.plan.command is None and self.plan.executor.warm_start
+        warm = (self.plan.command is None and self.plan.executor.warm_start
+                and self.plan.executor.kind == "local")
         self._starter = TrialStarter(store, self.plan, self.folder, python,
                                      WarmLauncher(python) if warm else None)
         self._warm = self._starter.warm
@@ -104,8 +106,13 @@ class Scheduler:
         try:
             driver = SearchDriver(self.store, self.experiment_id, plan, echo=self.echo)
             gpus = select_gpus(plan.executor.devices, discover_gpus())
-        except (GridTooLarge, ValueError, ImportError) as exc:
+            if plan.executor.kind == "ray":  # the cluster places trials; a slot is a job
+                self._starter.cluster = self._open_cluster(len(gpus))
+                gpus = []
+        except (GridTooLarge, ValueError, ImportError, ClusterError) as exc:
             self.store.update_experiment(self.experiment_id, state="failed")
+            self.store.add_event("failed", str(exc), experiment_id=self.experiment_id,
+                                 level="error")
             raise SchedulerError(str(exc)) from exc
         self._driver = driver
         pool = SlotPool(gpus, trials_per_gpu=plan.executor.trials_per_gpu,
@@ -145,6 +152,8 @@ class Scheduler:
             self._lock_watch.close()
             self._stop_all(pool)
             self._trees.close()  # what the trials left is ended and reaped
+            if self._starter.cluster is not None:
+                self._starter.cluster.close()  # a private head goes with its run
             if self._warm is not None:
                 self._warm.close()
             if self._lost:
@@ -154,6 +163,14 @@ class Scheduler:
             if not self._lost:
                 self.store.release_scheduler(self.experiment_id, final)
         return final
+
+    def _open_cluster(self, gpus: int) -> RayCluster:
+        options = self.plan.executor.ray
+        if options is not None and options.local:
+            self.echo("starting a private Ray head on 127.0.0.1...")
+        cluster = RayCluster.open(self.plan, self.folder, gpus=gpus)
+        self.echo(f"trials go to the Ray cluster at {cluster.address}")
+        return cluster
 
     def _step(self, driver: SearchDriver, pool: SlotPool) -> str | None:
         """One pass of the loop; the final state when the experiment ends, else None."""
@@ -258,7 +275,8 @@ class Scheduler:
         self._stalls.started(trial.id)
         self.store.update_trial(
             trial.id, pid=proc.pid, host=socket.gethostname(),
-            process_started_at=process_started_at(proc.pid), device=slot.label,
+            process_started_at=process_started_at(proc.pid),
+            device="ray" if self._starter.cluster is not None else slot.label,
             log_path=str(log_path), last_report_at=time.time(), stalled_since=None,
             provenance={**provenance(argv, cwd, env, device=slot.label, params=trial.params,
                                      project=env.get("HPDESK_PROJECT")),

@@ -20,6 +20,7 @@ from hpdesk.runner import launch
 from hpdesk.runner.capped_log import MB
 from hpdesk.runner.devices import Slot
 from hpdesk.runner.log_pipe import LogPipe
+from hpdesk.runner.ray_jobs import RayCluster, write_spec
 from hpdesk.runner.running import mark_new_run
 from hpdesk.runner.trial_folder import fill_trial_folder
 from hpdesk.runner.trial_output import stdout_parser
@@ -47,18 +48,23 @@ class TrialStarter:
                  warm: WarmLauncher | None) -> None:
         self.store, self.plan, self.folder, self.python = store, plan, folder, python
         self.warm = warm
+        self.cluster: RayCluster | None = None  # a Ray executor's cluster (ray_jobs.py)
 
     def start(self, trial: Trial, slot: Slot, log_path: Path) -> Started:
         plan = self.plan
         script = plan.command is not None
         trial_dir = self.folder / f"trial-{trial.number}"
         params_file = launch.write_params_file(trial_dir, trial.params)
-        cwd = self.working_folder(trial_dir)
+        remote = self.cluster is not None and not self.cluster.options.local
+        cwd = None if remote else self.working_folder(trial_dir)  # Ray uploads a remote's
         project = self.project() if script else None
         context = launch.placeholder_values(str(trial_dir.resolve()), str(trial.id),
                                             str(trial.number), str(project))
-        argv = launch.trial_argv(plan, trial.params, self.python or sys.executable,
-                                 params_file, context)
+        if remote:
+            _check_remote(plan)
+            context = {k: v for k, v in context.items() if k in ("trial_id", "trial_number")}
+        python = "python" if remote else self.python or sys.executable
+        argv = launch.trial_argv(plan, trial.params, python, params_file, context)
         env = launch.trial_env(plan, trial.params, db_path=self.store.path, trial_id=trial.id,
                                slot_env=slot.env(), trial_dir=trial_dir, project=project)
         pause_at = (trial.search_state or {}).get("until")
@@ -70,6 +76,19 @@ class TrialStarter:
         # metrics, its parser (continuing after the trial's stored steps on a resume).
         parser = (stdout_parser(plan, self.store, trial.id)
                   if script and plan.stdout_metrics.enabled else None)
+        if self.cluster is not None:
+            # The trial is a Ray job; this process follows it (ray_trial.py).
+            job = self.cluster.job_spec(plan, trial, argv=argv, cwd=cwd, trial_env=env,
+                                        db_path=self.store.path, trial_dir=trial_dir,
+                                        log_path=log_path)
+            spec_path = write_spec(trial_dir, job)
+            follower = [sys.executable, "-m", "hpdesk.runner.ray_trial", str(spec_path)]
+            follower_env = {**os.environ, **self.cluster.env}
+            follower_proc, follower_log = launch.start(launch.LaunchSpec(
+                tuple(follower), follower_env, str(trial_dir.resolve()), log_path,
+                int(plan.executor.log_limit_mb * MB), parser))
+            return Started(follower_proc, follower_log, argv, cwd, env,
+                           pause_at if isinstance(pause_at, int) else None)
         spec = launch.LaunchSpec(tuple(argv), env, cwd, log_path,
                                  int(plan.executor.log_limit_mb * MB), parser)
         proc, log_file = self._spawn(spec)
@@ -109,3 +128,17 @@ class TrialStarter:
             if proc is not None:
                 return proc, None
         return launch.start(spec)
+
+
+def _check_remote(plan: Plan) -> None:
+    """What cannot reach a job on another machine: files of this one named on its command."""
+    if plan.command is None:
+        return
+    if plan.params_style == "json":
+        raise ValueError("params_style json passes a file of this computer, which a job on "
+                         "another Ray cluster cannot read; use flags, equals, hydra or env")
+    used = set(launch.placeholders(plan.command))
+    for name in ("trial_dir", "params_file", "project"):
+        if name in used:
+            raise ValueError(f"the command's {{{name}}} is a folder of this computer, which a "
+                             "job on another Ray cluster cannot reach")

@@ -186,3 +186,44 @@ class StdoutSink(Sink):
         stream.write(json.dumps({"event": kind, "level": level, "message": message,
                                  "step": step}) + "\n")
         stream.flush()
+
+
+#: A trial whose database is on another machine (a Ray job) prints what it reports as lines
+#: starting with this; the machine that holds the database reads them back (runner.ray_trial).
+SDK_LINE_PREFIX = "@hpdesk-sdk "
+
+
+class LineSink(Sink):
+    """For a trial that cannot reach its database (it runs on a cluster): every batch, event
+    and announcement is one tagged JSON line on stdout, exact (step, value and wall time as
+    reported), which hpdesk's side stores as if the trial had written it itself."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def _line(self, record: dict[str, Any]) -> None:
+        stream = self._stream or sys.stdout
+        # Plain json: Python writes infinities as Infinity and reads them back (a loss that
+        # went infinite stays so); NaN never gets here (the SDK stores it as None).
+        stream.write(SDK_LINE_PREFIX + json.dumps(record) + "\n")
+        stream.flush()
+
+    def write(self, points: list[Point]) -> None:
+        self._line({"points": [list(p) for p in points]})
+
+    def event(self, kind: str, message: str, step: int | None, level: str) -> None:
+        self._line({"event": kind, "message": message, "step": step, "level": level})
+
+    def announce(self, names: list[str]) -> None:
+        self._line({"announce": names})
+
+
+def read_sdk_line(line: str) -> dict[str, Any] | None:
+    """The record of one tagged line (`LineSink`), or None for any other line."""
+    if not line.startswith(SDK_LINE_PREFIX):
+        return None
+    try:
+        record = json.loads(line[len(SDK_LINE_PREFIX):])
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
