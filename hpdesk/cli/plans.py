@@ -1,4 +1,4 @@
-"""`hpdesk plan new`, `hpdesk plan validate` and `hpdesk plan preview`."""
+"""`hpdesk plan new`, `hpdesk plan validate`, `hpdesk plan preview` and `hpdesk plan convert`."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from hpdesk.cli.common import EXIT_OK, EXIT_USAGE, CliError, db_arg
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    plan = sub.add_parser("plan", help="create and check plan files",
-                          description="Create plan files from the task presets and check them.")
+    plan = sub.add_parser("plan", help="create, check and convert plan files",
+                          description="Create plan files from the task presets, check them, and "
+                                      "convert search spaces from and to other tools.")
     plan_sub = plan.add_subparsers(dest="plan_command", metavar="ACTION")
     validate = plan_sub.add_parser("validate", help="check plan files; exit 2 if any is invalid",
                                    description="Check plan files; print each problem on a line, "
@@ -47,6 +48,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     new.add_argument("-o", "--output", required=True, metavar="FILE",
                      help="where to write (.yaml, .toml or .json)")
     new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    convert = plan_sub.add_parser(
+        "convert", help="convert a search space between hpdesk and W&B, Optuna, NNI, Ray Tune",
+        description="Read IN (an hpdesk plan, a W&B sweep, Optuna distributions JSON or an NNI "
+                    "search space; the format is read from its content, and no code is run) and "
+                    "write OUT as the format --to names. Without --to, OUT's extension decides: "
+                    ".toml is an hpdesk plan, and so is .yaml or .json when IN is another tool's "
+                    "file; otherwise say --to. An Optuna OUT ending .py is a runnable Optuna "
+                    "study; raytune writes Python source (both are written, never read). What "
+                    "the target cannot say is printed on stderr, one line each; exit 2 for a "
+                    "malformed IN or an existing OUT without --force.")
+    convert.add_argument("input", metavar="IN")
+    convert.add_argument("output", metavar="OUT")
+    convert.add_argument("--to", choices=("hpdesk", "wandb", "optuna", "nni", "raytune"),
+                         help="the format to write (needed when OUT's extension leaves a choice)")
+    convert.add_argument("--force", action="store_true", help="overwrite an existing OUT")
     plan.set_defaults(handler=cmd_plan)
 
 
@@ -57,8 +73,40 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return _new(args)
     if args.plan_command == "preview":
         return _preview(args)
-    raise CliError("plan needs an action: new, validate or preview (see hpdesk plan --help)",
+    if args.plan_command == "convert":
+        return _convert(args)
+    raise CliError("plan needs an action: new, validate, preview or convert (see hpdesk plan "
+                   "--help)",
                    EXIT_USAGE)
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from hpdesk.plan import PlanError
+    from hpdesk.plan.formats import LABELS, convert
+
+    output = Path(args.output)
+    if output.exists() and not args.force:
+        raise CliError(f"{output} exists; pass --force to overwrite it", EXIT_USAGE)
+    try:
+        done = convert(args.input, output, args.to)
+    except PlanError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:  # OUT's extension leaves the format open
+        raise CliError(str(exc), EXIT_USAGE) from exc
+    try:
+        output.write_text(done.text, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {output}: {exc.strerror or exc}", EXIT_USAGE) from exc
+    for line in done.losses:
+        print(line, file=sys.stderr)
+    count = len(done.plan.space) if done.plan is not None else 0
+    print(f"wrote {output} ({LABELS[done.fmt]}, {count} parameters"
+          f"{'' if not done.losses else ', what did not carry over on stderr'})")
+    return EXIT_OK
 
 
 def _preview(args: argparse.Namespace) -> int:
