@@ -1,25 +1,22 @@
 """What leaves the window as files: trials and metrics as CSV, the best trial as a plan.
 
-Times in the CSV files are ISO 8601 with the writer's UTC offset
+The CSV files have the columns `hpdesk export` writes, through the same code
+(`hpdesk.analysis.results_out`). Times in them are ISO 8601 with the writer's UTC offset
 (`2026-03-01T14:05:09.250000+01:00`): a spreadsheet or pandas reads them as dates, and the
 instant is exact whichever zone the reader is in."""
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
-from hpdesk.jsonsafe import dumps
+from hpdesk.analysis import results_out
 from hpdesk.plan import Budget, Fixed, Plan, Strategy, parse_plan
 from hpdesk.plan.model import Pruner, objective_entries
 from hpdesk.store import Store, Trial
-
-TRIAL_COLUMNS = ("number", "state", "objective", "started_at", "ended_at", "device", "message")
-TIME_COLUMNS = frozenset({"started_at", "ended_at"})
 
 
 def iso_time(seconds: float | None, tz: tzinfo | None = None) -> str:
@@ -30,9 +27,7 @@ def iso_time(seconds: float | None, tz: tzinfo | None = None) -> str:
     >>> iso_time(0.25, timezone.utc)
     '1970-01-01T00:00:00.250000+00:00'
     """
-    if seconds is None or not math.isfinite(seconds):
-        return ""
-    return datetime.fromtimestamp(seconds, tz).astimezone(tz).isoformat(timespec="microseconds")
+    return results_out.iso_time(seconds, tz) or ""
 
 
 def scored(trial: Trial) -> bool:
@@ -55,41 +50,29 @@ def best_trial(plan: Mapping[str, Any], trials: Sequence[Trial]) -> Trial | None
 
 def write_trials_csv(path: str | os.PathLike[str], plan: Mapping[str, Any],
                      trials: Sequence[Trial], *, tz: tzinfo | None = None) -> int:
-    """One row per trial: its number, state, objective, start and end (ISO 8601 in `tz`, None:
-    this machine's zone) and one column per parameter (values of parameters a trial did not
-    have are left empty). Returns the number of rows."""
-    names: list[str] = list(plan.get("space", {}))
+    """One row per trial, with the columns `hpdesk export trials` writes (see
+    `results_out.trial_columns`: ids, state, objectives, times in ISO 8601 in `tz` (None: this
+    machine's zone), then `param.<name>` per parameter, empty where a trial had none). Returns
+    the number of rows; a failure leaves no partial file (`results_out.write_file`)."""
+    names: dict[str, None] = {}
     for t in trials:
-        names.extend(n for n in t.params if n not in names)
-    metric = objective_entries(plan)[0]["metric"]
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
-        out.writerow([*TRIAL_COLUMNS[:2], metric, *TRIAL_COLUMNS[3:], *names])
-        for t in sorted(trials, key=lambda t: t.number):
-            row = [iso_time(getattr(t, c), tz) if c in TIME_COLUMNS else _cell(getattr(t, c))
-                   for c in TRIAL_COLUMNS]
-            out.writerow(row + [_cell(t.params.get(n)) for n in names])
-    return len(trials)
+        names.update(dict.fromkeys(t.params))
+    columns = results_out.trial_columns({0: plan}, names)
+    rows = (results_out.trial_row(t, plan, columns, tz)
+            for t in sorted(trials, key=lambda t: t.number))
+    return results_out.write_file(
+        path, lambda fh: results_out.write_rows(fh, "csv", columns, rows))
 
 
 def write_metrics_csv(path: str | os.PathLike[str], store: Store, trials: Sequence[Trial], *,
                       tz: tzinfo | None = None) -> int:
-    """Every metric point of `trials` (long format: trial, metric, step, value, wall time in
-    ISO 8601 in `tz`, None: this machine's zone), streamed from SQLite so a large experiment
-    never sits in memory. Returns the row count."""
-    numbers = {t.id: t.number for t in trials}
-    count = 0
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
-        out.writerow(["trial", "metric", "step", "value", "wall_time"])
-        for trial_id in sorted(numbers, key=numbers.__getitem__):
-            cursor = store.conn.execute(
-                "SELECT name, step, value, wall_time FROM metrics WHERE trial_id = ?"
-                " ORDER BY name, step", (trial_id,))
-            for name, step, value, wall in cursor:
-                out.writerow([numbers[trial_id], name, step, _cell(value), iso_time(wall, tz)])
-                count += 1
-    return count
+    """Every metric point of `trials` in the long format `hpdesk export metrics` writes
+    (experiment, trial id and number, metric, step, value, wall time in ISO 8601 in `tz`, None:
+    this machine's zone), streamed from SQLite so a large experiment never sits in memory.
+    Returns the row count."""
+    keys = [(t.experiment_id, t.id, t.number) for t in sorted(trials, key=lambda t: t.number)]
+    return results_out.write_file(path, lambda fh: results_out.write_rows(
+        fh, "csv", results_out.METRIC_COLUMNS, results_out.metric_rows(store, keys, tz=tz)))
 
 
 def plan_of_trial(plan: Mapping[str, Any], trial: Trial) -> Plan:
@@ -111,13 +94,3 @@ def plan_of_trial(plan: Mapping[str, Any], trial: Trial) -> Plan:
                               strategy=Strategy("grid", seed=base.strategy.seed),
                               pruner=Pruner())
     return parse_plan(fixed.to_dict(), source=name)  # proves the result is a valid plan
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, (dict, list)):
-        return dumps(value)
-    return value

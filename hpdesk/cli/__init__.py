@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hpdesk import __version__
-from hpdesk.cli import inspect, plans, runs, window
+from hpdesk.cli import exports, inspect, plans, runs, window
 from hpdesk.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_parsers(sub)
     inspect.add_parsers(sub)
     plans.add_parsers(sub)
+    exports.add_parsers(sub)
     window.add_parsers(sub)
     return parser
 

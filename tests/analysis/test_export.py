@@ -38,8 +38,9 @@ def test_trials_csv_has_one_row_per_trial_with_params(tmp_path: Path) -> None:
     assert write_trials_csv(tmp_path / "t.csv", plan, trials) == 3
     rows = list(csv.DictReader(open(tmp_path / "t.csv", encoding="utf-8")))
     assert [r["state"] for r in rows] == ["completed", "completed", "failed"]
-    assert rows[1]["val_acc"] == "0.97" and float(rows[1]["lr"]) == 0.003
-    assert rows[2]["val_acc"] == ""
+    assert rows[1]["objective"] == rows[1]["objective.val_acc"] == "0.97"
+    assert float(rows[1]["param.lr"]) == 0.003
+    assert rows[2]["objective.val_acc"] == ""
     store.close()
 
 
@@ -47,8 +48,8 @@ def test_metrics_csv_streams_every_point(tmp_path: Path) -> None:
     store, _, trials = _experiment(tmp_path)
     assert write_metrics_csv(tmp_path / "m.csv", store, trials) == 10
     rows = list(csv.DictReader(open(tmp_path / "m.csv", encoding="utf-8")))
-    assert {r["trial"] for r in rows} == {"0", "1", "2"}
-    assert float(rows[0]["value"]) == 0.5 and rows[0]["metric"] == "val_acc"
+    assert {r["trial_number"] for r in rows} == {"0", "1", "2"}
+    assert float(rows[0]["value"]) == 0.5 and rows[0]["name"] == "val_acc"
     store.close()
 
 
