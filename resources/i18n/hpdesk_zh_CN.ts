@@ -250,6 +250,129 @@
     </message>
 </context>
 <context>
+    <name>ClusterSettings</name>
+    <message>
+        <source>Where trials run</source>
+        <translation>试验运行位置</translation>
+    </message>
+    <message>
+        <source>Executor</source>
+        <translation>执行器</translation>
+    </message>
+    <message>
+        <source>Run trials as processes of this computer, or as jobs of a Ray cluster</source>
+        <translation>试验作为本机的进程运行，或作为 Ray 集群的作业运行</translation>
+    </message>
+    <message>
+        <source>This computer</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>Ray cluster</source>
+        <translation>Ray 集群</translation>
+    </message>
+    <message>
+        <source>local starts a private Ray head on this computer for the run; or the cluster&apos;s job server, e.g. http://head:8265</source>
+        <translation>local 会为这次运行在本机启动一个私有的 Ray 头节点；也可以填集群的作业服务器，例如 http://head:8265</translation>
+    </message>
+    <message>
+        <source>Ray cluster address</source>
+        <translation>Ray 集群地址</translation>
+    </message>
+    <message>
+        <source>local, or http://head:8265</source>
+        <translation>local，或 http://head:8265</translation>
+    </message>
+    <message>
+        <source>CPUs per trial</source>
+        <translation>每个试验的 CPU 数</translation>
+    </message>
+    <message>
+        <source>The CPUs the cluster sets aside for each trial</source>
+        <translation>集群为每个试验预留的 CPU 数</translation>
+    </message>
+    <message>
+        <source>GPUs per trial</source>
+        <translation>每个试验的 GPU 数</translation>
+    </message>
+    <message>
+        <source>The GPUs each trial asks for: 0.5 lets two trials share one GPU</source>
+        <translation>每个试验申请的 GPU 数：0.5 表示两个试验共用一块 GPU</translation>
+    </message>
+    <message>
+        <source>Runtime env and access</source>
+        <translation>运行环境与访问</translation>
+    </message>
+    <message>
+        <source>Packages the trials need on the cluster, and the files that let hpdesk in</source>
+        <translation>试验在集群上需要的软件包，以及让 hpdesk 接入集群的文件</translation>
+    </message>
+    <message>
+        <source>pip requirements</source>
+        <translation>pip 依赖</translation>
+    </message>
+    <message>
+        <source>Installed for the trials by Ray, comma-separated: torch&gt;=2.2, timm (or a conda env, not both)</source>
+        <translation>由 Ray 为试验安装，用逗号分隔：torch&gt;=2.2, timm（或者用 conda 环境，二者只能选一）</translation>
+    </message>
+    <message>
+        <source>none (e.g. torch&gt;=2.2, timm)</source>
+        <translation>无（例如 torch&gt;=2.2, timm）</translation>
+    </message>
+    <message>
+        <source>conda env</source>
+        <translation>conda 环境</translation>
+    </message>
+    <message>
+        <source>The name of a conda env on the cluster&apos;s machines</source>
+        <translation>集群机器上一个 conda 环境的名称</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Auth token file</source>
+        <translation>认证令牌文件</translation>
+    </message>
+    <message>
+        <source>A file holding the cluster&apos;s token (else Ray&apos;s RAY_AUTH_TOKEN or ~/.ray/auth_token)</source>
+        <translation>存有集群令牌的文件（不填则用 Ray 的 RAY_AUTH_TOKEN 或 ~/.ray/auth_token）</translation>
+    </message>
+    <message>
+        <source>CA file</source>
+        <translation>CA 证书文件</translation>
+    </message>
+    <message>
+        <source>The certificate authority of a cluster whose certificate no system authority signed</source>
+        <translation>集群证书不是由系统信任的机构签发时，所用的证书颁发机构（CA）文件</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>pip</source>
+        <translation>pip 依赖</translation>
+    </message>
+    <message>
+        <source>Auth token</source>
+        <translation>认证令牌</translation>
+    </message>
+    <message>
+        <source>Not used on a Ray cluster: the cluster places each trial by its CPUs and GPUs per trial (Where trials run).</source>
+        <translation>在 Ray 集群上不使用：集群按每个试验的 CPU 数和 GPU 数安排试验（见“试验运行位置”）。</translation>
+    </message>
+    <message>
+        <source>%1 trial(s) at a time, each asking the Ray cluster for %2 CPU(s) and %3 GPU(s).</source>
+        <translation>同时运行 %1 个试验，每个试验向 Ray 集群申请 %2 个 CPU 和 %3 个 GPU。</translation>
+    </message>
+    <message>
+        <source>Choose a file</source>
+        <translation>选择文件</translation>
+    </message>
+</context>
+<context>
     <name>CommandConfirmDialog</name>
     <message>
         <source>Run what this plan runs?</source>
@@ -1094,6 +1217,14 @@
         <translation>计划另存为(&amp;S)…</translation>
     </message>
     <message>
+        <source>&amp;Import search space…</source>
+        <translation>导入搜索空间(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>E&amp;xport search space…</source>
+        <translation>导出搜索空间(&amp;X)…</translation>
+    </message>
+    <message>
         <source>Open &amp;database…</source>
         <translation>打开数据库(&amp;D)…</translation>
     </message>
@@ -1894,6 +2025,77 @@
     <message>
         <source>Recommended initial learning rate for %1 (the guide&apos;s “Suitable ranges of some hyperparameters”): %2 to %3</source>
         <translation>%1 的推荐初始学习率（指南《部分超参数合适范围》）：%2 至 %3</translation>
+    </message>
+</context>
+<context>
+    <name>PlanFormats</name>
+    <message>
+        <source>W&amp;B sweep (*.yaml)</source>
+        <translation>W&amp;B sweep (*.yaml)</translation>
+    </message>
+    <message>
+        <source>Optuna distributions (*.json)</source>
+        <translation>Optuna 分布 (*.json)</translation>
+    </message>
+    <message>
+        <source>Optuna script (*.py)</source>
+        <translation>Optuna 脚本 (*.py)</translation>
+    </message>
+    <message>
+        <source>NNI search space (*.json)</source>
+        <translation>NNI 搜索空间 (*.json)</translation>
+    </message>
+    <message>
+        <source>Ray Tune search space (*.py)</source>
+        <translation>Ray Tune 搜索空间 (*.py)</translation>
+    </message>
+    <message>
+        <source>Import search space</source>
+        <translation>导入搜索空间</translation>
+    </message>
+    <message>
+        <source>Search spaces: W&amp;B, Optuna, NNI, hpdesk (*.yaml *.yml *.json *.toml)</source>
+        <translation>搜索空间：W&amp;B、Optuna、NNI、hpdesk (*.yaml *.yml *.json *.toml)</translation>
+    </message>
+    <message>
+        <source>Cannot import the search space</source>
+        <translation>无法导入搜索空间</translation>
+    </message>
+    <message>
+        <source>Imported with changes</source>
+        <translation>导入时有改动</translation>
+    </message>
+    <message>
+        <source>%1 was read as a %2. What hpdesk could not keep as it was:</source>
+        <translation>已将 %1 按 %2 读取。hpdesk 未能原样保留的内容：</translation>
+    </message>
+    <message>
+        <source>Imported %1</source>
+        <translation>已导入 %1</translation>
+    </message>
+    <message>
+        <source>The plan is not valid</source>
+        <translation>计划无效</translation>
+    </message>
+    <message>
+        <source>Export search space</source>
+        <translation>导出搜索空间</translation>
+    </message>
+    <message>
+        <source>Cannot export the search space</source>
+        <translation>无法导出搜索空间</translation>
+    </message>
+    <message>
+        <source>Exported with changes</source>
+        <translation>导出时有改动</translation>
+    </message>
+    <message>
+        <source>Wrote %1. What the format cannot say:</source>
+        <translation>已写入 %1。该格式无法表达的内容：</translation>
+    </message>
+    <message>
+        <source>Wrote %1</source>
+        <translation>已写入 %1</translation>
     </message>
 </context>
 <context>

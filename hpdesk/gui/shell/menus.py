@@ -61,6 +61,22 @@ def build_menus(window: WindowParts) -> dict[str, QAction]:
         lambda: save_plan(window),
         QKeySequence.StandardKey.SaveAs,
     )
+    from hpdesk.gui.actions import plan_formats
+
+    actions["import_space"] = _action(
+        window,
+        file_menu,
+        "importSearchSpaceAction",
+        QCoreApplication.translate("MainMenus", "&Import search space…"),
+        lambda: plan_formats.import_space(window),
+    )
+    actions["export_space"] = _action(
+        window,
+        file_menu,
+        "exportSearchSpaceAction",
+        QCoreApplication.translate("MainMenus", "E&xport search space…"),
+        lambda: plan_formats.export_space(window),
+    )
     file_menu.addSeparator()
     actions["open_db"] = _action(
         window,

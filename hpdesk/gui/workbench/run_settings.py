@@ -18,6 +18,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QLabel,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from hpdesk.gui.base.common import named
 from hpdesk.gui.base.inputs import INVALID_STYLE, NOTE_STYLE, fill, guard_wheel
+from hpdesk.gui.workbench.cluster_settings import ClusterSettings
 from hpdesk.gui.workbench.method_options import ElidedCheckBox, MethodChooser, elided_combo
 from hpdesk.knowledge.search_methods import pruners, strategies
 from hpdesk.plan import Plan, PlanError, parse_plan
@@ -149,6 +151,7 @@ class RunSettings(QWidget):
         self.problem_label.setWordWrap(True)
         self.problem_label.setStyleSheet("color: #d62728;")
         self.problem_label.hide()
+        self.cluster = ClusterSettings()  # the executor: this computer or a Ray cluster
 
         search.addRow(self.tr("Seed"), self.seed)
         search.addRow(self.tr("Values per range"), self.grid_points)
@@ -172,12 +175,14 @@ class RunSettings(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self._list_problems = True
-        self.forms = [search, pruning, budget, devices_form, trial]
+        self.forms = [search, pruning, budget, devices_form, trial, *self.cluster.forms()]
         self._stacked: bool | None = None  # labels above their fields (a narrow panel)
         for title, form in ((self.tr("Search"), search),
                             (self.tr("Early stopping (pruning)"), pruning),
                             (self.tr("Budget"), budget), (self.tr("Devices"), devices_form),
                             (self.tr("Each trial"), trial)):
+            if form is devices_form:
+                layout.addWidget(self.cluster)
             box = QGroupBox(title)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: fields wrap
@@ -196,6 +201,7 @@ class RunSettings(QWidget):
         for chooser in (self.strategy_chooser, self.pruner_chooser):
             chooser.changed.connect(self._changed)
         self.warm.toggled.connect(self._changed)
+        self.cluster.changed.connect(self._changed)
         self._sync_enabled()
 
     # ---- public ----------------------------------------------------------------------------
@@ -228,6 +234,7 @@ class RunSettings(QWidget):
             self.retries.setValue(e.retries)
             self.warm.setChecked(e.warm_start)
             self.warm.setVisible(plan.command is None)  # only built-in tasks start warm
+            self.cluster.set_executor(e)
         finally:
             self._loading = False
         self._sync_enabled()
@@ -259,13 +266,14 @@ class RunSettings(QWidget):
 
     def _inputs(self) -> list[QWidget]:
         """The fields a person types in or picks, each by its own objectName."""
-        return [w for kind in (QSpinBox, QLineEdit, QComboBox, QCheckBox)
+        return [w for kind in (QSpinBox, QDoubleSpinBox, QLineEdit, QComboBox, QCheckBox)
                 for w in self.findChildren(kind)
                 if w.objectName() and not w.objectName().startswith("qt_")]
 
     def sections(self) -> dict[str, Any]:
         """The run sections as typed, in the exported form (durations as written)."""
-        base = self._base.executor.kind if self._base is not None else "local"
+        # Executor keys the form does not show (stall_timeout, Ray's memory_mb...) are kept.
+        base = self._base.executor.to_dict() if self._base is not None else {}
         mode = self.device_mode.currentData()
         devices: Any = mode
         if mode == "gpus":
@@ -284,12 +292,14 @@ class RunSettings(QWidget):
         for key, spin in (("epochs", self.budget_epochs), ("steps", self.budget_steps)):
             if spin.value() > 0:
                 budget[key] = spin.value()
-        executor: dict[str, Any] = {"kind": base, "devices": devices,
+        executor: dict[str, Any] = {**base, "devices": devices,
                                     "trials_per_gpu": self.per_gpu.value(),
                                     "retries": self.retries.value(),
                                     "warm_start": self.warm.isChecked()}
+        executor.pop("trial_timeout", None)
         if self.timeout.text().strip():
             executor["trial_timeout"] = self.timeout.text().strip()
+        executor = self.cluster.update_section(executor)
         return {"strategy": strategy, "pruner": pruner, "budget": budget,
                 "concurrency": self.concurrency.value(), "executor": executor}
 
@@ -375,6 +385,7 @@ class RunSettings(QWidget):
             "executor.trial_timeout": at(self.tr("Time limit"), trial),
             "executor.retries": at(self.tr("Retries"), trial),
             "executor.warm_start": self.tr("Warm start (built-in tasks)"),
+            **self.cluster.labels(at),
         }
         for chooser, group in ((self.strategy_chooser, search), (self.pruner_chooser, pruning)):
             for page in chooser.fields.values():
@@ -415,7 +426,14 @@ class RunSettings(QWidget):
         for check in self.gpu_checks.values():
             check.setEnabled(mode == "gpus")
         self.gpu_box.setVisible(bool(self.gpu_checks))
-        self.per_gpu.setEnabled(mode != "cpu" and bool(self.gpu_checks))
+        local = not self.cluster.is_ray()  # a Ray cluster places trials itself
+        self.per_gpu.setEnabled(local and mode != "cpu" and bool(self.gpu_checks))
+        for widget in (self.device_mode, self.gpu_box, self.warm):
+            widget.setEnabled(local)
+        self.cluster.restrict([self.device_mode, self.gpu_box, self.per_gpu, self.warm])
+        if not local:
+            self.capacity.setText(self.cluster.capacity(self.concurrency.value()))
+            return
         gpus = {"auto": len(self._devices), "cpu": 0,
                 "gpus": sum(c.isChecked() for c in self.gpu_checks.values())}[mode]
         if gpus:
@@ -472,6 +490,7 @@ class RunSettings(QWidget):
                      if where == path or where.startswith((path + ".", path + "["))]
             widget.setStyleSheet(INVALID_STYLE if found else "")
             widget.setAccessibleDescription(" ".join(found))
+        self.cluster.mark(problems)
         sentences = list(dict.fromkeys(problems.values()))  # each problem once
         self.problem_label.setText("\n".join(sentences))
         self.problem_label.setVisible(self._list_problems and bool(sentences))
@@ -486,7 +505,7 @@ def _raw(widget: QWidget) -> Any:
     """What a field shows: a line's text as typed, a spin box's value, a list's row, a tick."""
     if isinstance(widget, QLineEdit):
         return widget.text()
-    if isinstance(widget, QSpinBox):
+    if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
         return widget.value()
     if isinstance(widget, QComboBox):
         return widget.currentIndex()
@@ -498,6 +517,8 @@ def _show_raw(widget: QWidget, value: Any) -> None:
         widget.setText(str(value))
     elif isinstance(widget, QSpinBox):
         widget.setValue(int(value))
+    elif isinstance(widget, QDoubleSpinBox):
+        widget.setValue(float(value))
     elif isinstance(widget, QComboBox):
         widget.setCurrentIndex(int(value))
     elif isinstance(widget, QCheckBox):
