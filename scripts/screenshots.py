@@ -6,7 +6,7 @@ It runs a finished digits search (12 trials) for the comparison views, a staged 
 population-based training and a two-objective search (the example plans), then a search that is
 still training while the main window is captured, in English and in Chinese. Writes
 docs/screenshots/{main,plan,compare-parallel,compare-importance,staged,compare-pareto,
-compare-population,script-arguments,script-metrics,guide}-{en,zh_CN}.png.
+compare-population,script-arguments,script-metrics,guide,ray-settings}-{en,zh_CN}.png.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
@@ -111,6 +112,25 @@ def _wizard(app: QApplication, language: str) -> None:
     dialog.close()
 
 
+def _ray_settings(app: QApplication, window: Any, language: str) -> None:
+    """Run settings with a Ray cluster chosen (then back to this computer)."""
+    from PySide6.QtWidgets import QScrollArea
+
+    settings = window.workbench.run_settings
+    cluster = settings.cluster
+    cluster.kind.setCurrentIndex(cluster.kind.findData("ray"))
+    cluster.address.setText("http://head.example:8265")
+    cluster.gpus.setValue(0.5)
+    _settle(app, 0.5)
+    scroll = window.workbench.findChild(QScrollArea, "runSettingsScroll")
+    if scroll is not None:
+        scroll.ensureWidgetVisible(cluster.gpus)
+    _settle(app, 0.5)
+    window.grab().save(str(OUT / f"ray-settings-{language}.png"))
+    cluster.kind.setCurrentIndex(cluster.kind.findData("local"))
+    _settle(app, 0.3)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--languages", nargs="+", default=["en", "zh_CN"])
@@ -152,6 +172,7 @@ def main() -> int:
                     "batch_size": IntRange(2, 256, log=True)}))
                 _settle(app, 1)
                 window.grab().save(str(OUT / f"plan-{language}.png"))
+                _ray_settings(app, window, language)
                 by_name = {e.name: e.id for e in window.store.experiments()}
                 window.experiments.select_experiment(by_name["digits-staged"])
                 window.tabs.setCurrentWidget(window.run_tab)

@@ -36,7 +36,7 @@ EXPERIMENT_TAG = "_hparams_/experiment"
 SESSION_START_TAG = "_hparams_/session_start_info"
 SESSION_END_TAG = "_hparams_/session_end_info"
 #: hpdesk's trial states as the HParams plugin's session status (absent: still running).
-STATUS = {"completed": "STATUS_SUCCESS", "no_objective": "STATUS_SUCCESS",
+STATUS = {"completed": "STATUS_SUCCESS", "no_objective": "STATUS_FAILURE",
           "failed": "STATUS_FAILURE", "diverged": "STATUS_FAILURE",
           "pruned": "STATUS_UNKNOWN", "stopped": "STATUS_UNKNOWN",
           "interrupted": "STATUS_UNKNOWN"}
