@@ -20,6 +20,7 @@ import math
 import os
 import shlex
 import socket
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -112,7 +113,7 @@ class RayCluster:
         if options.runtime_env.working_dir is not None and options.local:
             runtime["working_dir"] = str(Path(options.runtime_env.working_dir).resolve())
         runtime["env_vars"] = {**env_vars, **options.runtime_env.env_vars}
-        record = log_path.parent / f"trial-{trial.number}-{RECORD}"
+        record = record_path(log_path, trial.number)
         attach_to = None
         if trial.state == "interrupted":  # a resumed run: the job it left may still be there
             attach_to = read_record(record)
@@ -177,6 +178,19 @@ def write_spec(trial_dir: Path, spec: Mapping[str, Any]) -> Path:
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
         json.dump(spec, fh)
     return path
+
+
+def record_path(log_path: Path, number: int) -> Path:
+    """Where a trial's follower keeps its job's id, state and how much log it forwarded."""
+    return log_path.parent / f"trial-{number}-{RECORD}"
+
+
+def running_for(log_path: Path, number: int) -> float | None:
+    """Seconds the trial's job has been running on the cluster (None: not yet: it waits for
+    resources, or is still being submitted). A time limit counts from there."""
+    record = read_record(record_path(log_path, number))
+    since = record.get("running_since") if record else None
+    return time.time() - since if isinstance(since, (int, float)) else None
 
 
 def read_record(path: Path) -> dict[str, Any] | None:

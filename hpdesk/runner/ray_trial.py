@@ -51,6 +51,7 @@ class RayTrial:
         self._record_written = 0.0
         self.sink = DatabaseSink(spec["db"], int(spec["trial_id"]))
         self.job_id = ""
+        self.running_since: float | None = None  # wall time the job was first seen running
 
     # -- signals ---------------------------------------------------------------------------
     def on_signal(self, signum: int, frame: object) -> None:
@@ -101,6 +102,8 @@ class RayTrial:
             return None  # it was stopped: this run starts it again (one that ended meanwhile
                          # is replayed: its log holds everything it reported)
         self.skip = int(previous.get("forwarded", 0))
+        since = previous.get("running_since")
+        self.running_since = since if isinstance(since, (int, float)) else None
         say(f"re-attached to Ray job {previous['job_id']} ({status.lower()}) at "
             f"{self.spec['address']}")
         return str(previous["job_id"])
@@ -131,6 +134,9 @@ class RayTrial:
                 status = str(self.client.get_job_status(self.job_id).value)
             except Exception:
                 continue
+            if status != "PENDING" and self.running_since is None:
+                self.running_since = time.time()  # the scheduler's time limit starts now
+                self._write_record(force=True)
             now = time.monotonic()
             if status == "PENDING" and now - noted >= PENDING_NOTE_S:
                 noted = now
@@ -220,7 +226,8 @@ class RayTrial:
             return
         self._record_written = now
         record = {"job_id": self.job_id, "address": self.spec["address"],
-                  "forwarded": max(self.forwarded, self.skip)}
+                  "forwarded": max(self.forwarded, self.skip),
+                  "running_since": self.running_since}
         tmp = self.record_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record))
         os.replace(tmp, self.record_path)

@@ -27,7 +27,7 @@ from hpdesk.runner.outcome import Outcome, decide_outcome, experiment_verdict, f
 from hpdesk.runner.paths import experiment_dir
 from hpdesk.runner.process_tree import TreeKeeper
 from hpdesk.runner.provenance import provenance
-from hpdesk.runner.ray_jobs import ClusterError, RayCluster
+from hpdesk.runner.ray_jobs import ClusterError, RayCluster, running_for
 from hpdesk.runner.recovery import claim_check, process_started_at
 from hpdesk.runner.running import RunningTrial, signal_group
 from hpdesk.runner.search_driver import SearchDriver
@@ -394,6 +394,10 @@ class Scheduler:
 
     def _enforce_timeout(self, run: RunningTrial, timeout: float) -> None:
         elapsed = time.monotonic() - run.started
+        if not run.timed_out and elapsed > timeout and self._starter.cluster is not None:
+            # A Ray job's limit counts from when it runs, not while it waits for resources.
+            running = running_for(Path(run.trial.log_path or ""), run.trial.number)
+            elapsed = 0.0 if running is None else running
         if not run.timed_out and elapsed > timeout:
             run.timed_out = True
             self.store.update_trial(run.trial.id, requested_state="stopped")

@@ -249,3 +249,20 @@ def test_an_unreachable_cluster_is_said_in_one_line(tmp_path: Path) -> None:
         (trial,) = store.trials()
     assert trial.state == "failed"
     assert "cannot reach the Ray cluster at http://127.0.0.1:" in (trial.message or "")
+
+
+def test_a_trial_over_its_time_limit_has_its_job_stopped(
+        tmp_path: Path, cluster: PrivateHead) -> None:
+    executor = {"kind": "ray", "address": cluster.address, "trial_timeout": "3s",
+                "auth_token_file": cluster.env["RAY_AUTH_TOKEN_PATH"]}
+    db = tmp_path / "timeout.db"
+    out = hpdesk("run", str(script_plan(tmp_path, executor, trials=1, steps=100_000,
+                                        sleep=0.05)), "--db", str(db))
+    assert out.returncode == 1, out.stderr + out.stdout
+    with Store(db) as store:
+        (trial,) = store.trials()
+        reported = store.last_step(trial.id) or 0
+    assert trial.state == "failed" and "timed out after 3s" in (trial.message or "")
+    assert reported > 0  # its points up to the stop are kept
+    (job,) = jobs_of(cluster, db)
+    assert job["status"] == "STOPPED"
