@@ -20,6 +20,8 @@ import math
 import os
 import shlex
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Mapping
@@ -50,6 +52,7 @@ class RayCluster:
     #: Environment the job clients need (the private head's token), beside the plan's own.
     env: dict[str, str] = field(default_factory=dict)
     head: Any = None  # ray_head.PrivateHead for `address: local`
+    _stoppers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @classmethod
     def open(cls, plan: Plan, folder: Path, *, gpus: int = 0) -> RayCluster:
@@ -72,6 +75,16 @@ class RayCluster:
         from hpdesk.runner.ray_head import HeadError, PrivateHead
 
         cpus = options.local_cpus or os.cpu_count() or 1
+        # What the private head cannot give, no job would ever get: said now, not after
+        # Ray's start timeout.
+        if options.gpus_per_trial > gpus:
+            raise ClusterError(f"executor.gpus_per_trial asks for {options.gpus_per_trial:g} "
+                               f"GPU(s) a trial, and the private head has {gpus} (this "
+                               "computer's GPUs that executor.devices selects)")
+        if options.cpus_per_trial > cpus:
+            raise ClusterError(f"executor.cpus_per_trial asks for {options.cpus_per_trial:g} "
+                               f"CPUs a trial, and the private head has {cpus} "
+                               "(executor.local_cpus)")
         head = PrivateHead(folder, num_cpus=cpus, num_gpus=gpus)
         try:
             address = head.start()
@@ -79,7 +92,24 @@ class RayCluster:
             raise ClusterError(str(exc)) from exc
         return cls(options, address, head.env, head)
 
+    def stop_orphan(self, record: Path) -> None:
+        """A follower killed by a signal (SIGKILL, the end of a grace period) left its job
+        running: stopped from a short process of its own, so the scheduler does not wait."""
+        if read_record(record) is None:
+            return  # never submitted
+        self._stoppers.append(subprocess.Popen(
+            [sys.executable, "-m", "hpdesk.runner.ray_trial", "--stop", str(record)],
+            env={**os.environ, **self.env}, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        self._stoppers = [p for p in self._stoppers if p.poll() is None]
+
     def close(self) -> None:
+        for stopper in self._stoppers:  # before the head goes: they talk to it
+            try:
+                stopper.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                stopper.kill()
+        self._stoppers = []
         if self.head is not None:
             self.head.stop()
             self.head = None

@@ -226,6 +226,7 @@ class RayTrial:
             return
         self._record_written = now
         record = {"job_id": self.job_id, "address": self.spec["address"],
+                  "verify": self.spec.get("verify", True),
                   "forwarded": max(self.forwarded, self.skip),
                   "running_since": self.running_since}
         tmp = self.record_path.with_suffix(".tmp")
@@ -258,9 +259,30 @@ def one_line(exc: object) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+def stop_recorded(record_path: Path) -> int:
+    """`--stop RECORD`: stop the job a follower that was killed (SIGKILL) left running."""
+    record = json.loads(record_path.read_text())
+    from ray.job_submission import JobSubmissionClient
+
+    logging.disable(logging.INFO)
+    client = JobSubmissionClient(record["address"], verify=record.get("verify", True))
+    stopped = client.stop_job(record["job_id"])
+    say(f"stopped Ray job {record['job_id']}: its follower was killed" if stopped
+        else f"Ray job {record['job_id']} had already ended")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    spec = json.loads(Path(args[0]).read_text())
+    if args[:1] == ["--stop"]:
+        try:
+            return stop_recorded(Path(args[1]))
+        except Exception as exc:
+            fail(f"could not stop the Ray job of {args[1]}: {one_line(exc)}")
+            return 1
+    spec_path = Path(args[0])
+    spec = json.loads(spec_path.read_text())
+    spec_path.unlink(missing_ok=True)  # it holds the trial's environment, secrets included
     trial = RayTrial(spec)
     signal.signal(signal.SIGTERM, trial.on_signal)
     signal.signal(signal.SIGINT, trial.on_signal)

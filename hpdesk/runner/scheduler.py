@@ -27,7 +27,7 @@ from hpdesk.runner.outcome import Outcome, decide_outcome, experiment_verdict, f
 from hpdesk.runner.paths import experiment_dir
 from hpdesk.runner.process_tree import TreeKeeper
 from hpdesk.runner.provenance import provenance
-from hpdesk.runner.ray_jobs import ClusterError, RayCluster, running_for
+from hpdesk.runner.ray_jobs import ClusterError, RayCluster, record_path, running_for
 from hpdesk.runner.recovery import claim_check, process_started_at
 from hpdesk.runner.running import RunningTrial, signal_group
 from hpdesk.runner.search_driver import SearchDriver
@@ -428,6 +428,9 @@ class Scheduler:
                                  timed_out=self.plan.executor.trial_timeout if run.timed_out
                                  else None, since=run.started_wall,
                                  pause_expected=run.pause_at is not None)
+        cluster = self._starter.cluster
+        if code < 0 and cluster is not None and run.trial.log_path:
+            cluster.stop_orphan(record_path(Path(run.trial.log_path), run.trial.number))
         frozen = self._lock_watch.frozen.get(run.trial.id)
         stalled = run.stalled_for
         if frozen is not None or stalled is not None:

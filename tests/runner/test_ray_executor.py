@@ -266,3 +266,29 @@ def test_a_trial_over_its_time_limit_has_its_job_stopped(
     assert reported > 0  # its points up to the stop are kept
     (job,) = jobs_of(cluster, db)
     assert job["status"] == "STOPPED"
+
+
+def test_a_killed_follower_does_not_leave_its_job_running(
+        tmp_path: Path, cluster: PrivateHead) -> None:
+    executor = {"kind": "ray", "address": cluster.address,
+                "auth_token_file": cluster.env["RAY_AUTH_TOKEN_PATH"]}
+    db = tmp_path / "killed.db"
+    out = hpdesk("start", str(script_plan(tmp_path, executor, trials=1, steps=100_000,
+                                          sleep=0.05)), "--db", str(db))
+    assert out.returncode == 0, out.stderr
+    exp_id = int(out.stdout.strip().splitlines()[-1])
+
+    def following() -> int | None:
+        with Store(db) as store:
+            (trial,) = store.trials(exp_id) or (None,)
+            return trial.pid if trial and (store.last_step(trial.id) or 0) >= 3 else None
+
+    wait_until(following, 180, what="the Ray trial reporting")
+    os.kill(following() or 0, signal.SIGKILL)  # the follower, not the job
+    wait_until(lambda: Store(db).experiment(exp_id).state not in ("running", "created"), 120,
+               what="the experiment to end")
+    wait_until(lambda: {j["status"] for j in jobs_of(cluster, db)} == {"STOPPED"}, 60,
+               what="the job to be stopped")
+    with Store(db) as store:
+        (trial,) = store.trials(exp_id)
+    assert trial.state == "failed" and "SIGKILL" in (trial.message or "")

@@ -17,7 +17,7 @@ import yaml
 
 from hpdesk.plan import PlanError, parse_plan
 from hpdesk.plan.cluster import RayOptions
-from hpdesk.runner.ray_jobs import RayCluster, job_env, upload_excludes
+from hpdesk.runner.ray_jobs import RayCluster, job_env, ray_installed, upload_excludes
 from hpdesk.runner.trial_start import _check_remote
 from hpdesk.store import Store
 from hpdesk.store.trial_sink import LineSink, read_sdk_line
@@ -178,3 +178,37 @@ def test_nothing_but_the_job_follower_imports_ray(module: str) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
+
+
+@pytest.mark.skipif(not ray_installed(), reason="Ray is not installed")
+@pytest.mark.parametrize("executor, said", [
+    ({"kind": "ray", "gpus_per_trial": 1, "devices": "cpu"}, "executor.gpus_per_trial asks"),
+    ({"kind": "ray", "cpus_per_trial": 4, "local_cpus": 2}, "executor.cpus_per_trial asks"),
+])
+def test_what_the_private_head_cannot_give_is_said_before_it_starts(
+        executor: dict[str, object], said: str, tmp_path: Path) -> None:
+    from hpdesk.runner.ray_jobs import ClusterError
+
+    with pytest.raises(ClusterError, match=said):
+        RayCluster.open(plan_with(executor), tmp_path, gpus=0)
+    assert not list(tmp_path.iterdir())  # no head was started
+
+
+def test_a_jobs_entrypoint_quotes_every_argument(tmp_path: Path) -> None:
+    """Ray runs the entrypoint through a shell: a hostile value stays one argument."""
+    import shlex
+
+    argv = ["python", "train.py", "--name", "1; touch /tmp/pwned", "--x", "$(id)", "a'b"]
+    plan = plan_with({"kind": "ray", "address": "local"})
+    with Store(tmp_path / "q.db") as store:
+        exp = store.create_experiment("e", "classification", plan.to_dict())
+        trial = store.add_trial(exp.id, {})
+        for options, cwd in ((RayOptions(), str(tmp_path / "my folder; x")),
+                             (RayOptions(address="http://h:8265"), None)):
+            spec = RayCluster(options, "http://h:8265").job_spec(
+                plan, trial, argv=argv, cwd=cwd, trial_env={}, db_path=tmp_path / "q.db",
+                trial_dir=tmp_path / "t", log_path=tmp_path / "runs" / "trial-0.log")
+            words = shlex.split(spec["entrypoint"])
+            assert words[-len(argv):] == argv and words[-len(argv) - 1] == "exec"
+            if cwd is not None:
+                assert words[:2] == ["cd", cwd]
