@@ -138,8 +138,9 @@ class RayCluster:
                 runtime["working_dir"] = str(folder)
                 runtime["excludes"] = upload_excludes(folder, db_path, log_path.parent)
             # hpdesk goes along: the built-in tasks, and the SDK a script imports (standard
-            # library only, so any Python 3.11 of the cluster runs it).
+            # library only, so any Python 3.11 of the cluster runs it); caches stay here.
             runtime["py_modules"] = [str(Path(__file__).resolve().parents[1])]
+            runtime.setdefault("excludes", list(UPLOAD_EXCLUDES))
         if options.runtime_env.working_dir is not None and options.local:
             runtime["working_dir"] = str(Path(options.runtime_env.working_dir).resolve())
         runtime["env_vars"] = {**env_vars, **options.runtime_env.env_vars}

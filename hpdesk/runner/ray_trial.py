@@ -23,6 +23,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import threading
@@ -35,6 +36,8 @@ from hpdesk.store.trial_sink import DatabaseSink, read_sdk_line
 TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
 PENDING_NOTE_S = 60.0  # while the cluster has no room, a line this often (not a stall)
 PENDING_SAY_S = 10.0  # a job pending this long is said to wait for resources
+#: Ray's own lines in a job's log (`2026-12-06 02:16:31,451\tINFO job_manager.py:581 -- ...`).
+_RAY_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+\s+[A-Z]+\s")
 RECORD_EVERY_S = 0.5
 
 
@@ -134,9 +137,6 @@ class RayTrial:
                 status = str(self.client.get_job_status(self.job_id).value)
             except Exception:
                 continue
-            if status != "PENDING" and self.running_since is None:
-                self.running_since = time.time()  # the scheduler's time limit starts now
-                self._write_record(force=True)
             now = time.monotonic()
             if status == "PENDING" and now - noted >= PENDING_NOTE_S:
                 noted = now
@@ -159,6 +159,15 @@ class RayTrial:
                 return
         self._take("", final=True)
 
+    def _started(self, lines: list[str]) -> None:
+        """The entrypoint starts when the job's log has its first line that is not Ray's own
+        (`Running entrypoint for job ...` in Ray 2.x): the time limit counts from there, not
+        from the runtime environment's set-up (a pip install may take minutes)."""
+        if self.running_since is None and any(
+                line.strip() and not _RAY_LINE.match(line) for line in lines):
+            self.running_since = time.time()
+            self._write_record(force=True)
+
     def _take(self, chunk: str, *, final: bool = False) -> None:
         data = chunk.encode("utf-8", "surrogateescape")
         start = self.forwarded
@@ -170,6 +179,7 @@ class RayTrial:
         text = self.partial + data.decode("utf-8", "replace")
         lines = text.split("\n")
         self.partial = "" if final else lines.pop()
+        self._started(lines)
         out: list[str] = []
         points: list[tuple[str, int, float | None, float]] = []
         for line in lines:
@@ -217,7 +227,9 @@ class RayTrial:
         if status not in TERMINAL:
             fail(f"Ray job {self.job_id} is still {status.lower()}, but its log ended")
             return 1
-        fail(f"Ray job {self.job_id} failed: {one_line(info.message or 'no reason given')}")
+        # Ray's message repeats the job's last output, which is in the trial's log already.
+        reason = (info.message or "no reason given").split(", last available logs")[0]
+        fail(f"Ray job {self.job_id} failed: {one_line(reason)}")
         return code if isinstance(code, int) and code > 0 else 1
 
     def _write_record(self, *, force: bool = False) -> None:

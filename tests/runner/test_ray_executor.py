@@ -144,18 +144,20 @@ def test_digits_on_a_private_head_four_trials_two_at_a_time(tmp_path: Path) -> N
     assert not list((tmp_path / "ray.db.hpdesk").glob("**/ray-head.json"))
 
 
-def test_stop_stops_the_ray_jobs(tmp_path: Path, cluster: PrivateHead) -> None:
+def test_stop_stops_the_ray_jobs_and_a_killed_follower_leaves_none(
+        tmp_path: Path, cluster: PrivateHead) -> None:
+    """Two trials run as jobs; the follower of one is killed outright (its job is stopped by
+    the scheduler, the trial fails), then `hpdesk stop` stops the other's job."""
     starts = tmp_path / "starts.txt"
     executor = {"kind": "ray", "address": cluster.address, "cpus_per_trial": 1,
                 "auth_token_file": cluster.env["RAY_AUTH_TOKEN_PATH"]}
     path = script_plan(tmp_path, executor, trials=2, steps=100_000, sleep=0.05)
     db = tmp_path / "stop.db"
-    env = {**os.environ, STARTS_ENV: str(starts)}
     # The fake trainer's starts file reaches the job through the plan's own environment.
     plan = yaml.safe_load(path.read_text())
     plan["env"] = {STARTS_ENV: str(starts)}
     path.write_text(yaml.safe_dump(plan))
-    out = hpdesk("start", str(path), "--db", str(db), env=env)
+    out = hpdesk("start", str(path), "--db", str(db))
     assert out.returncode == 0, out.stderr
     exp_id = int(out.stdout.strip().splitlines()[-1])
 
@@ -166,17 +168,27 @@ def test_stop_stops_the_ray_jobs(tmp_path: Path, cluster: PrivateHead) -> None:
                                              for t in running)
 
     wait_until(both_report, 180, what="two Ray trials reporting")
+    with Store(db) as store:
+        first, second = store.trials(exp_id)
+    os.kill(first.pid or 0, signal.SIGKILL)  # the follower of trial 0, not its job
+
+    def first_job_stopped() -> bool:
+        statuses = {j["id"].split("-")[2]: j["status"] for j in jobs_of(cluster, db)}
+        return statuses.get("t0") == "STOPPED" and statuses.get("t1") == "RUNNING"
+
+    wait_until(first_job_stopped, 60, what="trial 0's job stopped, trial 1's running")
     out = hpdesk("stop", str(exp_id), "--db", str(db))
     assert out.returncode == 0, out.stderr
-    mine = jobs_of(cluster, db)
-    assert len(mine) == 2 and {j["status"] for j in mine} == {"STOPPED"}, mine
+    assert {j["status"] for j in jobs_of(cluster, db)} == {"STOPPED"}
     pids = [int(line.split()[1]) for line in starts.read_text().splitlines() if line]
     assert len(pids) == 2
     for pid in pids:  # the scripts themselves ended, on the cluster
         wait_until(lambda p=pid: not psutil.pid_exists(p), 30, what=f"job process {pid} ends")
     with Store(db) as store:
         assert store.experiment(exp_id).state == "stopped"
-        assert {t.state for t in store.trials(exp_id)} == {"interrupted"}
+        first, second = store.trials(exp_id)
+    assert first.state == "failed" and "SIGKILL" in (first.message or "")
+    assert second.state == "interrupted"
 
 
 def test_a_resumed_scheduler_reattaches_to_its_running_job(
@@ -217,24 +229,31 @@ def test_a_resumed_scheduler_reattaches_to_its_running_job(
     assert len(mine) == 1 and mine[0]["status"] == "SUCCEEDED"
 
 
-def test_a_failing_job_fails_its_trial_with_the_jobs_exit_code(
-        tmp_path: Path, cluster: PrivateHead) -> None:
-    executor = {"kind": "ray", "address": cluster.address,
+def test_a_failing_job_and_one_over_its_time_limit(tmp_path: Path,
+                                                  cluster: PrivateHead) -> None:
+    """One job breaks (its exit code and its points up to there are the trial's); the other
+    runs past executor.trial_timeout, and its job is stopped."""
+    executor = {"kind": "ray", "address": cluster.address, "trial_timeout": "4s",
                 "auth_token_file": cluster.env["RAY_AUTH_TOKEN_PATH"]}
-    path = script_plan(tmp_path, executor, trials=1, steps=10, sleep=0.0)
+    path = script_plan(tmp_path, executor, trials=2, steps=100_000, sleep=0.05)
     plan = yaml.safe_load(path.read_text())
-    plan["space"]["fail_at"] = 4
+    plan["space"] = {"fail_at": [4, -1], "steps": 100_000, "sleep": 0.05}
     path.write_text(yaml.safe_dump(plan))
     db = tmp_path / "fail.db"
     out = hpdesk("run", str(path), "--db", str(db))
     assert out.returncode == 1, out.stderr + out.stdout
     with Store(db) as store:
-        (trial,) = store.trials()
+        broken, slow = store.trials()
         steps = [r[0] for r in store.conn.execute(
             "SELECT step FROM metrics WHERE trial_id = ? AND name = 'loss' ORDER BY step",
-            (trial.id,))]
-    assert trial.state == "failed" and trial.exit_code == 5, trial.message
+            (broken.id,))]
+        slow_steps = store.last_step(slow.id) or 0
+    assert broken.state == "failed" and broken.exit_code == 5, broken.message
     assert steps == [1, 2, 3]  # what it reported before it broke is kept
+    assert slow.state == "failed" and "timed out after 4s" in (slow.message or "")
+    assert slow_steps > 0  # its points up to the stop are kept
+    statuses = {j["id"].split("-")[2]: j["status"] for j in jobs_of(cluster, db)}
+    assert statuses == {"t0": "FAILED", "t1": "STOPPED"}
 
 
 def test_an_unreachable_cluster_is_said_in_one_line(tmp_path: Path) -> None:
@@ -250,45 +269,3 @@ def test_an_unreachable_cluster_is_said_in_one_line(tmp_path: Path) -> None:
     assert trial.state == "failed"
     assert "cannot reach the Ray cluster at http://127.0.0.1:" in (trial.message or "")
 
-
-def test_a_trial_over_its_time_limit_has_its_job_stopped(
-        tmp_path: Path, cluster: PrivateHead) -> None:
-    executor = {"kind": "ray", "address": cluster.address, "trial_timeout": "3s",
-                "auth_token_file": cluster.env["RAY_AUTH_TOKEN_PATH"]}
-    db = tmp_path / "timeout.db"
-    out = hpdesk("run", str(script_plan(tmp_path, executor, trials=1, steps=100_000,
-                                        sleep=0.05)), "--db", str(db))
-    assert out.returncode == 1, out.stderr + out.stdout
-    with Store(db) as store:
-        (trial,) = store.trials()
-        reported = store.last_step(trial.id) or 0
-    assert trial.state == "failed" and "timed out after 3s" in (trial.message or "")
-    assert reported > 0  # its points up to the stop are kept
-    (job,) = jobs_of(cluster, db)
-    assert job["status"] == "STOPPED"
-
-
-def test_a_killed_follower_does_not_leave_its_job_running(
-        tmp_path: Path, cluster: PrivateHead) -> None:
-    executor = {"kind": "ray", "address": cluster.address,
-                "auth_token_file": cluster.env["RAY_AUTH_TOKEN_PATH"]}
-    db = tmp_path / "killed.db"
-    out = hpdesk("start", str(script_plan(tmp_path, executor, trials=1, steps=100_000,
-                                          sleep=0.05)), "--db", str(db))
-    assert out.returncode == 0, out.stderr
-    exp_id = int(out.stdout.strip().splitlines()[-1])
-
-    def following() -> int | None:
-        with Store(db) as store:
-            (trial,) = store.trials(exp_id) or (None,)
-            return trial.pid if trial and (store.last_step(trial.id) or 0) >= 3 else None
-
-    wait_until(following, 180, what="the Ray trial reporting")
-    os.kill(following() or 0, signal.SIGKILL)  # the follower, not the job
-    wait_until(lambda: Store(db).experiment(exp_id).state not in ("running", "created"), 120,
-               what="the experiment to end")
-    wait_until(lambda: {j["status"] for j in jobs_of(cluster, db)} == {"STOPPED"}, 60,
-               what="the job to be stopped")
-    with Store(db) as store:
-        (trial,) = store.trials(exp_id)
-    assert trial.state == "failed" and "SIGKILL" in (trial.message or "")
