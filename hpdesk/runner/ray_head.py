@@ -31,7 +31,7 @@ import psutil
 
 log = logging.getLogger(__name__)
 START_TIMEOUT_S = 120.0
-STOP_GRACE_S = 2.0  # Ray's daemons stop in well under a second or not at all
+STOP_GRACE_S = 1.0  # a private head holds nothing worth a longer wait; SIGKILL after
 RECORD = "ray-head.json"
 
 

@@ -39,6 +39,7 @@ PENDING_SAY_S = 10.0  # a job pending this long is said to wait for resources
 #: Ray's own lines in a job's log (`2026-12-06 02:16:31,451\tINFO job_manager.py:581 -- ...`).
 _RAY_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+\s+[A-Z]+\s")
 RECORD_EVERY_S = 0.5
+STATUS_POLL_S = 0.5  # how often the follower asks whether its job has ended
 
 
 class RayTrial:
@@ -153,11 +154,41 @@ class RayTrial:
             say(f"could not stop Ray job {self.job_id}: {one_line(exc)}")
 
     async def _follow(self, client: Any) -> None:
+        """Forward the job's log as it grows. Ray's log stream notices a job's end seconds
+        late, so the status is asked too: once the job has ended, the rest of its log is read
+        in one request and the stream is dropped."""
+        tail = asyncio.ensure_future(self._tail(client))
+        try:
+            while not tail.done():
+                await asyncio.wait({tail}, timeout=STATUS_POLL_S)
+                if tail.done() or self.detach.is_set():
+                    break
+                try:
+                    status = str((await asyncio.to_thread(
+                        client.get_job_status, self.job_id)).value)
+                except Exception:
+                    continue  # the stream decides, or fails with the reason
+                if status in TERMINAL:
+                    tail.cancel()
+                    await asyncio.gather(tail, return_exceptions=True)
+                    log = await asyncio.to_thread(client.get_job_logs, self.job_id)
+                    rest = log.encode("utf-8", "surrogateescape")[self.forwarded:]
+                    self._take(rest.decode("utf-8", "surrogateescape"), final=True)
+                    return
+            if self.detach.is_set():
+                return
+            await tail  # its failure, if it failed, is the reason given
+            self._take("", final=True)
+        finally:
+            if not tail.done():
+                tail.cancel()
+                await asyncio.gather(tail, return_exceptions=True)
+
+    async def _tail(self, client: Any) -> None:
         async for chunk in client.tail_job_logs(self.job_id):
             self._take(chunk)
             if self.detach.is_set():
                 return
-        self._take("", final=True)
 
     def _started(self, lines: list[str]) -> None:
         """The entrypoint starts when the job's log has its first line that is not Ray's own
