@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hpdesk import __version__
-from hpdesk.cli import exports, inspect, plans, runs, window
+from hpdesk.cli import diagnostics, exports, inspect, plans, runs, window
 from hpdesk.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_parsers(sub)
     plans.add_parsers(sub)
     exports.add_parsers(sub)
+    diagnostics.add_parsers(sub)
     window.add_parsers(sub)
     return parser
 
