@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     plans.add_parsers(sub)
     exports.add_parsers(sub)
     diagnostics.add_parsers(sub)
+    diagnostics.add_data_parsers(sub)
     window.add_parsers(sub)
     return parser
 
