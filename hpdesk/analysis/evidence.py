@@ -77,3 +77,28 @@ def trial_evidence(store: Store, experiment_id: int) -> dict[str, Any]:
 
 
 __all__ = ["evidence_of", "evidence_trial", "trial_evidence"]
+
+
+def per_class_results(values: Mapping[str, float | None],
+                      counts: Mapping[str, int] | None = None) -> dict[str, dict[str, Any]]:
+    """Training against validation accuracy per class, from a classification trial's last
+    reported values (``train_acc_class_<name>``, ``val_acc_class_<name>``): with the class's
+    samples and whether it is rare (at most half the median class's samples) when the data's
+    counts are known, so the rare classes the guide asks about stand out."""
+    per_class = evidence_of(values).get("per_class", {})
+    if not per_class:
+        return {}
+    from hpdesk.knowledge.rules_evidence import _rare
+
+    rare = _rare(counts) if counts else {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, accs in per_class.items():
+        row: dict[str, Any] = {"train_acc": accs.get("train_acc"),
+                               "val_acc": accs.get("val_acc")}
+        if row["train_acc"] is not None and row["val_acc"] is not None:
+            row["gap"] = row["train_acc"] - row["val_acc"]
+        if counts:
+            row["samples"] = counts.get(name)
+            row["rare"] = name in rare
+        out[name] = row
+    return out

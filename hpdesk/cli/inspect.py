@@ -63,7 +63,7 @@ def cmd_trials(args: argparse.Namespace) -> int:
             store.experiment(args.experiment)  # a clear error for an unknown id
         trials = store.trials(args.experiment)
         if args.json:
-            rows = [{**t.to_json(), "metrics": store.last_values(t.id)} for t in trials]
+            rows = [_trial_json(store, t) for t in trials]
             print(dumps(rows, indent=2))
             return EXIT_OK
         number_of = {t.id: t.number for t in trials}
@@ -76,6 +76,25 @@ def cmd_trials(args: argparse.Namespace) -> int:
             print(f"{t.id:>5} {t.experiment_id:>4} {t.number:>5}  {state:<12} {value:>10}  "
                   f"{format_params(t.params)}{stage}{again}")
     return EXIT_OK
+
+
+_COUNTS: dict[int, Any] = {}  # experiment id -> its data's samples per class (read once)
+
+
+def _trial_json(store: Store, trial: Any) -> dict[str, Any]:
+    """A trial for scripts; a classification trial also gets its per-class results (training
+    against validation accuracy, the class's samples, whether it is rare)."""
+    from hpdesk.analysis.class_counts import class_counts, data_of
+    from hpdesk.analysis.evidence import per_class_results
+
+    values = store.last_values(trial.id)
+    row = {**trial.to_json(), "metrics": values}
+    if any(name.startswith(("train_acc_class_", "val_acc_class_")) for name in values):
+        if trial.experiment_id not in _COUNTS:
+            data = data_of(store.experiment(trial.experiment_id).plan)
+            _COUNTS[trial.experiment_id] = class_counts(data) if data is not None else None
+        row["per_class"] = per_class_results(values, _COUNTS[trial.experiment_id])
+    return row
 
 
 def cmd_experiments(args: argparse.Namespace) -> int:
