@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import tomllib
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,10 @@ class Reporter:
                  background: bool = False) -> None:
         self._sink = sink
         self._urgent = urgent
-        self._buffer: list[tuple[str, int, float | None, float]] = []
+        # A deque, never replaced: report() appends on its right while the writer pops whole
+        # batches from its left, each operation atomic, so a point reported while a batch is
+        # taken is in that batch or the next, never lost between (a swapped list lost one).
+        self._buffer: deque[tuple[str, int, float | None, float]] = deque()
         self._next_flush = 0.0  # the first point is written at once: a curve appears quickly
         self._lock = threading.RLock()  # re-entrant: a SIGTERM handler may flush mid-flush
         self._stop = False
@@ -206,7 +210,8 @@ class Reporter:
                 self._buffer.clear()
                 return
             self.flushing = True
-            batch, self._buffer = self._buffer, []
+            buffer = self._buffer
+            batch = [buffer.popleft() for _ in range(len(buffer))]
             self._next_flush = time.time() + FLUSH_INTERVAL_S
             try:
                 if batch:
@@ -215,7 +220,7 @@ class Reporter:
                 self._give_up(exc)
             except BaseException:
                 # Keep the points for the next try (a locked database, a signal mid-write).
-                self._buffer[:0] = batch
+                self._buffer.extendleft(reversed(batch))
                 raise
             finally:
                 self.flushing = False
