@@ -24,7 +24,7 @@ from typing import Any
 
 from hpdesk.analysis.class_counts import IMAGE_SUFFIXES, class_counts, count_digits
 from hpdesk.knowledge.findings import Finding
-from hpdesk.knowledge.rules_evidence import _rare, class_imbalance, few_shot
+from hpdesk.knowledge.rules_evidence import class_imbalance, few_shot, rare_classes
 
 MAX_FILES = 200_000
 #: Object scale bands, as a share of the image's side (sqrt(box area / image area)).
@@ -99,7 +99,7 @@ def _classification(data: Mapping[str, Any]) -> DataReport:
     present = {k: n for k, n in counts.items() if n > 0}
     if len(present) >= 2:
         report.imbalance_ratio = max(present.values()) / min(present.values())
-    report.rare_classes = _rare(counts)
+    report.rare_classes = rare_classes(counts)
     if source == "folder":
         _look_at_images(report, Path(where).expanduser())
     evidence = {"class_counts": dict(counts)}
@@ -183,7 +183,7 @@ def _detection(root: Path) -> DataReport:
     present = {k: n for k, n in classes.items() if n > 0}
     if len(present) >= 2:
         report.imbalance_ratio = max(present.values()) / min(present.values())
-    report.rare_classes = _rare(dict(classes))
+    report.rare_classes = rare_classes(dict(classes))
     evidence = {"class_counts": dict(classes)}
     plan = {"task": "detection", "data": {"source": "yolo", "path": str(root)}}
     report.findings = class_imbalance(plan, evidence)

@@ -88,9 +88,9 @@ def per_class_results(values: Mapping[str, float | None],
     per_class = evidence_of(values).get("per_class", {})
     if not per_class:
         return {}
-    from hpdesk.knowledge.rules_evidence import _rare
+    from hpdesk.knowledge.rules_evidence import rare_classes
 
-    rare = _rare(counts) if counts else {}
+    rare = rare_classes(counts) if counts else {}
     out: dict[str, dict[str, Any]] = {}
     for name, accs in per_class.items():
         row: dict[str, Any] = {"train_acc": accs.get("train_acc"),

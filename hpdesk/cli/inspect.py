@@ -63,7 +63,8 @@ def cmd_trials(args: argparse.Namespace) -> int:
             store.experiment(args.experiment)  # a clear error for an unknown id
         trials = store.trials(args.experiment)
         if args.json:
-            rows = [_trial_json(store, t) for t in trials]
+            counts: dict[int, Any] = {}  # experiment id -> its data's samples per class
+            rows = [_trial_json(store, t, counts) for t in trials]
             print(dumps(rows, indent=2))
             return EXIT_OK
         number_of = {t.id: t.number for t in trials}
@@ -78,10 +79,7 @@ def cmd_trials(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COUNTS: dict[int, Any] = {}  # experiment id -> its data's samples per class (read once)
-
-
-def _trial_json(store: Store, trial: Any) -> dict[str, Any]:
+def _trial_json(store: Store, trial: Any, counts: dict[int, Any]) -> dict[str, Any]:
     """A trial for scripts; a classification trial also gets its per-class results (training
     against validation accuracy, the class's samples, whether it is rare)."""
     from hpdesk.analysis.class_counts import class_counts, data_of
@@ -90,10 +88,10 @@ def _trial_json(store: Store, trial: Any) -> dict[str, Any]:
     values = store.last_values(trial.id)
     row = {**trial.to_json(), "metrics": values}
     if any(name.startswith(("train_acc_class_", "val_acc_class_")) for name in values):
-        if trial.experiment_id not in _COUNTS:
+        if trial.experiment_id not in counts:  # read once per experiment
             data = data_of(store.experiment(trial.experiment_id).plan)
-            _COUNTS[trial.experiment_id] = class_counts(data) if data is not None else None
-        row["per_class"] = per_class_results(values, _COUNTS[trial.experiment_id])
+            counts[trial.experiment_id] = class_counts(data) if data is not None else None
+        row["per_class"] = per_class_results(values, counts[trial.experiment_id])
     return row
 
 

@@ -65,7 +65,7 @@ def _counts(evidence: Any) -> dict[str, int]:
     return out
 
 
-def _rare(counts: Mapping[str, int]) -> dict[str, int]:
+def rare_classes(counts: Mapping[str, int]) -> dict[str, int]:
     """Classes with at most RARE_SHARE of the median class's samples."""
     if len(counts) < 2:
         return {}
@@ -107,7 +107,7 @@ def _accuracy(value: Any) -> float | None:
 def rare_class_gap(plan: Mapping[str, Any], evidence: Mapping[str, Any]) -> list[Finding]:
     """[[data]]: with imbalanced classes, a rare class's validation result far below its
     training result (a finished trial's per-class accuracies)."""
-    rare = {class_key(k): (k, n) for k, n in _rare(_counts(evidence)).items()}
+    rare = {class_key(k): (k, n) for k, n in rare_classes(_counts(evidence)).items()}
     out = []
     for key, raw in sorted(_mapping(evidence, "per_class").items(), key=lambda kv: str(kv[0])):
         if not isinstance(key, str) or not isinstance(raw, Mapping):

@@ -168,8 +168,8 @@ def stop_recorded_head(experiment_folder: Path) -> bool:
         pid, temp_dir = int(record["pid"]), Path(record["temp_dir"])
     except (OSError, ValueError, KeyError, TypeError):
         return False
-    started = record.get("started_at")
-    if _created(pid) is not None and (started is None or abs(_created(pid) - started) < 1.0):
+    started, created = record.get("started_at"), _created(pid)
+    if created is not None and (started is None or abs(created - started) < 1.0):
         end_head(pid, temp_dir)
     elif temp_dir.name.startswith("hpdesk-ray-"):
         end_head(-1, temp_dir)  # the session leader is gone; its daemons are found by folder

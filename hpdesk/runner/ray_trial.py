@@ -56,6 +56,9 @@ class RayTrial:
         self.sink = DatabaseSink(spec["db"], int(spec["trial_id"]))
         self.job_id = ""
         self.running_since: float | None = None  # wall time the job was first seen running
+        self.ended = threading.Event()  # the job's log has ended: nothing left to stop
+        self._pending_since = time.monotonic()
+        self._noted = self._pending_since - PENDING_NOTE_S + PENDING_SAY_S
 
     # -- signals ---------------------------------------------------------------------------
     def on_signal(self, signum: int, frame: object) -> None:
@@ -88,6 +91,8 @@ class RayTrial:
             asyncio.run(self._follow(client))
         except Exception as exc:  # the log stream broke: the status below still decides
             say(f"lost the log of Ray job {self.job_id}: {one_line(exc)}")
+        finally:
+            self.ended.set()
         if self.detach.is_set():
             say(f"the scheduler is gone; Ray job {self.job_id} keeps running and "
                 "`hpdesk resume` re-attaches to it")
@@ -127,23 +132,9 @@ class RayTrial:
         return str(job_id)
 
     def _stop_when_asked(self) -> None:
-        pending_since = time.monotonic()
-        noted = pending_since - PENDING_NOTE_S + PENDING_SAY_S
-        while True:
-            if self.stop_asked.wait(1.0):
-                break
-            if self.detach.is_set():
-                return
-            try:
-                status = str(self.client.get_job_status(self.job_id).value)
-            except Exception:
-                continue
-            now = time.monotonic()
-            if status == "PENDING" and now - noted >= PENDING_NOTE_S:
-                noted = now
-                say(f"Ray job {self.job_id} is waiting for the cluster's resources "
-                    f"({now - pending_since:.0f}s so far)")
-            if status in TERMINAL:
+        """A stop signal becomes `stop_job` (from this thread: the handler only sets flags)."""
+        while not self.stop_asked.wait(0.5):
+            if self.detach.is_set() or self.ended.is_set():
                 return
         if self.detach.is_set():
             return
@@ -152,6 +143,14 @@ class RayTrial:
             self.client.stop_job(self.job_id)
         except Exception as exc:
             say(f"could not stop Ray job {self.job_id}: {one_line(exc)}")
+
+    def _note_pending(self, status: str) -> None:
+        """While the cluster has no room: a line a minute, saying so (and that it is no stall)."""
+        now = time.monotonic()
+        if status == "PENDING" and now - self._noted >= PENDING_NOTE_S:
+            self._noted = now
+            say(f"Ray job {self.job_id} is waiting for the cluster's resources "
+                f"({now - self._pending_since:.0f}s so far)")
 
     async def _follow(self, client: Any) -> None:
         """Forward the job's log as it grows. Ray's log stream notices a job's end seconds
@@ -168,6 +167,7 @@ class RayTrial:
                         client.get_job_status, self.job_id)).value)
                 except Exception:
                     continue  # the stream decides, or fails with the reason
+                self._note_pending(status)
                 if status in TERMINAL:
                     tail.cancel()
                     await asyncio.gather(tail, return_exceptions=True)
