@@ -244,7 +244,7 @@ class Plan:
         else:
             out["objective"] = self.objective.to_dict()
         out["strategy"] = self.strategy.to_dict()
-        if self.pruner.name != "none":
+        if self.pruner.name != "none" or self.pruner.options:
             out["pruner"] = self.pruner.to_dict()
         out["budget"] = self.budget.to_dict()
         out["concurrency"] = self.concurrency

@@ -88,6 +88,12 @@ PRUNER_OPTIONS: dict[str, dict[str, Option]] = {
                   "n_warmup_steps": _int(0, 0)},
 }
 
+#: Every pruner's, `none` included: stop a trial whose loss diverged (NaN, infinity, or a
+#: level grown by orders of magnitude; hpdesk.analysis.fit_state) rather than let it run on.
+COMMON_PRUNER_OPTIONS: dict[str, Option] = {"stop_on_divergence": Option("bool", False)}
+for _own in PRUNER_OPTIONS.values():
+    _own.update(COMMON_PRUNER_OPTIONS)
+
 #: Hyperparameters a built-in task re-reads when it continues from a checkpoint, so PBT may
 #: change them between intervals (the network's shape and the batch size must stay).
 PBT_MUTABLE = ("lr", "lr_g", "lr_d", "momentum", "weight_decay", "dropout", "beta1", "beta2",

@@ -158,8 +158,9 @@ def decide_outcome(store: Store, trial: Trial, objective: Objective | Sequence[O
     if pause_expected and code == 0 and "paused" in kinds:
         return Outcome("paused", value, "waiting for the rest of the population",
                        objectives=several)
-    if "diverged" in kinds:
-        return Outcome("diverged", None, "the loss became NaN or infinite")
+    if "diverged" in kinds or requested == "diverged":
+        said = next((e.message for e in reversed(recent) if e.kind == "diverged"), None)
+        return Outcome("diverged", None, said or "the loss became NaN or infinite")
     if code != 0:
         tail = log_tail(trial.log_path)
         reason = diagnose(code, tail)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from hpdesk.plan import Plan
 from hpdesk.runner.devices import SlotPool, discover_gpus, select_gpus
+from hpdesk.runner.divergence_watch import DivergenceWatch, stop_diverged
 from hpdesk.runner.lock_watch import LockWatch, tree_pids
 from hpdesk.runner.outcome import Outcome, decide_outcome, experiment_verdict, format_params
 from hpdesk.runner.paths import experiment_dir
@@ -77,6 +78,8 @@ class Scheduler:
         self._deadline: float | None = None
         self._lost = False  # another scheduler holds the experiment now: end without writing
         self._stalls = StallWatch(store, self.plan.executor, echo)
+        self._divergence = (DivergenceWatch(store, experiment_id)
+                            if self.plan.pruner.option("stop_on_divergence") else None)
         self._lock_watch = LockWatch(store.path.resolve(), lambda: tree_pids(self._running))
         warm = (self.plan.command is None and self.plan.executor.warm_start
                 and self.plan.executor.kind == "local")
@@ -343,6 +346,11 @@ class Scheduler:
         # learns how the trial ended, even one that finished between two polls.
         for trial, decision in driver.poll():
             self._prune(trial, decision)
+        if self._divergence is not None:
+            for trial_id, finding in self._divergence.poll(self._running):
+                if stop_diverged(self.store, self._running[trial_id], finding):
+                    self.echo(f"trial {self._running[trial_id].trial.number} diverged at step "
+                              f"{finding.step}; stopping it (pruner.stop_on_divergence)")
         for trial_id, run in list(self._running.items()):
             code = run.proc.poll()
             if code is None:
@@ -354,6 +362,8 @@ class Scheduler:
             outcome = self._finish(run, code)
             self._trees.ended(run.tree)  # its leftover processes: SIGTERM now, SIGKILL later
             del self._running[trial_id]
+            if self._divergence is not None:
+                self._divergence.forget(trial_id)
             pool.give_back(run.slot)
             trial = self.store.trial(trial_id)
             driver.finished(trial)
