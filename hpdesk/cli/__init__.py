@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hpdesk import __version__
-from hpdesk.cli import diagnostics, exports, inspect, plans, runs, window
+from hpdesk.cli import diagnose, diagnostics, exports, inspect, lr_find, plans, runs, window
 from hpdesk.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     exports.add_parsers(sub)
     diagnostics.add_parsers(sub)
     diagnostics.add_data_parsers(sub)
+    diagnose.add_parsers(sub)
+    lr_find.add_parsers(sub)
     window.add_parsers(sub)
     return parser
 
