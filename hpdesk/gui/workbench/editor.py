@@ -64,6 +64,7 @@ class PlanEditor(QWidget):
 
     planChanged = Signal(object)  # the new valid Plan
     validityChanged = Signal(bool, list)  # valid, problem sentences
+    lrFindRequested = Signal()  # "Find learning rate…": the range test (lr_find_dialog.py)
 
     def __init__(self, language: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,6 +95,13 @@ class PlanEditor(QWidget):
         add_layout.addWidget(self.add_combo)
         add_layout.addWidget(self.add_button)
         add_layout.addStretch(1)
+        self.lr_find_button = named(
+            QPushButton(self.tr("Find learning rate…")), "lrFindButton",
+            self.tr("Find learning rate"),
+            self.tr("Sweep the learning rate over a few mini-batches (Smith 2017's range test) "
+                    "and compare the suggested range with the guide's"))
+        self.lr_find_button.clicked.connect(self.lrFindRequested)
+        add_layout.addWidget(self.lr_find_button)
         self.header = PlanHeader(language=self._language)
         self.header.edited.connect(self._changed)
         self.header.fineTuneToggled.connect(lambda _c: self._sync_lr())
@@ -173,6 +181,18 @@ class PlanEditor(QWidget):
         its advice panel; the fields are marked either way)."""
         self._list_problems = shown
         self.problem_label.setVisible(shown and bool(self._problems))
+
+    def set_lr_range(self, low: float, high: float) -> bool:
+        """Make the lr row a range from `low` to `high` (the range test's "Apply to plan"), as
+        if the person had typed it; False when the plan has no lr row."""
+        row = self._rows.get("lr")
+        if row is None or row.form.removed:
+            return False
+        row.form.mode = "range"
+        row.form.low, row.form.high = format_scalar(low), format_scalar(high)
+        row.load()
+        self._row_edited("lr", "mode")
+        return True
 
     def focus_parameter(self, name: str) -> bool:
         """Scroll to a hyperparameter's row and put the cursor in it (from the advice panel)."""
