@@ -24,7 +24,14 @@ from typing import Any
 
 from hpdesk.analysis.class_counts import IMAGE_SUFFIXES, class_counts, count_digits
 from hpdesk.knowledge.findings import Finding
-from hpdesk.knowledge.rules_evidence import class_imbalance, few_shot, rare_classes
+from hpdesk.knowledge.rules_evidence import (
+    class_imbalance,
+    data_duplicates,
+    data_unlabelled,
+    data_unreadable,
+    few_shot,
+    rare_classes,
+)
 
 MAX_FILES = 200_000
 #: Object scale bands, as a share of the image's side (sqrt(box area / image area)).
@@ -50,6 +57,17 @@ class DataReport:
     object_scales: dict[str, int] = field(default_factory=dict)
     images_without_labels: int = 0
     findings: list[Finding] = field(default_factory=list)
+
+    def evidence(self) -> dict[str, Any]:
+        """The report as evidence for the advice rules (hpdesk.knowledge.rules_evidence): the
+        class counts and the file checks."""
+        out: dict[str, Any] = {"class_counts": dict(self.classes),
+                               "duplicates": [list(g) for g in self.duplicates],
+                               "unreadable": list(self.unreadable)}
+        if self.task == "detection":
+            out["images"] = self.images
+            out["images_without_labels"] = self.images_without_labels
+        return out
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "findings"}
@@ -104,8 +122,18 @@ def _classification(data: Mapping[str, Any]) -> DataReport:
         _look_at_images(report, Path(where).expanduser())
     evidence = {"class_counts": dict(counts)}
     plan = {"task": "classification", "data": dict(data)}
-    report.findings = class_imbalance(plan, evidence) + few_shot(plan, evidence)
+    report.findings = (class_imbalance(plan, evidence) + few_shot(plan, evidence)
+                       + file_findings(report))
     return report
+
+
+def file_findings(report: DataReport) -> list[Finding]:
+    """The file checks' findings (identical files, unreadable ones, images without labels),
+    from the evidence rules the plan editor's advice also runs on the report's `evidence()`."""
+    plan = {"task": report.task}
+    evidence = report.evidence()
+    return (data_duplicates(plan, evidence) + data_unreadable(plan, evidence)
+            + data_unlabelled(plan, evidence))
 
 
 def _look_at_images(report: DataReport, root: Path) -> None:
@@ -186,7 +214,7 @@ def _detection(root: Path) -> DataReport:
     report.rare_classes = rare_classes(dict(classes))
     evidence = {"class_counts": dict(classes)}
     plan = {"task": "detection", "data": {"source": "yolo", "path": str(root)}}
-    report.findings = class_imbalance(plan, evidence)
+    report.findings = class_imbalance(plan, evidence) + file_findings(report)
     return report
 
 

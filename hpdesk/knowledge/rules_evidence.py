@@ -12,6 +12,9 @@ evidence is a plain mapping, every key optional:
   ``{term}_weight`` values, to weight them (else the plan's fixed weight is used);
 * ``per_class``: ``{class: {"train_acc": x, "val_acc": y}}`` of a finished classification trial
   (``hpdesk.analysis.trial_evidence``).
+* ``duplicates`` (groups of identical files), ``unreadable`` (files no image reader opens),
+  ``images_without_labels`` and ``images`` (a detection set's): the data inspector's file
+  checks (``hpdesk.analysis.data_inspect``).
 
 Like the plan's rules, none raises on odd input: what it cannot read, it says nothing about.
 """
@@ -162,11 +165,48 @@ def loss_value_scales(plan: Mapping[str, Any], evidence: Mapping[str, Any]) -> l
     return out
 
 
+def _names(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, (list, tuple)) else []
+
+
+def data_duplicates(plan: Mapping[str, Any], evidence: Mapping[str, Any]) -> list[Finding]:
+    """[[data]], explore and clean: groups of byte-identical image files (``duplicates``, a
+    list of groups of file names, from ``hpdesk.analysis.data_inspect``)."""
+    raw = evidence.get("duplicates") if isinstance(evidence, Mapping) else None
+    groups = [g for g in map(_names, raw) if len(g) > 1] if isinstance(raw, (list, tuple)) else []
+    if not groups:
+        return []
+    return [say("data_duplicates", (), groups=len(groups), files=sum(map(len, groups)),
+                example=" = ".join(groups[0][:2]))]
+
+
+def data_unreadable(plan: Mapping[str, Any], evidence: Mapping[str, Any]) -> list[Finding]:
+    """[[data]], explore and clean: image files no reader opens (``unreadable``)."""
+    files = _names(evidence.get("unreadable")) if isinstance(evidence, Mapping) else []
+    if not files:
+        return []
+    return [say("data_unreadable", (), count=len(files), example=", ".join(files[:2]))]
+
+
+def data_unlabelled(plan: Mapping[str, Any], evidence: Mapping[str, Any]) -> list[Finding]:
+    """[[data]]: a detection set's images without a label file (``images_without_labels`` of
+    ``images``), which the task reads as images without objects."""
+    count = _number(evidence.get("images_without_labels")) if isinstance(evidence, Mapping) \
+        else None
+    images = _number(evidence.get("images")) if isinstance(evidence, Mapping) else None
+    if count is None or images is None or not (0 < count <= images) or not math.isfinite(images):
+        return []
+    return [say("data_unlabelled", (), count=int(count), images=int(images))]
+
+
 EVIDENCE_RULES: tuple[EvidenceRule, ...] = (
     class_imbalance,
     few_shot,
     rare_class_gap,
     loss_value_scales,
+    data_duplicates,
+    data_unreadable,
+    data_unlabelled,
 )
 
 __all__ = ["EVIDENCE_RULES", "EvidenceRule", "class_key"]

@@ -657,6 +657,20 @@
     </message>
 </context>
 <context>
+    <name>DataInspections</name>
+    <message>
+        <source>Inspecting the data</source>
+        <translation>检查数据</translation>
+    </message>
+</context>
+<context>
+    <name>DataInspectorDialog</name>
+    <message>
+        <source>Inspect the data</source>
+        <translation>检查数据</translation>
+    </message>
+</context>
+<context>
     <name>DataPage</name>
     <message>
         <source>Which data?</source>
@@ -765,6 +779,257 @@
     <message>
         <source>the task&apos;s default data</source>
         <translation>任务的默认数据</translation>
+    </message>
+</context>
+<context>
+    <name>DataPanel</name>
+    <message>
+        <source>Inspect again</source>
+        <translation>重新检查</translation>
+    </message>
+    <message>
+        <source>Inspect the data again</source>
+        <translation>重新检查数据</translation>
+    </message>
+    <message>
+        <source>Read the data again (after you changed its files)</source>
+        <translation>重新读取数据（在修改了其中的文件之后）</translation>
+    </message>
+    <message>
+        <source>Samples per class</source>
+        <translation>每个类别的样本数</translation>
+    </message>
+    <message>
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Samples</source>
+        <translation>样本数</translation>
+    </message>
+    <message>
+        <source>Share</source>
+        <translation>占比</translation>
+    </message>
+    <message>
+        <source>Rare</source>
+        <translation>少样本</translation>
+    </message>
+    <message>
+        <source>Image sizes</source>
+        <translation>图像尺寸</translation>
+    </message>
+    <message>
+        <source>Size (width x height)</source>
+        <translation>尺寸（宽 x 高）</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>图像数</translation>
+    </message>
+    <message>
+        <source>Identical files</source>
+        <translation>内容相同的文件</translation>
+    </message>
+    <message>
+        <source>Unreadable files</source>
+        <translation>无法读取的文件</translation>
+    </message>
+    <message>
+        <source>Identical files (one group a line)</source>
+        <translation>内容相同的文件（每行一组）</translation>
+    </message>
+    <message>
+        <source>Files no image reader opens</source>
+        <translation>图像读取器无法打开的文件</translation>
+    </message>
+    <message>
+        <source>Object scales</source>
+        <translation>目标尺度</translation>
+    </message>
+    <message>
+        <source>Findings on the data</source>
+        <translation>关于数据的发现</translation>
+    </message>
+    <message>
+        <source>Data report</source>
+        <translation>数据报告</translation>
+    </message>
+    <message>
+        <source>Classes</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Files</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Objects</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>Findings</source>
+        <translation>发现</translation>
+    </message>
+    <message>
+        <source>%1 data</source>
+        <translation>%1数据</translation>
+    </message>
+    <message>
+        <source>This plan runs your own script, which reads its own data: there is nothing to inspect here.</source>
+        <translation>这个计划运行你自己的脚本，由脚本自行读取数据：这里没有可检查的数据。</translation>
+    </message>
+    <message>
+        <source>The %1 task has no data to inspect here: the inspector reads the classification and detection tasks&apos; data.</source>
+        <translation>%1 任务在这里没有可检查的数据：数据检查只读取分类和检测任务的数据。</translation>
+    </message>
+    <message>
+        <source>Classification</source>
+        <translation>分类</translation>
+    </message>
+    <message>
+        <source>Detection</source>
+        <translation>检测</translation>
+    </message>
+    <message>
+        <source>Inspecting the data… (a large folder takes a while: every file is read once)</source>
+        <translation>正在检查数据…（大文件夹需要一些时间：每个文件都会读取一次）</translation>
+    </message>
+    <message>
+        <source>%1: no such file or folder.</source>
+        <translation>%1：文件或文件夹不存在。</translation>
+    </message>
+    <message>
+        <source>(no path)</source>
+        <translation>（未指定路径）</translation>
+    </message>
+    <message>
+        <source>The detection task&apos;s built-in shapes are drawn anew as each trial runs, balanced by construction: there is nothing to inspect. A YOLO folder (New experiment…) can be inspected.</source>
+        <translation>检测任务的内置图形在每次试验运行时重新绘制，各类别天然平衡：没有可检查的数据。YOLO 格式的文件夹（新建实验…）可以检查。</translation>
+    </message>
+    <message>
+        <source>%1 holds no image file where the task looks for them (one sub-folder per class for classification; images/ for detection).</source>
+        <translation>%1 中任务查找图像的位置没有图像文件（分类任务为每个类别一个子文件夹；检测任务为 images/ 文件夹）。</translation>
+    </message>
+    <message>
+        <source>%1 has no images/ folder: a YOLO data set holds images/ and labels/, with or without train/ and val/ inside.</source>
+        <translation>%1 中没有 images/ 文件夹：YOLO 数据集包含 images/ 和 labels/，其中可以有也可以没有 train/ 和 val/。</translation>
+    </message>
+    <message>
+        <source>%1 cannot be read as the %2 task reads it.</source>
+        <translation>无法按 %2 任务的方式读取 %1。</translation>
+    </message>
+    <message>
+        <source>Inspecting the data failed: %1</source>
+        <translation>检查数据失败：%1</translation>
+    </message>
+    <message>
+        <source>Objects per class</source>
+        <translation>每个类别的目标数</translation>
+    </message>
+    <message>
+        <source>objects</source>
+        <translation>目标</translation>
+    </message>
+    <message>
+        <source>samples</source>
+        <translation>样本</translation>
+    </message>
+    <message>
+        <source>%1 classes, %2 %3.</source>
+        <translation>共 %1 个类别，%2 个%3。</translation>
+    </message>
+    <message>
+        <source>%1 images, %2 of them without a label file.</source>
+        <translation>共 %1 张图像，其中 %2 张没有标注文件。</translation>
+    </message>
+    <message>
+        <source>Imbalance ratio (largest class / smallest): %1.</source>
+        <translation>不平衡比（最大类别 / 最小类别）：%1。</translation>
+    </message>
+    <message>
+        <source>Objects per class: median %1, against %2 classes.</source>
+        <translation>每个类别的目标数：中位数 %1，类别数 %2。</translation>
+    </message>
+    <message>
+        <source>Samples per class: median %1, against %2 classes%3.</source>
+        <translation>每个类别的样本数：中位数 %1，类别数 %2%3。</translation>
+    </message>
+    <message>
+        <source> (fewer than the classes: few-shot)</source>
+        <translation>（少于类别数：few-shot）</translation>
+    </message>
+    <message>
+        <source> and %1 more</source>
+        <translation>，另有 %1 个</translation>
+    </message>
+    <message>
+        <source>Rare classes (at most half the median class): %1%2.</source>
+        <translation>少样本类别（样本数不超过中位数类别的一半）：%1%2。</translation>
+    </message>
+    <message>
+        <source>count</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>rare</source>
+        <translation>少样本</translation>
+    </message>
+    <message>
+        <source>The first %1 of %2 classes, most samples first</source>
+        <translation>%2 个类别中的前 %1 个，样本多的在前</translation>
+    </message>
+    <message>
+        <source>… and %1 more</source>
+        <translation>…… 另有 %1 项</translation>
+    </message>
+    <message>
+        <source>none found</source>
+        <translation>未发现</translation>
+    </message>
+    <message>
+        <source>not read (an .npz or built-in data)</source>
+        <translation>未读取（.npz 文件或内置数据）</translation>
+    </message>
+    <message>
+        <source>Objects per image: mean %1, median %2, max %3. Scale: the side of a box&apos;s square (the square root of its area) against the image&apos;s side.</source>
+        <translation>每张图像的目标数：平均 %1，中位数 %2，最多 %3。尺度：目标框面积的平方根与图像边长之比。</translation>
+    </message>
+    <message>
+        <source>small (&lt; 0.1)</source>
+        <translation>小（&lt; 0.1）</translation>
+    </message>
+    <message>
+        <source>medium (0.1 to 0.3)</source>
+        <translation>中（0.1 到 0.3）</translation>
+    </message>
+    <message>
+        <source>large (≥ 0.3)</source>
+        <translation>大（≥ 0.3）</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>提示</translation>
+    </message>
+    <message>
+        <source>Source: %1</source>
+        <translation>出处：%1</translation>
+    </message>
+    <message>
+        <source>No finding: no rule of the tuning guide objects to this data.</source>
+        <translation>没有发现：调参指南的规则对这些数据没有异议。</translation>
+    </message>
+    <message>
+        <source>Findings (%1)</source>
+        <translation>发现（%1）</translation>
     </message>
 </context>
 <context>
@@ -1199,6 +1464,101 @@
     </message>
 </context>
 <context>
+    <name>LrFindDialog</name>
+    <message>
+        <source>Find learning rate</source>
+        <translation>寻找学习率</translation>
+    </message>
+    <message>
+        <source>Sweeping the learning rate…</source>
+        <translation>正在扫描学习率…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Stop the sweep</source>
+        <translation>停止扫描</translation>
+    </message>
+    <message>
+        <source>Apply to plan</source>
+        <translation>应用到计划</translation>
+    </message>
+    <message>
+        <source>Set the plan&apos;s learning-rate range to the suggested one</source>
+        <translation>把计划的学习率范围设为建议的范围</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Close this window</source>
+        <translation>关闭此窗口</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>已取消。</translation>
+    </message>
+    <message>
+        <source>Sweeping the learning rate: step %1 of %2</source>
+        <translation>正在扫描学习率：第 %1 步，共 %2 步</translation>
+    </message>
+    <message>
+        <source>it ended without a word</source>
+        <translation>它未留下任何说明就结束了</translation>
+    </message>
+    <message>
+        <source>The sweep could not run: %1</source>
+        <translation>扫描无法运行：%1</translation>
+    </message>
+    <message>
+        <source>Experiment %1, trial %2: loss against learning rate, %3 points.</source>
+        <translation>实验 %1，试验 %2：损失随学习率的变化，%3 个点。</translation>
+    </message>
+    <message>
+        <source>No range suggested: %1</source>
+        <translation>未给出建议范围：%1</translation>
+    </message>
+    <message>
+        <source>Suggested %1 to %2; it overlaps the guide&apos;s range for %3 (%4 to %5).</source>
+        <translation>建议 %1 到 %2；它与指南给 %3 的范围（%4 到 %5）重叠。</translation>
+    </message>
+    <message>
+        <source>Suggested %1 to %2; it lies below the guide&apos;s range for %3 (%4 to %5): the loss stopped falling before the guide&apos;s rates, which are near divergence for this model, data and batch size.</source>
+        <translation>建议 %1 到 %2；它低于指南给 %3 的范围（%4 到 %5）：损失在到达指南的学习率之前就已停止下降，对这个模型、数据和批样本数量而言，指南的学习率已接近发散。</translation>
+    </message>
+    <message>
+        <source>Suggested %1 to %2; it lies above the guide&apos;s range for %3 (%4 to %5): the loss was still falling past the guide&apos;s rates.</source>
+        <translation>建议 %1 到 %2；它高于指南给 %3 的范围（%4 到 %5）：超过指南的学习率后损失仍在下降。</translation>
+    </message>
+    <message>
+        <source>learning rate</source>
+        <translation>学习率</translation>
+    </message>
+    <message>
+        <source>training loss</source>
+        <translation>训练损失</translation>
+    </message>
+    <message>
+        <source>loss</source>
+        <translation>损失</translation>
+    </message>
+    <message>
+        <source>smoothed</source>
+        <translation>平滑后</translation>
+    </message>
+    <message>
+        <source>Applied to the plan&apos;s lr range.</source>
+        <translation>已应用到计划的 lr 范围。</translation>
+    </message>
+    <message>
+        <source>The plan has no lr row to set; add lr to the plan first.</source>
+        <translation>计划中没有可设置的 lr 行；请先把 lr 添加到计划中。</translation>
+    </message>
+</context>
+<context>
     <name>MainMenus</name>
     <message>
         <source>&amp;File</source>
@@ -1275,6 +1635,14 @@
     <message>
         <source>&amp;Edit a copy of its plan</source>
         <translation>编辑其计划的副本(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Inspect the plan&apos;s data…</source>
+        <translation>检查计划的数据(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>&amp;Per-class results of the selected trial…</source>
+        <translation>所选试验的各类别结果(&amp;P)…</translation>
     </message>
     <message>
         <source>&amp;Settings</source>
@@ -1901,6 +2269,100 @@
     </message>
 </context>
 <context>
+    <name>PerClassDialog</name>
+    <message>
+        <source>Per-class results</source>
+        <translation>各类别结果</translation>
+    </message>
+</context>
+<context>
+    <name>PerClassView</name>
+    <message>
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Samples</source>
+        <translation>样本数</translation>
+    </message>
+    <message>
+        <source>Training accuracy</source>
+        <translation>训练集准确率</translation>
+    </message>
+    <message>
+        <source>Validation accuracy</source>
+        <translation>验证集准确率</translation>
+    </message>
+    <message>
+        <source>Gap (points)</source>
+        <translation>差距（百分点）</translation>
+    </message>
+    <message>
+        <source>Rare</source>
+        <translation>少样本</translation>
+    </message>
+    <message>
+        <source>Per-class results</source>
+        <translation>各类别结果</translation>
+    </message>
+    <message>
+        <source>Training and validation accuracy per class</source>
+        <translation>每个类别的训练集与验证集准确率</translation>
+    </message>
+    <message>
+        <source>Select a trial of a classification experiment in the trials table, then ask for its per-class results.</source>
+        <translation>请先在试验表中选择一个分类实验的试验，再查看它的各类别结果。</translation>
+    </message>
+    <message>
+        <source>Reading the trial&apos;s results…</source>
+        <translation>正在读取试验结果…</translation>
+    </message>
+    <message>
+        <source>Cannot read the trial: %1</source>
+        <translation>无法读取试验：%1</translation>
+    </message>
+    <message>
+        <source>Reading the per-class results</source>
+        <translation>读取各类别结果</translation>
+    </message>
+    <message>
+        <source>Trial %1: training against validation accuracy per class</source>
+        <translation>试验 %1：每个类别的训练集与验证集准确率</translation>
+    </message>
+    <message>
+        <source>Trial %1 (%2) reported no per-class accuracy: the built-in classification task reports train_acc_class_&lt;name&gt; and val_acc_class_&lt;name&gt;, and a script of your own can report them under the same names.</source>
+        <translation>试验 %1（%2）没有上报各类别的准确率：内置的分类任务会上报 train_acc_class_&lt;name&gt; 和 val_acc_class_&lt;name&gt;，你自己的脚本也可以用同样的名称上报。</translation>
+    </message>
+    <message>
+        <source>The data&apos;s class counts could not be read here: samples and rare classes are not shown.</source>
+        <translation>这里无法读取数据的类别计数：不显示样本数和少样本类别。</translation>
+    </message>
+    <message>
+        <source>%1 rare: at most half the median class&apos;s samples, listed first. The tuning guide asks to compare their validation results with their training results (Help → Tuning guide: Data comes first); gaps of %2 points or more are in red.</source>
+        <translation>%1 少样本：样本数不超过中位数类别的一半，排在最前。调参指南要求重点关注少样本类别在验证集上的结果是否和训练集的出入较大（帮助 → 调参指南：数据优先）；相差 %2 个百分点及以上的以红色显示。</translation>
+    </message>
+    <message>
+        <source>No class is rare (none has at most half the median class&apos;s samples). Classes with the widest gap come first.</source>
+        <translation>没有少样本类别（没有类别的样本数不超过中位数类别的一半）。差距最大的类别排在最前。</translation>
+    </message>
+    <message>
+        <source>accuracy</source>
+        <translation>准确率</translation>
+    </message>
+    <message>
+        <source>training</source>
+        <translation>训练集</translation>
+    </message>
+    <message>
+        <source>validation</source>
+        <translation>验证集</translation>
+    </message>
+    <message>
+        <source>rare</source>
+        <translation>少样本</translation>
+    </message>
+</context>
+<context>
     <name>PlanEditor</name>
     <message>
         <source>Hyperparameter to add</source>
@@ -1917,6 +2379,18 @@
     <message>
         <source>Add a hyperparameter</source>
         <translation>添加超参数</translation>
+    </message>
+    <message>
+        <source>Find learning rate…</source>
+        <translation>寻找学习率…</translation>
+    </message>
+    <message>
+        <source>Find learning rate</source>
+        <translation>寻找学习率</translation>
+    </message>
+    <message>
+        <source>Sweep the learning rate over a few mini-batches (Smith 2017&apos;s range test) and compare the suggested range with the guide&apos;s</source>
+        <translation>在少量小批次上扫描学习率（Smith 2017 的范围测试），并把建议的范围与指南的范围比较</translation>
     </message>
     <message>
         <source>Hyperparameter</source>
@@ -2131,6 +2605,18 @@
     <message>
         <source>Data</source>
         <translation>数据</translation>
+    </message>
+    <message>
+        <source>Inspect…</source>
+        <translation>检查…</translation>
+    </message>
+    <message>
+        <source>Inspect the data</source>
+        <translation>检查数据</translation>
+    </message>
+    <message>
+        <source>Class counts and balance, identical or unreadable files, image sizes, objects&apos; scales: the data as the task reads it (Ctrl+I)</source>
+        <translation>类别计数与平衡、内容相同或无法读取的文件、图像尺寸、目标尺度：按任务读取数据的方式检查数据（Ctrl+I）</translation>
     </message>
     <message>
         <source>The %1 task cannot start from pre-trained weights: %2.</source>
@@ -3253,6 +3739,10 @@ Run it?</source>
     <message>
         <source>Show in plot</source>
         <translation>在图中显示</translation>
+    </message>
+    <message>
+        <source>Per-class results…</source>
+        <translation>各类别结果…</translation>
     </message>
     <message>
         <source>%1 trials</source>

@@ -39,7 +39,8 @@ def test_a_class_twenty_times_rarer_is_reported(photos: Path) -> None:
     assert report.classes == {"cat": 41, "dog": 41, "fox": 2}
     assert report.imbalance_ratio == pytest.approx(20.5)
     assert report.rare_classes == {"fox": 2}
-    assert [f.rule for f in report.findings] == ["class_imbalance"]
+    assert [f.rule for f in report.findings] == ["class_imbalance", "data_duplicates",
+                                                 "data_unreadable"]
     assert "fox" in report.findings[0].message("en") and "fox" in report.findings[0].message("zh")
     assert ["cat/3.png", "dog/copy.png"] in report.duplicates
     assert report.unreadable == ["cat/broken.jpg"]

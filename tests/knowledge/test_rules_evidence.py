@@ -36,6 +36,12 @@ TRIGGERS: list[tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...], str]]
      {"loss_values": {"box_loss": 0.8, "cls_loss": 0.004, "train_loss": 0.804},
       "loss_weights": {"box_loss_weight": 1.0, "cls_loss_weight": 1.0}},
      ("box_loss (0.8)", "200 times", "not necessarily right", "paper"), "不一定完全正确"),
+    ("data_duplicates", CLS, {"duplicates": [["cat/1.png", "dog/9.png"], ["x.png"]]},
+     ("1 groups", "2 files", "cat/1.png = dog/9.png", "validation"), "内容完全相同"),
+    ("data_unreadable", CLS, {"unreadable": ["cat/broken.jpg"]},
+     ("1 image files", "cat/broken.jpg", "remove or repair"), "无法被图像读取器打开"),
+    ("data_unlabelled", DET, {"images_without_labels": 3, "images": 10},
+     ("3 of 10 images", "without objects"), "没有标注文件"),
 ]
 
 

@@ -225,6 +225,7 @@ class MainWindow(WindowParts):
         self.trials.rerunRequested.connect(lambda ids: trial_actions.rerun(self, ids))
         self.trials.openLogRequested.connect(lambda ids: trial_actions.open_log(self, ids))
         self.trials.showInPlotRequested.connect(self._show_in_plot)
+        self.trials.perClassRequested.connect(self.show_per_class)
         self.curves.trialActivated.connect(self._show_trial)
 
     # state -----------------------------------------------------------------------------------
@@ -346,6 +347,15 @@ class MainWindow(WindowParts):
         self.launch_button.setEnabled(valid)
         self.plan_status.setText("" if valid else self.tr("%n problem(s) to fix before launching: see Advice.", "", len(problems)))  # noqa: E501 (listed once, in the advice)
         self.plan_status.setStyleSheet("" if valid else "color:#b00020;")
+
+    def show_per_class(self, trial_id: int | None = None) -> None:
+        """Per-class results of `trial_id` (None: the trial selected in the table)."""
+        from hpdesk.gui.trials.per_class import show_per_class
+
+        if trial_id is None:
+            selected = self.trials.selected_ids() if self.run_splitter is not None else []
+            trial_id = selected[0] if len(selected) == 1 else None
+        show_per_class(self, self.db_path, trial_id, self.language)
 
     def _show_in_plot(self, ids: list[int]) -> None:
         self.curves.set_selected_trials(ids)

@@ -163,6 +163,23 @@ def build_menus(window: WindowParts) -> dict[str, QAction]:
         QCoreApplication.translate("MainMenus", "&Edit a copy of its plan"),
         window.edit_copy,
     )
+    run_menu.addSeparator()
+    actions["inspect_data"] = _action(
+        window,
+        run_menu,
+        "inspectDataAction",
+        QCoreApplication.translate("MainMenus", "&Inspect the plan's data…"),
+        lambda: window.workbench.show_data_panel(),
+        "Ctrl+I",
+    )
+    actions["per_class"] = _action(
+        window,
+        run_menu,
+        "perClassAction",
+        QCoreApplication.translate("MainMenus", "&Per-class results of the selected trial…"),
+        lambda: per_class(window),
+        "Ctrl+Shift+P",
+    )
     run_menu.addSeparator()  # the list's own actions: their keys work where the list has focus
     listed = window.experiments
     for key, act in (("rename", listed.rename_action), ("archive", listed.archive_action),
@@ -213,6 +230,17 @@ def build_menus(window: WindowParts) -> dict[str, QAction]:
         lambda: about(window),
     )
     return actions
+
+
+def per_class(window: WindowParts) -> None:
+    """The per-class results of the one trial selected in the trials table (else a window that
+    says to select one)."""
+    from hpdesk.gui.trials.per_class import show_per_class
+
+    trials = getattr(window, "trials", None)  # built after the first paint
+    selected = trials.selected_ids() if trials is not None else []
+    show_per_class(window, window.db_path, selected[0] if len(selected) == 1 else None,
+                   window.language)
 
 
 def choose_trainer(window: WindowParts) -> None:

@@ -91,6 +91,7 @@ class TrialsView(QWidget):
     openLogRequested = Signal(list)      # ids of selected trials (at most 3) that have a log
     showInPlotRequested = Signal(list)   # ids to show in the curves
     parametersCopied = Signal(list)      # ids whose parameters went to the clipboard
+    perClassRequested = Signal(int)      # the trial whose per-class results to show
 
     def __init__(self, language: str, parent: QWidget | None = None, *,
                  clock: Callable[[], float] = time.time) -> None:
@@ -308,6 +309,8 @@ class TrialsView(QWidget):
             lambda: self.openLogRequested.emit(logged))
         add("plotAction", self.tr("Show in plot"), bool(all_ids),
             lambda: self.showInPlotRequested.emit(all_ids))
+        add("perClassAction", self.tr("Per-class results…"), len(all_ids) == 1,
+            lambda: self.perClassRequested.emit(all_ids[0]))
         return menu
 
     def copy_parameters(self, ids: Sequence[int]) -> str:

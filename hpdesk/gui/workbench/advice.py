@@ -8,7 +8,10 @@ from running at all (`set_problems`) come first.
 The advice also reads evidence (hpdesk.knowledge.rules_evidence): the class counts of the plan's
 data source, counted on the background pool (a folder may hold many files) whenever the source
 changes, and what a finished trial of the experiment shown measured (`set_trial_evidence`, or
-`show_experiment_evidence` to read it from a database in the background).
+`show_experiment_evidence` to read it from a database in the background). The data inspector's
+file checks (identical files, unreadable ones, images without labels; a detection set's objects
+per class) come from one inspection of the data (`inspections`, shared with the data panel),
+run by itself for data of at most data_inspection.AUTO_LIMIT files.
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ from hpdesk.analysis.evidence import trial_evidence
 from hpdesk.gui.base.background import Background
 from hpdesk.gui.base.common import named
 from hpdesk.gui.base.inputs import fill, html_escape
+from hpdesk.gui.workbench.data_inspection import (
+    DataInspections,
+    Inspection,
+    inspected_data,
+    key_of,
+)
 from hpdesk.knowledge import Finding, advise
 from hpdesk.store import Store
 
@@ -51,6 +60,10 @@ class AdvicePanel(QWidget):
         self._counts: dict[str, int] | None = None  # class counts of _data_key's source
         self._trial_evidence: dict[str, Any] = {}
         self._evidence_for: tuple[str, int] | None = None  # the experiment asked for last
+        self.inspections = DataInspections(self)  # shared with the data panel
+        self.inspections.finished.connect(self._inspected)
+        self._inspect_key: tuple[str, str, str] | None = None  # the data inspected for advice
+        self._report: Any = None  # its DataReport, once there is one
         self.summary = QLabel()
         self.summary.setObjectName("adviceSummary")
         self.summary.setWordWrap(True)
@@ -72,6 +85,7 @@ class AdvicePanel(QWidget):
         data = plan.to_dict() if hasattr(plan, "to_dict") else plan
         self._data = data if isinstance(data, Mapping) else None
         self._count_classes()
+        self._inspect_data()
         self._advise()
 
     def set_trial_evidence(self, evidence: Mapping[str, Any] | None) -> None:
@@ -110,7 +124,31 @@ class AdvicePanel(QWidget):
         out = dict(self._trial_evidence) if task is None or task == plan_task else {}
         if self._counts:
             out["class_counts"] = dict(self._counts)
+        if self._report is not None:  # the file checks; a detection set's objects per class
+            found = self._report.evidence()
+            if self._counts or not found.get("class_counts"):
+                found.pop("class_counts", None)
+            out.update(found)
         return out
+
+    def _inspect_data(self) -> None:
+        """Ask for the inspection of the plan's data when its source changed (data of at most
+        AUTO_LIMIT files; the data panel asks for bigger ones and the report arrives here too)."""
+        wanted = inspected_data(self._data)
+        key = key_of(*wanted) if wanted is not None else None
+        if key == self._inspect_key:
+            return
+        self._inspect_key, self._report = key, None
+        if wanted is not None:
+            done = self.inspections.request(*wanted, auto=True)
+            self._report = done.report if done is not None else None
+
+    def _inspected(self, inspection: object) -> None:
+        if not isValid(self) or not isinstance(inspection, Inspection):
+            return
+        if inspection.key == self._inspect_key and inspection.report is not None:
+            self._report = inspection.report
+            self._advise()
 
     def _advise(self) -> None:
         data = self._data

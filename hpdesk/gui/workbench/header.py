@@ -40,6 +40,7 @@ class PlanHeader(QWidget):
 
     edited = Signal()
     fineTuneToggled = Signal(bool)
+    inspectDataRequested = Signal()  # "Inspect…" beside the data: the data panel
 
     def __init__(self, extra: QWidget | None = None, parent: QWidget | None = None, *,
                  language: str = "en") -> None:
@@ -68,6 +69,11 @@ class PlanHeader(QWidget):
         self.data_label = named(QLabel(), "planData", self.tr("Data"))
         self.data_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.data_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.inspect_button = named(
+            QPushButton(self.tr("Inspect…")), "inspectDataButton", self.tr("Inspect the data"),
+            self.tr("Class counts and balance, identical or unreadable files, image sizes, "
+                    "objects' scales: the data as the task reads it (Ctrl+I)"))
+        self.inspect_button.clicked.connect(self.inspectDataRequested)
         self.name_edit.textEdited.connect(lambda _t: self.edited.emit())
         self.metric_edit.textEdited.connect(lambda _t: self.edited.emit())
         self._fine_tune_tip = self.fine_tune.toolTip()
@@ -88,7 +94,10 @@ class PlanHeader(QWidget):
         if extra is not None:
             grid.addWidget(extra, 1, 4)
         grid.addWidget(QLabel(self.tr("Data")), 2, 0)
-        grid.addWidget(self.data_label, 2, 1, 1, 4)
+        data_line = QHBoxLayout()
+        data_line.addWidget(self.data_label, 1)
+        data_line.addWidget(self.inspect_button)
+        grid.addLayout(data_line, 2, 1, 1, 4)
         grid.setColumnStretch(1, 1)
 
     def set_plan(self, plan: Plan) -> None:

@@ -34,6 +34,7 @@ class PlanWorkbench(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("planWorkbench")
+        self.language = language
         self.editor = PlanEditor(language)
         self.run_settings = RunSettings(language, devices)
         self.advice = AdvicePanel(language)
@@ -77,6 +78,29 @@ class PlanWorkbench(QWidget):
         self.editor.validityChanged.connect(lambda _v, _p: self._update())
         self.run_settings.settingsChanged.connect(self._update)
         self.advice.parameterActivated.connect(self.editor.focus_parameter)
+        self.editor.header.inspectDataRequested.connect(self.show_data_panel)
+        self.editor.lrFindRequested.connect(self.show_lr_find)
+
+    def show_data_panel(self) -> None:
+        """The data panel for the plan's data, in a window beside the plan (it follows the
+        plan; the inspection is shared with the advice)."""
+        from hpdesk.gui.workbench.data_panel import show_data_panel  # pyqtgraph: when asked
+
+        show_data_panel(self)
+
+    def show_lr_find(self) -> None:
+        """The learning-rate range test of the plan as edited (the last valid one), in a
+        dialog whose "Apply to plan" sets the editor's lr range."""
+        from hpdesk.gui.workbench.lr_find_dialog import LrFindDialog, database_of
+
+        plan = self.plan() or self.editor.last_valid_plan()
+        if plan is None:
+            return
+        dialog = LrFindDialog(plan, database_of(self), apply=self.editor.set_lr_range,
+                              parent=self)
+        self.lr_find_dialog = dialog
+        dialog.show()
+        dialog.start()
 
     def set_plan(self, plan: Plan, *, saved: bool = True) -> None:
         """Show `plan` in the editor, the run settings and the advice. Emits no planChanged;
