@@ -95,9 +95,31 @@ def diagnose_trials(store: Store, trials: Sequence[Trial]) -> list[TrialFinding]
                 stopped = _stopped_diverged(store, t)
                 if stopped is not None:
                     findings.insert(0, stopped)
-            found += [TrialFinding(experiment_id, t.id, t.number, f, t.state == "running")
-                      for f in findings]
+            found += [TrialFinding(experiment_id, t.id, t.number, _with_rate(f, t),
+                                   t.state == "running") for f in findings]
     return found
+
+
+#: Findings that point at the learning rate: they quote the trial's against the guide's range.
+RATE_KINDS = frozenset({"diverged", "lr_too_high"})
+
+
+def _with_rate(finding: FitFinding, trial: Trial) -> FitFinding:
+    """A rate finding with the trial's learning rate and the guide's range for its optimiser,
+    when the trial has both (a script's own names may have neither)."""
+    lr, optimizer = trial.params.get("lr"), trial.params.get("optimizer")
+    if finding.kind not in RATE_KINDS or not isinstance(optimizer, str) \
+            or not isinstance(lr, (int, float)) or isinstance(lr, bool):
+        return finding
+    from hpdesk.knowledge import KnowledgeError, lr_range
+
+    try:
+        low, high = lr_range(optimizer, fine_tune=bool(trial.params.get("pretrained")))
+    except KnowledgeError:
+        return finding
+    facts = {**finding.facts, "lr": float(f"{float(lr):.4g}"), "optimizer": optimizer,
+             "guide_low": low, "guide_high": high}
+    return FitFinding(finding.kind, finding.metric, finding.step, facts, finding.epoch)
 
 
 def diagnose_experiment(store: Store, experiment_id: int) -> list[TrialFinding]:

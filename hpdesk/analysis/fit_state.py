@@ -14,14 +14,17 @@ a check costs the same on 1,000 points as on a million.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+P = ParamSpec("P")
+R = TypeVar("R")
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -89,6 +92,19 @@ class FitFinding:
 
 
 # --- entry points ----------------------------------------------------------------------------
+def _quiet(check: Callable[P, R]) -> Callable[P, R]:
+    """Curves may hold 1e308 and its neighbours: their medians overflow to inf, which the
+    comparisons handle; numpy's warning about it would only be noise in a log."""
+
+    @functools.wraps(check)
+    def quiet(*args: P.args, **kwargs: P.kwargs) -> R:
+        with np.errstate(all="ignore"):
+            return check(*args, **kwargs)
+
+    return quiet
+
+
+@_quiet
 def diagnose_curves(curves: Mapping[str, Curve], *, live: bool = False) -> list[FitFinding]:
     """Every finding the curves of one trial support, most urgent first.
 
@@ -182,6 +198,7 @@ def validation_loss_name(curves: Mapping[str, Curve]) -> str | None:
 
 
 # --- the checks ------------------------------------------------------------------------------
+@_quiet
 def find_divergence(name: str, curve: Curve, *, growth: bool = True) -> FitFinding | None:
     """NaN or infinity, or a level that grew by an order of magnitude over its start (two over
     its lowest): the run cannot recover by itself, so the step it happened at is what matters."""

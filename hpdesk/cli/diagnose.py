@@ -51,6 +51,9 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_LEVELS_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
 def describe(found: list[Any], lang: str, trials: int) -> list[str]:
     """The findings as text: one paragraph per finding, then a line of totals."""
     zh = lang == "zh"
@@ -61,7 +64,9 @@ def describe(found: list[Any], lang: str, trials: int) -> list[str]:
                  f"experiment {f.experiment_id}, trial {f.trial_number} (id {f.trial_id})")
         live = ("，仍在运行" if zh else ", still running") if f.live else ""
         step = f"第 {f.finding.step} 步" if zh else f"step {f.finding.step}"
-        lines.append(f"{w.level}: {where}{live}: {w.title}, {step}")
+        level = _LEVELS_ZH.get(w.level, w.level) if zh else w.level
+        lines.append(f"{level}：{where}{live}：{w.title}，{step}" if zh else
+                     f"{level}: {where}{live}: {w.title}, {step}")
         lines.append(("  依据：" if zh else "  evidence: ") + w.evidence)
         lines.append(("  建议：" if zh else "  next: ") + w.action)
         lines.append(("  来源：" if zh else "  source: ") + w.source_text(lang))

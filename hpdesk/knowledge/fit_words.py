@@ -45,6 +45,10 @@ class FitWording(Cited):
     action_en: str
     action_zh: str
     sources: tuple[str, ...]
+    #: Appended to the evidence when the finding carries every figure it quotes (the trial's
+    #: learning rate against the guide's range): "" when none.
+    context_en: str = ""
+    context_zh: str = ""
 
     def fields(self) -> set[str]:
         """The figures the templates quote (each must be in the finding's facts)."""
@@ -82,13 +86,15 @@ def validate_fit_words(data: Any, *, file: str = FILE) -> dict[str, FitWording]:
     out: dict[str, FitWording] = {}
     for key, raw in data.items():
         r = EntryReader(file, str(key), raw)
-        r.only(("kind", "level", "title", "evidence", "action", "source"))
+        r.only(("kind", "level", "title", "evidence", "action", "context", "source"))
         kind = r.choice("kind", FIT_KINDS)
         title, evidence, action = _pair(r, "title"), _pair(r, "evidence"), _pair(r, "action")
+        context = _pair(r, "context") if "context" in r.raw else ("", "")
         out[str(key)] = FitWording(
             key=str(key), kind=kind, level=r.choice("level", LEVELS),
             title_en=title[0], title_zh=title[1], evidence_en=evidence[0],
             evidence_zh=evidence[1], action_en=action[0], action_zh=action[1],
+            context_en=context[0], context_zh=context[1],
             sources=read_refs(file, str(key), "source", r.raw.get("source")))
     missing = [k for k in FIT_KINDS if not any(w.kind == k for w in out.values())]
     if missing:
@@ -118,11 +124,18 @@ def word(kind: str, fields: Mapping[str, Any], lang: str = "en") -> Worded:
     values = _Fields({k: _shown(v) for k, v in fields.items()})
     zh = str(lang).lower().startswith("zh")
     evidence = (w.evidence_zh if zh else w.evidence_en).format_map(values)
+    context = w.context_zh if zh else w.context_en
+    if context and _quoted(context) <= values.keys():
+        evidence += " " + context.format_map(values)
     action = (w.action_zh if zh else w.action_en).format_map(values)
     if zh:
         evidence, action = tidy_zh(evidence), tidy_zh(action)
     return Worded(kind=w.kind, level=w.level, title=pick_language(lang, w.title_en, w.title_zh),
                   evidence=evidence, action=action, sources=w.sources)
+
+
+def _quoted(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
 
 
 class _Fields(dict[str, str]):

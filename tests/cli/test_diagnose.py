@@ -5,7 +5,6 @@ too-high finding, a sane plan none (real training, a few seconds)."""
 from __future__ import annotations
 
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -74,6 +73,7 @@ def test_chinese_text_and_one_experiment_or_one_trial(tmp_path: Path) -> None:
     out = hpdesk("diagnose", "--db", str(db), "--lang", "zh")
     assert out.returncode == 0, out.stderr
     assert "过拟合" in out.stdout and "发散" in out.stdout and "第 7 个 epoch" in out.stdout
+    assert "警告：实验 1 试验 1（id 2）：过拟合，第 700 步" in out.stdout
     assert "3 个试验，2 条发现" in out.stdout
     one = json.loads(hpdesk("diagnose", "--db", str(db), "--trial", str(ids["fine"]),
                             "--json").stdout)
@@ -135,6 +135,7 @@ def test_digits_far_above_the_guides_rate_is_found_and_a_sane_plan_is_not(
         if expected:
             assert {t.id for t in trials} <= set(kinds), (kinds, [t.state for t in trials])
             assert alarms
+            evidence = [f["evidence"] for f in json.loads(out.stdout)]
+            assert all("the guide's range for adam is 0.001 to 0.01" in e for e in evidence)
         else:
             assert not alarms, kinds
-    assert math.isfinite(1.0)
