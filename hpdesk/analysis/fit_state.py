@@ -52,6 +52,8 @@ VAL_RISE = 0.10
 TRAIN_FALL = 0.02
 #: Plateau: the last share of the run without improvement, at least this.
 PLATEAU_SHARE = 0.5
+#: Plateau: within this share of its lowest level counts as no improvement.
+PLATEAU_BAND = 0.05
 #: GAN collapse: a loss's end level below this share of its start while the other's rose.
 GAN_COLLAPSE = 0.1
 
@@ -66,6 +68,9 @@ class Curve:
 
     steps: IntArray
     values: FloatArray
+    #: Levels already computed, by window: every check reads the same few (not compared).
+    levels: dict[Any, tuple[IntArray, FloatArray]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, steps: ArrayLike, values: ArrayLike) -> Curve:
@@ -327,8 +332,10 @@ def plateau(name: str, curve: Curve, curves: Mapping[str, Curve]) -> FitFinding 
     drop = start - lowest
     if drop <= 0.15 * start:
         return None  # it never learned: under-fitting, not a plateau
+    # "Not improved" in the loss's own terms: within 5 % of its lowest (and its noise). A band
+    # over the whole drop would call a power law's slow, steady tail a plateau.
     noise = float(np.median(np.abs(np.diff(level[level.size // 2:])))) * 2
-    band = max(0.02 * drop, noise)
+    band = max(PLATEAU_BAND * lowest, noise)
     within = np.flatnonzero(level <= lowest + band)
     first = int(within[0])
     share = 1.0 - first / level.size
@@ -374,13 +381,22 @@ def _finite(curve: Curve) -> FloatArray:
 def _condense(curve: Curve, window: int | None = None) -> tuple[IntArray, FloatArray]:
     """The curve's level: finite points, block medians when long, then a rolling median (one
     bad batch moves no median) over `window` points (default: a twentieth, 3 to 25). Returns
-    the steps at each block's end and the levels."""
+    the steps at each block's end and the levels; computed once per curve and window."""
+    cached = curve.levels.get(window)
+    if cached is None:
+        cached = curve.levels[window] = _level(curve, window)
+    return cached
+
+
+def _level(curve: Curve, window: int | None) -> tuple[IntArray, FloatArray]:
     ok = np.isfinite(curve.values)
     steps, values = curve.steps[ok], curve.values[ok]
     if values.size > CONDENSED:
-        edges = np.linspace(0, values.size, CONDENSED + 1).astype(np.int64)
-        values = np.array([np.median(values[a:b]) for a, b in zip(edges[:-1], edges[1:])])
-        steps = steps[edges[1:] - 1]
+        # Equal blocks (the last takes the remainder), their medians in one vectorised call.
+        size = values.size // CONDENSED
+        body = np.median(values[:size * (CONDENSED - 1)].reshape(CONDENSED - 1, size), axis=1)
+        values = np.append(body, np.median(values[size * (CONDENSED - 1):]))
+        steps = np.append(steps[size - 1:size * (CONDENSED - 1):size], steps[-1])
     if values.size < 3:
         return steps, values
     if window is None:

@@ -294,3 +294,14 @@ def test_any_curves_give_findings_of_known_kinds_and_never_raise(train: np.ndarr
         assert f.kind in KINDS
         w = word(f.kind, {"metric": f.metric, "step": f.step, "epoch": f.epoch, **f.facts})
         assert w.evidence and w.action
+
+
+def test_a_power_laws_slow_steady_tail_at_a_constant_rate_is_not_a_plateau() -> None:
+    # Over 20,000 steps the last half falls from 0.10 to 0.07: little against the first drop
+    # from 2.3, but 30 % of its own value. Block medians (past 2,048 points) must keep that.
+    steps = np.arange(1, 20_001)
+    loss = noisy(2.3 / np.sqrt(1 + steps / 20), 0.4, 11)
+    run = {"train_loss": Curve.of(steps, loss), "lr": Curve.of([1, 20_000], [0.01, 0.01])}
+    assert kinds(run) == []
+    flat = noisy(np.where(steps < 5000, 2.3 - 2.0 * steps / 5000, 0.3), 0.4, 12)
+    assert kinds({"train_loss": Curve.of(steps, flat)}) == ["plateau"]

@@ -18,14 +18,14 @@ SCRIPT = Path(__file__).resolve().parents[1] / "fixtures" / "growing_loss.py"
 
 
 def plan(tmp_path: Path, pruner: dict[str, Any], grow: list[float],
-         nan_at: int = -1) -> Path:
+         nan_at: int = -1, sleep: float = 0.03, steps: int = 300) -> Path:
     data = {"hpdesk": 1, "task": "script", "name": "grow",
             "command": [sys.executable, str(SCRIPT)], "params_style": "flags",
             "objective": {"metric": "final", "direction": "maximize"},
             "strategy": {"name": "grid"}, "budget": {"trials": len(grow)}, "concurrency": 2,
             "pruner": pruner,
-            "space": {"grow": {"type": "categorical", "choices": grow}, "steps": 300,
-                      "sleep": 0.03, "nan_at": nan_at}}
+            "space": {"grow": {"type": "categorical", "choices": grow}, "steps": steps,
+                      "sleep": sleep, "nan_at": nan_at}}
     path = tmp_path / "plan.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
@@ -67,11 +67,12 @@ def test_a_script_that_keeps_reporting_nan_is_stopped_at_once(tmp_path: Path) ->
 
 def test_without_the_option_a_diverging_trial_runs_to_its_end(tmp_path: Path) -> None:
     db = tmp_path / "x.db"
-    out = hpdesk("run", str(plan(tmp_path, {"name": "none"}, [0.05])), "--db", str(db))
+    out = hpdesk("run", str(plan(tmp_path, {"name": "none"}, [0.05], sleep=0.0, steps=150)),
+                 "--db", str(db))
     assert out.returncode == 0, out.stdout + out.stderr
     with Store(db) as store:
         (trial,) = store.trials()
-        assert trial.state == "completed" and store.last_step(trial.id) == 300
+        assert trial.state == "completed" and store.last_step(trial.id) == 150
     found = hpdesk("diagnose", "--db", str(db), "--json")
     (finding,) = json.loads(found.stdout)
     assert finding["kind"] == "diverged" and finding["trial_id"] == trial.id
