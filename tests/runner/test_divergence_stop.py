@@ -35,13 +35,13 @@ def test_a_growing_loss_is_stopped_as_diverged_and_the_healthy_trial_completes(
         tmp_path: Path) -> None:
     db = tmp_path / "x.db"
     out = hpdesk("run", str(plan(tmp_path, {"name": "none", "stop_on_divergence": True},
-                                 [0.0, 0.05])), "--db", str(db))
+                                 [0.0, 0.05], steps=200)), "--db", str(db))
     assert out.returncode == 0, out.stdout + out.stderr
     with Store(db) as store:
         by_grow = {t.params["grow"]: t for t in store.trials()}
         healthy, growing = by_grow[0.0], by_grow[0.05]
         assert healthy.state == "completed"
-        assert store.last_step(healthy.id) == 300
+        assert store.last_step(healthy.id) == 200
         assert growing.state == "diverged"
         last = store.last_step(growing.id)
         assert last is not None and last < 200  # 2.3 e^(0.05 t) passes 10x its start at t=46
