@@ -146,6 +146,17 @@ def test_a_failed_trial_is_marked_where_it_stopped_in_its_state_colour(qtbot, li
     assert view.ends.getData()[0].tolist() == [1199.0]
 
 
+def test_on_a_log_axis_the_end_marker_sits_on_its_curve_in_log10(qtbot, live):
+    view, _, _, ids = live
+    _choose_metric(qtbot, view, "loss", ids)
+    last = float(_loss(ids["failed"], np.arange(1200))[-1])
+    view.controls.log_check.setChecked(True)
+    x, y, _ = view.stopped_markers()[ids["failed"]]
+    assert (x, y) == (1199, pytest.approx(np.log10(last)))  # where the curve's path ends
+    view.controls.log_check.setChecked(False)
+    assert view.stopped_markers()[ids["failed"]][1] == pytest.approx(last)
+
+
 def test_the_best_trial_is_emphasised_and_a_selection_dims_the_others(live):
     view, _, _, ids = live
     assert view._curves[ids["done"]].style == "best"  # val_acc 0.9, maximised

@@ -8,6 +8,7 @@ how many points a log axis leaves out. Exported images leave them out."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -45,15 +46,21 @@ class EndMarkers:
         self.legend.setVisible(False)  # until a marker is drawn
         self._legend_states: tuple[str, ...] = ()
         self._samples: list[pg.ScatterPlotItem] = []
+        self._extra: list[tuple[pg.ScatterPlotItem, str]] = []  # other marks' entries
         self._shown: dict[int, tuple[float, float, str]] = {}
 
-    def update(self, curves: Mapping[int, TrialCurve], trials: Mapping[int, Trial]) -> None:
-        """A marker at the last drawn point of each shown curve of a marked state."""
+    def update(self, curves: Mapping[int, TrialCurve], trials: Mapping[int, Trial], *,
+               log_y: bool = False) -> None:
+        """A marker at the last drawn point of each shown curve of a marked state. The curves
+        draw log10(y) themselves on a log axis (a scatter does not follow the axis), so the
+        marker does too; a last value at or below zero has no place there and no marker."""
         self._trials = dict(trials)
         shown: dict[int, tuple[float, float, str]] = {}
         for tid, curve in curves.items():
             trial = trials.get(tid)
             end = curve.last_point() if curve.visible else None
+            if end is not None and log_y:
+                end = (end[0], math.log10(end[1])) if end[1] > 0 else None
             if trial is not None and trial.state in MARKED_STATES and end is not None:
                 shown[tid] = (end[0], end[1], trial.state)
         self._shown = shown
@@ -89,8 +96,14 @@ class EndMarkers:
     def _tip(self, x: float, y: float, data: Any) -> str:
         return self.reason(int(data))
 
-    def _update_legend(self, states: tuple[str, ...]) -> None:
-        if states == self._legend_states:
+    def set_extra(self, entries: list[tuple[pg.ScatterPlotItem, str]]) -> None:
+        """Legend entries of other marks on the plot (fit-state findings), after the states'."""
+        if entries != self._extra:
+            self._extra = list(entries)
+            self._update_legend(self._legend_states, force=True)
+
+    def _update_legend(self, states: tuple[str, ...], *, force: bool = False) -> None:
+        if states == self._legend_states and not force:
             return
         self._legend_states = states
         self.legend.clear()
@@ -99,7 +112,9 @@ class EndMarkers:
                          for s in states]
         for state, sample in zip(states, self._samples):
             self.legend.addItem(sample, legend_label(state))
-        self.legend.setVisible(bool(states))
+        for sample, label in self._extra:
+            self.legend.addItem(sample, label)
+        self.legend.setVisible(bool(states or self._extra))
 
 
 class PlotNotes:
