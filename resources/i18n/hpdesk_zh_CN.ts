@@ -1303,6 +1303,63 @@
     </message>
 </context>
 <context>
+    <name>FindingMarks</name>
+    <message>
+        <source>fit-state finding</source>
+        <translation>拟合状态发现</translation>
+    </message>
+</context>
+<context>
+    <name>FindingsDialog</name>
+    <message>
+        <source>Fit-state findings of trial %1</source>
+        <translation>试验 %1 的拟合状态发现</translation>
+    </message>
+    <message>
+        <source>What trial %1&apos;s curves show, read by hpdesk; a running trial&apos;s findings may change as it goes on.</source>
+        <translation>hpdesk 从试验 %1 的曲线读出的情况；运行中试验的发现可能随训练进行而改变。</translation>
+    </message>
+    <message>
+        <source>Trial %1&apos;s curves show no fit-state finding so far.</source>
+        <translation>试验 %1 的曲线目前没有拟合状态发现。</translation>
+    </message>
+    <message>
+        <source>Fit-state findings</source>
+        <translation>拟合状态发现</translation>
+    </message>
+</context>
+<context>
+    <name>FitFindings</name>
+    <message>
+        <source>%1, step %2</source>
+        <translation>%1，第 %2 步</translation>
+    </message>
+    <message>
+        <source>(epoch %1)</source>
+        <translation>（第 %1 个 epoch）</translation>
+    </message>
+    <message>
+        <source>Trial %1</source>
+        <translation>试验 %1</translation>
+    </message>
+    <message>
+        <source>Next:</source>
+        <translation>下一步：</translation>
+    </message>
+    <message>
+        <source>Seen while the trial runs: it may change as the run goes on.</source>
+        <translation>试验运行中读出：可能随训练进行而改变。</translation>
+    </message>
+    <message>
+        <source>Source:</source>
+        <translation>来源：</translation>
+    </message>
+    <message>
+        <source>Reading the fit state of trials</source>
+        <translation>读取试验的拟合状态</translation>
+    </message>
+</context>
+<context>
     <name>GuideDialog</name>
     <message>
         <source>Tuning guide</source>
@@ -3611,6 +3668,10 @@ Run it?</source>
         <translation>当前最佳</translation>
     </message>
     <message>
+        <source>Fit</source>
+        <translation>拟合</translation>
+    </message>
+    <message>
         <source>Progress</source>
         <translation>进度</translation>
     </message>
@@ -3649,6 +3710,10 @@ Run it?</source>
     <message>
         <source>Epochs done of the epochs planned.</source>
         <translation>已完成的轮数 / 计划的轮数。</translation>
+    </message>
+    <message>
+        <source>Fit-state findings read from the curves: divergence, a learning rate too high, over-fitting, under-fitting, a plateau, a GAN&apos;s collapse. Enter or a double-click lists them in full.</source>
+        <translation>从曲线读出的拟合状态发现：发散、学习率过大、过拟合、欠拟合、平台期、GAN 的一方崩溃。按 Enter 或双击可列出全部内容。</translation>
     </message>
     <message>
         <source>Time left, if the rest goes at the pace so far.</source>
@@ -3743,6 +3808,10 @@ Run it?</source>
     <message>
         <source>Per-class results…</source>
         <translation>各类别结果…</translation>
+    </message>
+    <message>
+        <source>Fit-state findings…</source>
+        <translation>拟合状态发现…</translation>
     </message>
     <message>
         <source>%1 trials</source>

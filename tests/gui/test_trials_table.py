@@ -64,9 +64,9 @@ def shown_ids(view: TrialsView) -> list[int]:
 def test_columns_follow_the_plan(view: TrialsView) -> None:
     headers = [view.model.headerData(c, Qt.Orientation.Horizontal)
                for c in range(view.model.columnCount())]
-    assert headers == ["#", "State", "lr", "batch_size", "weight_decay", "dropout", "width",
-                       "val_acc", "Best so far", "Progress", "Elapsed", "ETA"]
-    tip = view.model.headerData(2, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert headers == ["#", "State", "Fit", "lr", "batch_size", "weight_decay", "dropout",
+                       "width", "val_acc", "Best so far", "Progress", "Elapsed", "ETA"]
+    tip = view.model.headerData(3, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
     assert "learning rate" in tip.lower()
 
 

@@ -37,6 +37,8 @@ from hpdesk.gui.base.poller import CurvesResult, PollResult
 from hpdesk.gui.curves.bundle import CurveBundles
 from hpdesk.gui.curves.controls import CurveControls, TrialList
 from hpdesk.gui.curves.exports import export_plot, legend_entries, write_csv
+from hpdesk.gui.curves.finding_marks import FindingMarks
+from hpdesk.gui.curves.finding_marks import legend_label as finding_label
 from hpdesk.gui.curves.items import (
     OUTLINE_REDECIMATE_RATIO,
     REDECIMATE_RATIO,
@@ -83,6 +85,7 @@ class CurvesView(QWidget):
         self._best: int | None = None
         self._fitted: tuple[float, float, float, float] | None = None  # curves' box at last fit
         self._bundle_due = False  # which curves the bundles draw may have changed
+        self._findings: dict[int, tuple[Any, ...]] = {}  # trial id -> fit-state findings
         self._build()
 
     # construction ------------------------------------------------------------------------------
@@ -113,6 +116,7 @@ class CurvesView(QWidget):
         self.bundles = CurveBundles(self.plot, self._prepare)  # finished curves, as pictures
         self.end_markers = EndMarkers(self.plot)
         self.ends = self.end_markers.item
+        self.finding_marks = FindingMarks(self.plot, self.language)
         self.notes = PlotNotes(self.plot)
         self.plot.vb.sigRangeChangedManually.connect(self._on_manual_range)
         self.plot.scene().sigMouseClicked.connect(self._on_plot_click)
@@ -154,6 +158,7 @@ class CurvesView(QWidget):
         self._selected.clear()
         self._filtered = None
         self._smoothing.clear()
+        self._findings = {}
         self.controls.set_smoothing(0.0)
         self.trial_list.clear()
         self.controls.set_metrics([])
@@ -187,6 +192,7 @@ class CurvesView(QWidget):
         """Emphasise these trials (thicker) and dim the others; none selected: all plain."""
         self._selected = {int(i) for i in ids}
         self._restyle()
+        self._update_marks()
 
     def highlight(self, ids: Iterable[int]) -> None:
         """Show these trials (tick them if hidden) and emphasise them."""
@@ -343,6 +349,8 @@ class CurvesView(QWidget):
         self._curves.clear()
         self._requested = {key for key in self._requested if key[0] == EPOCH}
         self.end_markers.clear()
+        self.finding_marks.clear()
+        self.end_markers.set_extra([])
 
     # view state ------------------------------------------------------------------------------
     def view_state(self) -> dict[str, Any]:
@@ -417,7 +425,24 @@ class CurvesView(QWidget):
     def _update_ends(self) -> None:
         """A marker in the state's colour and shape where a trial stopped early (pruned by the
         plan's pruner, stopped by a person, failed...), its reason as tooltip."""
-        self.end_markers.update(self._curves, self._trials)
+        self.end_markers.update(self._curves, self._trials, log_y=self.controls.log_y())
+        self._update_marks()
+
+    def set_findings(self, findings: dict[int, Sequence[Any]]) -> None:
+        """Every trial's fit-state findings (hpdesk.gui.base.fit_findings): marks on the curves."""
+        self._findings = {int(tid): tuple(f) for tid, f in findings.items()}
+        self._update_marks()
+
+    def _update_marks(self) -> None:
+        level = self.finding_marks.update(
+            self._curves, self._findings, metric=self._metric, mode=self._x_mode(),
+            epochs=self._epochs, log_y=self.controls.log_y(), selected=self._selected)
+        self.end_markers.set_extra([(self.finding_marks.sample, finding_label())] if level
+                                   else [])
+
+    def finding_marks_drawn(self) -> list[tuple[int, str, float, float | None]]:
+        """(trial id, kind, x, y or None: on the bottom) of each fit-state finding's mark."""
+        return self.finding_marks.marks()
 
     def stopped_markers(self) -> dict[int, tuple[float, float, str]]:
         """Trial id -> (x, y, state) of each end marker drawn."""
@@ -484,6 +509,7 @@ class CurvesView(QWidget):
     def _on_log_y(self, on: bool) -> None:
         self.plot.setLogMode(x=False, y=on)
         self.bundles.set_log_y(on)
+        self._update_ends()
         self._fitted = None
         self.follow_latest()
         self._update_notes()

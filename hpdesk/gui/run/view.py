@@ -9,11 +9,13 @@ the window."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
+from hpdesk.gui.base.fit_findings import FindingsWatcher
 from hpdesk.gui.base.poller import CurvesResult, PollResult
 from hpdesk.gui.curves.view import CurvesView
 from hpdesk.gui.run.overview import ExperimentOverview
@@ -50,6 +52,9 @@ class RunView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
         self.trials.selectionChanged.connect(self.curves.set_selected_trials)
+        # Fit-state findings, read off the GUI thread: badges in the table, marks on the curves.
+        self.findings = FindingsWatcher(self)
+        self.findings.changed.connect(self._findings_changed)
         # The proxy's rows change with the filters and with the trials' values (a trial that
         # stops matching `state=running`): the curves follow, once per burst of changes.
         self._filter_timer = QTimer(self, singleShot=True, interval=0)
@@ -69,7 +74,17 @@ class RunView(QWidget):
             return
         self.curves.set_filter(proxy.shown_trial_ids())
 
+    def watch_findings(self, db_path: Path | str, experiment_id: int) -> None:
+        """Read the fit-state findings of this experiment's trials from `db_path` as the polls
+        bring their points (after `set_experiment`)."""
+        self.findings.watch(db_path, experiment_id)
+
+    def _findings_changed(self, found: dict[int, Any]) -> None:
+        self.trials.set_findings(found)
+        self.curves.set_findings(found)
+
     def set_experiment(self, plan: dict[str, Any]) -> None:
+        self.findings.stop()
         self.overview.set_experiment(plan)
         self.trials.set_plan(plan)
         self.curves.set_experiment(plan)
@@ -96,6 +111,7 @@ class RunView(QWidget):
         self.curves.on_poll(result)
         self.overview.on_poll(result)
         self.stages.add_events(result.events)
+        self.findings.on_poll(result)
 
     def on_curves_loaded(self, result: CurvesResult) -> None:
         """Whole curves the poller read: for the curves and the overview's best curve."""

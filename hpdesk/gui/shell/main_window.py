@@ -302,6 +302,7 @@ class MainWindow(WindowParts):
         self.run_title.setText(f"<b>#{self.experiment.id} {self.experiment.name}</b> · "
                                f"{self.experiments.task_label(self.experiment.task)}")
         self.run_view.set_experiment(plan)
+        self.run_view.watch_findings(self.db_path, experiment_id)
         self.compare.set_experiment(plan)
         self._drop_poller()
         self.poller = ExperimentPoller(self.db_path, experiment_id, parent=self)

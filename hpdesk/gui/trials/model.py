@@ -41,6 +41,7 @@ from hpdesk.gui.base.common import (
     state_label,
     state_reason,
 )
+from hpdesk.gui.base.fit_findings import Badge, Findings, badge, level_color
 from hpdesk.gui.base.plan_dicts import objectives, strategy_name
 from hpdesk.knowledge import catalogue
 from hpdesk.store import Trial
@@ -86,7 +87,8 @@ class TrialsModel(QAbstractTableModel):
         self.clock = clock
         self._plan: dict[str, Any] = {}
         self._params: list[str] = []
-        self._columns: list[str] = [*FIXED_BEFORE, *FIXED_AFTER]
+        # "fit": the badge of the trial's fit-state findings (hpdesk.gui.base.fit_findings).
+        self._columns: list[str] = [*FIXED_BEFORE, "fit", *FIXED_AFTER]
         self._trials: list[Trial] = []
         self._row_of: dict[int, int] = {}
         self._cells: list[list[Cell]] = []
@@ -95,6 +97,8 @@ class TrialsModel(QAbstractTableModel):
         self._direction = "maximize"
         self._metric = ""
         self._extra: list[str] = []  # metrics of the objectives after the first
+        self._found: dict[int, tuple[Any, ...]] = {}  # trial id -> its fit-state findings
+        self._badges: dict[int, Badge] = {}
         self.state_names = {state: state_label(state) for state in TRIAL_STATES}
 
     # --- the API the window calls ---------------------------------------------------------------
@@ -112,7 +116,7 @@ class TrialsModel(QAbstractTableModel):
         self._params = params
         self._extra = [g["metric"] for g in goals[1:]]
         stage = ["stage"] if strategy_name(plan) == "staged" else []
-        self._columns = [*FIXED_BEFORE, *stage, *(f"param:{p}" for p in params),
+        self._columns = [*FIXED_BEFORE, *stage, "fit", *(f"param:{p}" for p in params),
                          "objective", *(f"extra:{i}" for i in range(len(self._extra))),
                          *FIXED_AFTER[1:]]
         self._metric = str(goals[0]["metric"])
@@ -164,6 +168,27 @@ class TrialsModel(QAbstractTableModel):
             self._latest.setdefault(trial_id, {}).update(
                 {k: v for k, v in values.items() if v is not None})
         self._update_cells({r for tid in latest if (r := self._row_of.get(tid)) is not None})
+
+    def set_findings(self, findings: Findings) -> None:
+        """Every trial's fit-state findings now (trial id -> findings; absent: none): their
+        badges change in place."""
+        old = self._found
+        self._found = {tid: tuple(f) for tid, f in findings.items() if f}
+        changed = {tid for tid in set(old) | set(self._found)
+                   if old.get(tid) != self._found.get(tid)}
+        for tid in changed:
+            made = badge(self._found.get(tid, ()), self.lang)
+            if made is None:
+                self._badges.pop(tid, None)
+            else:
+                self._badges[tid] = made
+        rows = {r for tid in changed if (r := self._row_of.get(tid)) is not None}
+        if rows:
+            self._update_cells(rows)
+
+    def findings_of(self, trial_id: int) -> tuple[Any, ...]:
+        """The trial's fit-state findings (`TrialFinding`s, most urgent first)."""
+        return self._found.get(trial_id, ())
 
     def refresh_times(self) -> None:
         """Advance the elapsed time and ETA of running trials to `clock()` (only a trial
@@ -218,6 +243,8 @@ class TrialsModel(QAbstractTableModel):
         cells = self._cells[row]
         values: dict[str, Any] = {**t.params, "number": t.number, "#": t.number, "state": t.state,
                                   "id": t.id, "stage": t.stage}
+        found = self._badges.get(t.id)
+        values["fit"] = " ".join(found.kinds) if found is not None else ""
         for key in ("objective", "best", "progress"):
             values[key] = cells[self.column_of(key)].sort
         if self._metric:
@@ -249,7 +276,7 @@ class TrialsModel(QAbstractTableModel):
         if role == PROGRESS_ROLE:
             return cell.progress if key == "progress" else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            left = key == "state" or isinstance(cell.sort, str)
+            left = key in ("state", "fit") or isinstance(cell.sort, str)
             return int((Qt.AlignmentFlag.AlignLeft if left else Qt.AlignmentFlag.AlignRight)
                        | Qt.AlignmentFlag.AlignVCenter)
         if key == "state" and role == Qt.ItemDataRole.BackgroundRole:
@@ -259,6 +286,9 @@ class TrialsModel(QAbstractTableModel):
             return state_icon(trial.state)
         if key == "state" and role == Qt.ItemDataRole.ForegroundRole:
             return _readable_on(state_color(trial.state))
+        if key == "fit" and role == Qt.ItemDataRole.ForegroundRole and \
+                (found := self._badges.get(trial.id)) is not None:
+            return QColor(level_color(found.level))
         if role == Qt.ItemDataRole.FontRole and (cell.provisional or key == "state"):
             font = QFont()
             font.setItalic(cell.provisional)
@@ -291,7 +321,8 @@ class TrialsModel(QAbstractTableModel):
         if key.startswith("extra:"):
             return self._extra[int(key[len("extra:"):])]
         return {"number": self.tr("#"), "state": self.tr("State"), "stage": self.tr("Stage"),
-                "best": self.tr("Best so far"), "progress": self.tr("Progress"),
+                "fit": self.tr("Fit"), "best": self.tr("Best so far"),
+                "progress": self.tr("Progress"),
                 "elapsed": self.tr("Elapsed"), "eta": self.tr("ETA")}.get(key, key)
 
     def _header_tip(self, key: str) -> str:
@@ -311,6 +342,10 @@ class TrialsModel(QAbstractTableModel):
             return self.tr("Another objective of the plan (see the Pareto front).")
         if key == "progress":
             return self.tr("Epochs done of the epochs planned.")
+        if key == "fit":
+            return self.tr("Fit-state findings read from the curves: divergence, a learning rate "
+                           "too high, over-fitting, under-fitting, a plateau, a GAN's collapse. "
+                           "Enter or a double-click lists them in full.")
         if key == "eta":
             return self.tr("Time left, if the rest goes at the pace so far.")
         return ""
@@ -331,6 +366,9 @@ class TrialsModel(QAbstractTableModel):
         return f"{t.number} ↻ {origin}" if origin is not None else f"{t.number} ↻"
 
     def _tooltip(self, trial: Trial, key: str, cell: Cell) -> str | None:
+        if key == "fit":
+            found = self._badges.get(trial.id)
+            return found.tip if found is not None else None
         if key == "number" and trial.retry_of is not None:
             origin = self.rerun_of(trial)
             if origin is None:
@@ -372,6 +410,9 @@ class TrialsModel(QAbstractTableModel):
                     label = self.tr("%1 (stalled)").replace("%1", label)
                 cells.append(Cell(label,
                                   TRIAL_STATES.index(t.state) if t.state in TRIAL_STATES else 99))
+            elif key == "fit":
+                found = self._badges.get(t.id)
+                cells.append(Cell(found.text, found.rank) if found is not None else Cell())
             elif key.startswith("param:"):
                 value = t.params.get(key[len("param:"):])
                 cells.append(Cell(format_value(value), sort_value(value)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
@@ -135,6 +135,8 @@ class TrialsView(QWidget):
         copy.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         copy.triggered.connect(lambda: self._copy(self.selected_ids()))
         self.table.addAction(copy)
+        self.table.activated.connect(self._activated)  # Enter or a double-click
+        self._findings_dialog: QWidget | None = None
 
         top = QHBoxLayout()
         top.addWidget(self.filter_edit, 1)
@@ -175,6 +177,31 @@ class TrialsView(QWidget):
         if self._reveal:
             self._reveal_arrived()
         self._fit_reruns()
+
+    def set_findings(self, findings: Mapping[int, Sequence[Any]]) -> None:
+        """Every trial's fit-state findings (hpdesk.gui.base.fit_findings): their badges."""
+        self.model.set_findings(findings)  # type: ignore[arg-type]
+
+    def show_findings(self, trial_id: int) -> QWidget | None:
+        """The dialog listing all of a trial's fit-state findings (one open at a time)."""
+        from hpdesk.gui.trials.findings import show_findings
+
+        trial = self.model.trial_by_id(trial_id)
+        if trial is None:
+            return None
+        if self._findings_dialog is not None:
+            self._findings_dialog.close()
+        self._findings_dialog = show_findings(self, trial.number,
+                                              self.model.findings_of(trial_id), self.model.lang)
+        return self._findings_dialog
+
+    def _open_findings(self, trial_id: int) -> None:
+        self.show_findings(trial_id)
+
+    def _activated(self, index: QModelIndex) -> None:
+        source = self.proxy.mapToSource(index)
+        if source.isValid() and self.model.column_key(source.column()) == "fit":
+            self._open_findings(int(index.data(TRIAL_ID_ROLE)))
 
     def set_latest(self, latest: dict[int, dict[str, float]]) -> None:
         self.model.set_latest(latest)
@@ -311,6 +338,8 @@ class TrialsView(QWidget):
             lambda: self.showInPlotRequested.emit(all_ids))
         add("perClassAction", self.tr("Per-class results…"), len(all_ids) == 1,
             lambda: self.perClassRequested.emit(all_ids[0]))
+        add("fitFindingsAction", self.tr("Fit-state findings…"), len(all_ids) == 1,
+            lambda: self._open_findings(all_ids[0]))
         return menu
 
     def copy_parameters(self, ids: Sequence[int]) -> str:
