@@ -1607,6 +1607,14 @@
         <translation>平滑后</translation>
     </message>
     <message>
+        <source>the guide&apos;s range for %1</source>
+        <translation>指南给 %1 的范围</translation>
+    </message>
+    <message>
+        <source>suggested range</source>
+        <translation>建议的范围</translation>
+    </message>
+    <message>
         <source>Applied to the plan&apos;s lr range.</source>
         <translation>已应用到计划的 lr 范围。</translation>
     </message>

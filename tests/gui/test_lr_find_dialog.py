@@ -38,6 +38,8 @@ def test_result_is_drawn_compared_and_applied(qtbot, workbench: PlanWorkbench,  
     qtbot.addWidget(dialog)
     dialog.show_result(RESULT)
     assert dialog.plot is not None and len(dialog.regions) == 2  # guide and suggestion shaded
+    labels = [label.text for _, label in dialog.plot.getPlotItem().legend.items]
+    assert labels == ["loss", "smoothed", "the guide's range for adam", "suggested range"]
     assert "overlaps the guide's range for adam (0.001 to 0.01)" in dialog.sentence.text()
     assert "Experiment 3, trial 7" in dialog.status.text()
     assert dialog.apply_button.isEnabled()
@@ -48,6 +50,25 @@ def test_result_is_drawn_compared_and_applied(qtbot, workbench: PlanWorkbench,  
     assert isinstance(lr, FloatRange) and (lr.low, lr.high) == (0.0002, 0.006) and lr.log
     assert workbench.is_modified()
     assert not dialog.apply_button.isEnabled()
+
+
+def test_the_rate_axis_shows_the_rates_without_an_si_prefix(qtbot, tmp_path: Path  # noqa: ANN001
+                                                           ) -> None:
+    """A fine-tuning sweep (1e-9 to 0.1) once read "learning rate (x0.001)" under ticks a
+    thousand times the rates swept."""
+    plan = plan_from_preset("classification")
+    dialog = LrFindDialog(plan, tmp_path / "t.db")
+    qtbot.addWidget(dialog)
+    small = {**RESULT, "suggested_low": 3e-7, "suggested_high": 1e-5, "guide_low": 1e-5,
+             "guide_high": 1e-3, "points": [[10.0 ** e, 2.3 - 0.2 * (e + 9)]
+                                            for e in range(-9, 0)], "smoothed": None}
+    dialog.show()
+    dialog.show_result(small)
+    qtbot.waitExposed(dialog)
+    axis = dialog.plot.getAxis("bottom")
+    qtbot.wait(50)
+    label = axis.labelString()
+    assert "learning rate" in label and "(x" not in label, label
 
 
 def test_no_suggestion_says_why_and_cannot_apply(qtbot, tmp_path: Path) -> None:  # noqa: ANN001

@@ -25,8 +25,6 @@ HEAD_PADDING = 28   # the head's margins and its sort arrow
 WIDEST_FLOATS = ("-0.0001235", "-1.235e-05", "-1.235e+05")
 WIDEST_DURATIONS = ("1:00:00", "100:00:00")
 PROGRESS_MIN = 110
-FIT_SAMPLE_EN = "\u26a0 Over-fitting +1"
-FIT_SAMPLE_ZH = "\u26a0 判别器完胜 +1"
 
 
 def _samples(key: str, model: TrialsModel, plan: Mapping[str, Any]) -> Iterable[str]:
@@ -43,8 +41,12 @@ def _samples(key: str, model: TrialsModel, plan: Mapping[str, Any]) -> Iterable[
         return WIDEST_DURATIONS
     if key == "progress":
         return ("100/100",)
-    if key == "fit":  # a badge: an icon, a title and "+1"; a longer title is elided
-        return (FIT_SAMPLE_EN if not str(model.lang).startswith("zh") else FIT_SAMPLE_ZH,)
+    if key == "fit":  # a badge: an icon, the longest title of a finding and "+1"
+        from hpdesk.knowledge.fit_words import fit_words
+
+        zh = str(model.lang).startswith("zh")
+        return tuple(f"\u26a0 {w.title_zh if zh else w.title_en} +1"
+                     for w in fit_words().values())
     if key.startswith("param:"):
         return _param_samples((plan.get("space") or {}).get(key[len("param:"):]))
     return ()

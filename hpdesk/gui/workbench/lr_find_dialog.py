@@ -201,6 +201,8 @@ class LrFindDialog(QDialog):
         plot.setBackground("w")
         plot.setLogMode(x=True, y=False)
         plot.setLabel("bottom", self.tr("learning rate"))
+        # The ticks are the rates themselves: an SI prefix would relabel them "(x0.001)".
+        plot.getAxis("bottom").enableAutoSIPrefix(False)
         plot.setLabel("left", self.tr("training loss"))
         plot.addLegend()
         points = [(float(p[0]), float("nan") if p[1] is None else float(p[1]))
@@ -215,15 +217,22 @@ class LrFindDialog(QDialog):
                 plot.plot(xs[:len(smoothed)], smoothed, pen=pg.mkPen((214, 39, 40), width=2),
                           name=self.tr("smoothed"))
         self.regions = []
-        for low, high, brush in ((r.get("guide_low"), r.get("guide_high"), GUIDE_BRUSH),
-                                 (r.get("suggested_low"), r.get("suggested_high"),
-                                  SUGGESTED_BRUSH)):
+        legend = plot.getPlotItem().legend
+        for low, high, brush, label in (
+                (r.get("guide_low"), r.get("guide_high"), GUIDE_BRUSH,
+                 self.tr("the guide's range for %1").replace("%1", str(r.get("optimizer")))),
+                (r.get("suggested_low"), r.get("suggested_high"), SUGGESTED_BRUSH,
+                 self.tr("suggested range"))):
             if low is None or high is None or not (0 < float(low) < float(high)):
                 continue
             region = pg.LinearRegionItem((math.log10(float(low)), math.log10(float(high))),
                                          movable=False, brush=pg.mkBrush(*brush))
             plot.addItem(region)
             self.regions.append(region)
+            if legend is not None:  # a swatch of the shade, so the two need no guessing
+                swatch = pg.BarGraphItem(x=[0], height=[1], width=1, brush=pg.mkBrush(*brush),
+                                         pen=pg.mkPen(None))
+                legend.addItem(swatch, label)
         self.plot = plot
         self.plot_box.addWidget(plot)
 

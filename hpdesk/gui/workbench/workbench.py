@@ -81,12 +81,12 @@ class PlanWorkbench(QWidget):
         self.editor.header.inspectDataRequested.connect(self.show_data_panel)
         self.editor.lrFindRequested.connect(self.show_lr_find)
 
-    def show_data_panel(self) -> None:
+    def show_data_panel(self) -> QWidget:
         """The data panel for the plan's data, in a window beside the plan (it follows the
         plan; the inspection is shared with the advice)."""
         from hpdesk.gui.workbench.data_panel import show_data_panel  # pyqtgraph: when asked
 
-        show_data_panel(self)
+        return show_data_panel(self)
 
     def show_lr_find(self) -> None:
         """The learning-rate range test of the plan as edited (the last valid one), in a
