@@ -6,7 +6,8 @@ It runs a finished digits search (12 trials) for the comparison views, a staged 
 population-based training and a two-objective search (the example plans), then a search that is
 still training while the main window is captured, in English and in Chinese. Writes
 docs/screenshots/{main,plan,compare-parallel,compare-importance,staged,compare-pareto,
-compare-population,script-arguments,script-metrics,guide,ray-settings}-{en,zh_CN}.png.
+compare-population,script-arguments,script-metrics,guide,ray-settings,fit-state,data-panel,
+lr-find}-{en,zh_CN}.png.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from hpdesk.plan import Budget, Fixed, FloatRange, IntRange, load_plan, plan_from_preset
+from hpdesk.plan import (
+    Budget,
+    Categorical,
+    Fixed,
+    FloatRange,
+    IntRange,
+    load_plan,
+    plan_from_preset,
+)
 from hpdesk.runner import control
 from hpdesk.store import Store
 
@@ -57,9 +66,16 @@ def _experiments(db: Path) -> None:
                                strategy=base.strategy.__class__("staged", seed=4),
                                pruner=base.pruner.__class__(),  # every trial measures importance
                                space={**base.space, "epochs": Fixed(4)})
+    # Adam at 3.0 (300 times the guide's top), 0.03 and 0.003: fit-state findings to read.
+    rates = base.with_changes(
+        name="digits-rates", budget=Budget(3), concurrency=2,
+        strategy=base.strategy.__class__("grid"), pruner=base.pruner.__class__(),
+        space={**base.space, "lr": Categorical((3.0, 0.03, 0.003)), "epochs": Fixed(12),
+               "batch_size": Fixed(32), "width": Fixed(16), "weight_decay": Fixed(0.0),
+               "dropout": Fixed(0.0)})
     with Store(db) as store:
         for plan in (finished, staged, load_plan(examples / "digits-pbt.yaml"),
-                     load_plan(examples / "digits-pareto.yaml")):
+                     load_plan(examples / "digits-pareto.yaml"), rates):
             done = control.launch(store, plan)
             while store.experiment(done.id).state == "running":
                 time.sleep(0.5)
@@ -131,6 +147,31 @@ def _ray_settings(app: QApplication, window: Any, language: str) -> None:
     _settle(app, 0.3)
 
 
+def _diagnostics(app: QApplication, window: Any, language: str) -> None:
+    """The data panel and the learning-rate range test of the plan being edited, then the
+    fit-state badges and marks of the digits-rates experiment."""
+    window.tabs.setCurrentWidget(window.plan_tab)
+    panel = window.workbench.show_data_panel()
+    panel.resize(1000, 640)
+    _settle(app, 3)
+    panel.grab().save(str(OUT / f"data-panel-{language}.png"))
+    panel.close()
+    window.workbench.show_lr_find()
+    dialog = window.workbench.lr_find_dialog
+    _wait(app, lambda: dialog.outcome is not None, 120)
+    _settle(app, 1)
+    dialog.grab().save(str(OUT / f"lr-find-{language}.png"))
+    dialog.close()
+    by_name = {e.name: e.id for e in window.store.experiments()}
+    window.experiments.select_experiment(by_name["digits-rates"])
+    window.tabs.setCurrentWidget(window.run_tab)
+    _settle(app, 6)  # the findings are computed in the background
+    window.curves.controls.choose_metric("train_loss")
+    window.curves.controls.log_check.setChecked(True)
+    _settle(app, 2)
+    window.grab().save(str(OUT / f"fit-state-{language}.png"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--languages", nargs="+", default=["en", "zh_CN"])
@@ -173,6 +214,7 @@ def main() -> int:
                 _settle(app, 1)
                 window.grab().save(str(OUT / f"plan-{language}.png"))
                 _ray_settings(app, window, language)
+                _diagnostics(app, window, language)
                 by_name = {e.name: e.id for e in window.store.experiments()}
                 window.experiments.select_experiment(by_name["digits-staged"])
                 window.tabs.setCurrentWidget(window.run_tab)

@@ -124,7 +124,8 @@ def _run_trial(store: Store, setup: SweepSetup, progress: bool) -> tuple[int, in
     from hpdesk.runner.recovery import process_started_at
 
     plan = setup.plan
-    stored = plan.with_changes(name=f"lr-find: {plan.name or plan.task}",
+    name = plan.name or plan.task
+    stored = plan.with_changes(name=name if name.startswith("lr-find: ") else f"lr-find: {name}",
                                budget=dataclasses.replace(plan.budget, trials=1))
     store.ensure_writable()
     experiment = store.create_experiment(stored.name, plan.task, stored.to_dict())
