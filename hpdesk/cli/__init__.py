@@ -57,6 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.raiseExceptions = False  # a full disk under stderr loses a warning, no traceback
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    nul = next((i for i, a in enumerate(argv) if "\x00" in a), None)
+    if nul is not None:  # no file name, plan or id can hold one; the OS refuses it as a path
+        say(f"hpdesk: argument {nul + 1} contains a NUL character (\\x00), which no file "
+            "name or value can hold", err=True)
+        return EXIT_USAGE
     if not argv or _is_file_argument(argv[0], parser):
         argv = ["gui", *argv]  # `hpdesk` and `hpdesk plan.yaml` (the desktop entry) open the window
     args = parser.parse_args(argv)

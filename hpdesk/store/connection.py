@@ -218,8 +218,10 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
     A failed COMMIT (a full disk) is rolled back too, so the connection does not keep the write
     lock; where SQLite already rolled back by itself, the original error is the one raised."""
-    conn.execute("BEGIN IMMEDIATE")
     try:
+        # BEGIN inside the try: a signal's exception (KeyboardInterrupt in a script at Ctrl-C)
+        # landing just after it still rolls back, so the process never keeps the write lock.
+        conn.execute("BEGIN IMMEDIATE")
         yield conn
         conn.execute("COMMIT")
     except BaseException:

@@ -281,14 +281,16 @@ def test_log_tail_of_any_bytes(blocks: list[bytes]) -> None:
 # values that are wrong in every way argparse and the handlers can meet.
 COMMANDS = [["plan", "validate"], ["plan", "preview"], ["plan", "new"], ["plan"], ["trials"],
             ["experiments"], ["status"], ["devices"], ["logs"], ["stop"], ["run"], ["start"],
-            ["resume"], ["--version"], ["--help"], ["nonsense"], ["-x"], ["plan", "frobnicate"]]
+            ["resume"], ["--version"], ["--help"], ["nonsense"], ["-x"], ["plan", "frobnicate"],
+            ["diagnose"], ["data", "inspect"], ["data"]]
 ARGS = ["--json", "--db", "--experiment", "--trials", "--task", "classification", "gan",
         "script", "-o", "--output", "--force", "--lang", "zh", "en", "--wait", "--max-trials",
         "--concurrency", "--optimizer", "adam", "--fine-tune", "--follow", "--help", "-h",
         "1", "0", "-1", "nan", "inf", "-inf", "1e400", "9" * 400, "9" * 5000, "", " ", "--",
         "=", "--db=", "--trials=0", "x.yaml", "x.toml", "x.json", "x.txt", "missing.yaml",
         "out.yaml", "/dev/null", ".", "..", "\x1b[31m", "é", "hostile.yaml", "hostile.json",
-        "utf16.yaml", "folder", "db.sqlite", "notadb.db"]
+        "utf16.yaml", "folder", "db.sqlite", "notadb.db", "--trial", "--data", "detection",
+        "\x00", "a\x00b"]
 
 
 def _cli_folder(folder: Path) -> None:
