@@ -152,6 +152,28 @@ def test_a_missing_file_is_a_sentence_not_an_exception(qtbot, tmp_path):
     p.stop()
 
 
+def test_a_file_that_would_not_open_is_tried_again_and_polled_once_it_does(
+        qtbot, db, tmp_path, monkeypatch):
+    """A database caught mid-write by another process (or moved away and put back) must not
+    leave the curves frozen for the rest of the session."""
+    import hpdesk.gui.base.poller as poller_module
+
+    monkeypatch.setattr(poller_module, "OPEN_RETRY_MS", 50)
+    path, exp_id, _ = db
+    away = tmp_path / "away.db"
+    path.rename(away)
+    p = ExperimentPoller(path, exp_id, interval_ms=30)
+    try:
+        with qtbot.waitSignal(p.failed, timeout=TIMEOUT_MS):
+            p.start()
+        away.rename(path)
+        with qtbot.waitSignal(p.polled, timeout=TIMEOUT_MS) as blocker:
+            pass
+        assert len(blocker.args[0].trials) == 3
+    finally:
+        p.stop()
+
+
 def test_stop_ends_the_thread_cleanly_and_can_be_called_twice(qtbot, db, qtlog):
     path, exp_id, _ = db
     for _ in range(3):  # start and stop quickly, as switching experiments does

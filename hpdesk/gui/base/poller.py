@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 DEFAULT_INTERVAL_MS = 250  # 4 Hz: live enough, cheap enough
 MAX_POINTS_PER_TICK = 200_000  # a backlog is read over several ticks, the window stays fluid
 READER_BUSY_TIMEOUT_MS = 2_000  # a reader waits little: a locked file is reported, then retried
+OPEN_RETRY_MS = 3_000  # a database that would not open is tried again this often
 CURVES_PER_RESULT = 8  # whole curves per curvesLoaded signal
 #: The GUI thread hands results on for at most this long per pass of its event loop: the
 #: worker reads 2,000 whole curves faster than the views draw them, and Qt delivers every
@@ -152,16 +153,26 @@ class _PollWorker(QObject):
         self._pending: dict[str, set[int]] = {}
         self._last_error = ""
         self._primed = False
+        self._opening: QTimer | None = None  # the next try to open, after a failed one
 
     @Slot()
     def begin(self) -> None:
+        self._opening = None
         try:
             self._store = Store(self._path, must_exist=True)
             self._store.conn.execute(f"PRAGMA busy_timeout = {READER_BUSY_TIMEOUT_MS}")
         except Exception as exc:  # StoreError says what is wrong in a sentence
+            self._store = None
             self._fail(self.tr("Cannot open %1: %2").replace("%1", str(self._path))
                        .replace("%2", str(exc)), exc_info=True)
+            # Try again: a file caught mid-write by another process, or put back, is readable
+            # in a moment; one that stays damaged keeps its message and costs an open a while.
+            self._opening = QTimer(self)
+            self._opening.setSingleShot(True)
+            self._opening.timeout.connect(self.begin)
+            self._opening.start(OPEN_RETRY_MS)
             return
+        self._last_error = ""
         self._timer = QTimer(self)
         self._timer.setInterval(self._interval_ms)
         self._timer.timeout.connect(self.tick)
@@ -218,6 +229,9 @@ class _PollWorker(QObject):
     @Slot()
     def finish(self) -> None:
         """Stop the timer and close the connection (no checkpoint: writers do that)."""
+        if self._opening is not None:
+            self._opening.stop()
+            self._opening = None
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
