@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hpdesk.analysis.series import ema
+from hpdesk.knowledge.lr_words import lr_text
 
 #: Rates or losses: a list, or a numpy array.
 Values = Sequence[float] | np.ndarray
@@ -80,10 +81,26 @@ class LrSuggestion:
     steepest_lr: float | None = None
     note: str = ""
     smoothed: list[float] = field(default_factory=list)
+    #: The sentences' keys in knowledge/data/lr_find.yaml and their figures, so they can be
+    #: said in either language (``reason``/``note`` are the English ones).
+    reason_key: str = ""
+    note_key: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.low is not None and self.high is not None
+
+    def reason_in(self, lang: str) -> str:
+        return lr_text(self.reason_key, lang, **self.fields) if self.reason_key else self.reason
+
+    def note_in(self, lang: str) -> str:
+        return lr_text(self.note_key, lang, **self.fields) if self.note_key else self.note
+
+
+def _no_range(key: str, smoothed: list[float] | None = None, **fields: str) -> LrSuggestion:
+    return LrSuggestion(None, None, lr_text(key, "en", **fields), smoothed=smoothed or [],
+                        reason_key=key, fields=dict(fields))
 
 
 def _fmt(x: float) -> str:
@@ -142,18 +159,12 @@ def suggest_range(lrs: Values, losses: Values) -> LrSuggestion:
     n_all = min(len(lrs), len(losses))
     lr, loss, cut = _usable(lrs, losses)
     if n_all == 0:
-        return LrSuggestion(None, None, "the sweep recorded no point, so there is no curve to "
-                                        "read a range from")
+        return _no_range("no_points")
     if lr.size == 0:
-        return LrSuggestion(None, None, "the loss was not a finite number from the first "
-                                        "mini-batch on (NaN or infinite at once), so the data, "
-                                        "the model or the loss need checking before the "
-                                        "learning rate")
+        return _no_range("not_finite")
     if lr.size < MIN_POINTS:
-        return LrSuggestion(None, None, f"the sweep gave only {lr.size} usable points (at least "
-                                        f"{MIN_POINTS} are needed) before the loss became NaN "
-                                        f"or infinite at {_fmt(float(lr[-1]))}; start the "
-                                        "sweep at a lower rate or give it more steps")
+        return _no_range("few_points", n=str(lr.size), minimum=str(MIN_POINTS),
+                         at=_fmt(float(lr[-1])))
     smooth = _smooth(loss)
     start = float(smooth[0])
     m = int(np.argmin(smooth))
@@ -161,13 +172,9 @@ def suggest_range(lrs: Values, losses: Values) -> LrSuggestion:
     fall = start - lowest
     scale = max(abs(start), abs(lowest), 1e-12)
     if not math.isfinite(fall) or fall < MIN_FALL * scale or m == 0:
-        return LrSuggestion(None, None, f"the loss never fell clearly below its starting value "
-                                        f"(smoothed start {start:.4g}, lowest {lowest:.4g}) "
-                                        f"between {_fmt(float(lr[0]))} and "
-                                        f"{_fmt(float(lr[-1]))}, so the sweep shows no rate "
-                                        "at which this model learns; try more steps or "
-                                        "another sweep range",
-                            smoothed=smooth.tolist())
+        return _no_range("never_fell", smooth.tolist(), start=f"{start:.4g}",
+                         lowest=f"{lowest:.4g}", first=_fmt(float(lr[0])),
+                         last=_fmt(float(lr[-1])))
     began = np.flatnonzero(smooth[: m + 1] <= start - FALL_STARTED * fall)
     low = float(lr[int(began[0])]) if began.size else float(lr[m])
     min_lr = float(lr[m])
@@ -175,13 +182,13 @@ def suggest_range(lrs: Values, losses: Values) -> LrSuggestion:
     note = ""
     if low >= high:
         low = high / 10.0
-        note = "the loss fell abruptly, so the range is the decade below the upper bound"
+        note = "abrupt"
     if m == lr.size - 1 and not cut:
-        note = ("the loss was still falling at the sweep's highest rate, so the upper bound "
-                "may be too low; sweep to a higher rate to see where it stops")
+        note = "still_falling"
     return LrSuggestion(float(f"{low:.3g}"), float(f"{high:.3g}"), min_lr=min_lr,
-                        steepest_lr=_steepest(lr[: m + 1], smooth[: m + 1]), note=note,
-                        smoothed=smooth.tolist())
+                        steepest_lr=_steepest(lr[: m + 1], smooth[: m + 1]),
+                        note=lr_text(note, "en") if note else "", smoothed=smooth.tolist(),
+                        note_key=note)
 
 
 def _steepest(lr: np.ndarray, smooth: np.ndarray) -> float | None:

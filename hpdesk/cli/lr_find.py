@@ -256,6 +256,8 @@ def _result(setup: SweepSetup, suggestion: LrSuggestion, comparison: GuideCompar
         "comparison": comparison.sentence,
         "reason": suggestion.reason,
         "note": suggestion.note,
+        "reason_zh": suggestion.reason_in("zh"),  # the window says them in its language
+        "note_zh": suggestion.note_in("zh"),
         "min_lr": suggestion.min_lr,
         "steepest_lr": suggestion.steepest_lr,
         "smoothed": suggestion.smoothed,

@@ -1591,6 +1591,10 @@
         <translation>建议 %1 到 %2；它高于指南给 %3 的范围（%4 到 %5）：超过指南的学习率后损失仍在下降。</translation>
     </message>
     <message>
+        <source>Note: %1</source>
+        <translation>注意：%1</translation>
+    </message>
+    <message>
         <source>learning rate</source>
         <translation>学习率</translation>
     </message>

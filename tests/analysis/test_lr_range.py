@@ -87,6 +87,25 @@ def test_abrupt_fall_keeps_low_below_high() -> None:
     assert "abruptly" in s.note
 
 
+@pytest.mark.parametrize("lrs, losses, expect", [
+    ([], [], "没有记录任何点"),
+    (LRS[:1], [math.nan], "NaN"),
+    (LRS, [2.0, 1.5, math.nan], "2 个可用点"),
+    (LRS, [2.3] * 100, "没有明显低于起始值"),
+])
+def test_every_reason_is_said_in_chinese_too(lrs: list[float], losses: list[float],
+                                             expect: str) -> None:
+    s = suggest_range(lrs, losses)
+    assert not s.ok and s.reason and expect in s.reason_in("zh")
+    assert s.reason_in("en") == s.reason
+
+
+def test_notes_are_said_in_chinese_too() -> None:
+    assert "仍在下降" in suggest_range(LRS, valley(bottom_at=1.0)).note_in("zh")
+    abrupt = suggest_range(LRS, [2.3] * 70 + [0.1] * 5 + [50.0] * 25)
+    assert "突然" in abrupt.note_in("zh") and abrupt.note_in("en") == abrupt.note
+
+
 def test_overlap_with_the_guide() -> None:
     s = suggest_range(LRS, valley())
     c = compare_with_guide(s, "adam", 1e-3, 1e-2)

@@ -81,6 +81,24 @@ def test_no_suggestion_says_why_and_cannot_apply(qtbot, tmp_path: Path) -> None:
     assert not dialog.apply_button.isEnabled() and len(dialog.regions) == 1
 
 
+def test_in_a_chinese_window_the_reason_and_the_note_are_chinese(qtbot, tmp_path: Path  # noqa: ANN001
+                                                                  ) -> None:
+    from PySide6.QtCore import QLocale
+
+    dialog = LrFindDialog(plan_from_preset("classification"), tmp_path / "t.db")
+    qtbot.addWidget(dialog)
+    before = QLocale()
+    QLocale.setDefault(QLocale("zh_CN"))  # what i18n.install does for a Chinese window
+    try:
+        dialog.show_result({**RESULT, "suggested_low": None, "suggested_high": None,
+                            "reason": "the loss never fell", "reason_zh": "损失始终没有下降"})
+        assert "损失始终没有下降" in dialog.sentence.text()
+        dialog.show_result({**RESULT, "note": "still falling", "note_zh": "仍在下降"})
+        assert "仍在下降" in dialog.sentence.text() and "still" not in dialog.sentence.text()
+    finally:
+        QLocale.setDefault(before)
+
+
 def test_below_the_guide_is_said() -> None:
     dialog = LrFindDialog(plan_from_preset("classification", optimizer="sgd"), Path("x.db"))
     text = dialog.comparison_text({**RESULT, "optimizer": "sgd", "guide_low": 0.01,

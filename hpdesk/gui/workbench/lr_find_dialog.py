@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QProcess
+from PySide6.QtCore import QLocale, QProcess
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -172,7 +172,7 @@ class LrFindDialog(QDialog):
         glo, ghi = float(r["guide_low"]), float(r["guide_high"])
         low, high = r.get("suggested_low"), r.get("suggested_high")
         if low is None or high is None:
-            return self.tr("No range suggested: %1").replace("%1", str(r.get("reason") or ""))
+            return self.tr("No range suggested: %1").replace("%1", _said(r, "reason"))
         low, high = float(low), float(high)
         args = {"%1": _fmt(low), "%2": _fmt(high), "%3": optimizer, "%4": _fmt(glo),
                 "%5": _fmt(ghi)}
@@ -188,6 +188,9 @@ class LrFindDialog(QDialog):
                            "%5): the loss was still falling past the guide's rates.")
         for key, value in args.items():
             text = text.replace(key, value)
+        note = _said(r, "note")
+        if note:
+            text += " " + self.tr("Note: %1").replace("%1", note)
         return text
 
     def _draw(self, r: Mapping[str, Any]) -> None:
@@ -256,6 +259,13 @@ class LrFindDialog(QDialog):
             self._folder.cleanup()
             self._folder = None
         super().done(result)
+
+
+def _said(result: Mapping[str, Any], key: str) -> str:
+    """The result's `key` sentence in the window's language (i18n sets the default locale):
+    `hpdesk lr-find --json` gives both, `key` in English and `key_zh` in Chinese."""
+    zh = QLocale().name().startswith("zh") and result.get(f"{key}_zh")
+    return str(result.get(f"{key}_zh") if zh else result.get(key) or "")
 
 
 def database_of(widget: QWidget) -> Path:
