@@ -207,30 +207,42 @@ def _steepest(lr: np.ndarray, smooth: np.ndarray) -> float | None:
 @dataclass(frozen=True)
 class GuideComparison:
     """The suggestion set against the guide's range for the optimiser: ``overlaps`` is None
-    when there is no suggestion; ``sentence`` says it either way."""
+    when there is no suggestion; ``sentence`` says it either way (in English;
+    ``sentence_in(lang)`` in either language)."""
 
     overlaps: bool | None
     sentence: str
+    key: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    suggestion: LrSuggestion | None = None
+
+    def sentence_in(self, lang: str) -> str:
+        if not self.key:
+            return self.sentence
+        fields = dict(self.fields)
+        if self.key == "compare_none" and self.suggestion is not None:
+            fields["reason"] = self.suggestion.reason_in(lang)
+        return lr_text(self.key, lang, **fields)
 
 
 def compare_with_guide(suggestion: LrSuggestion, optimizer: str, guide_low: float,
                        guide_high: float) -> GuideComparison:
     """Whether the suggested range overlaps the guide's recommended initial rates for
     ``optimizer`` (KNOWLEDGE.md's ranges), and why not when it does not."""
-    guide = f"the guide's range for {optimizer} ({_fmt(guide_low)} to {_fmt(guide_high)})"
+    fields = {"optimizer": optimizer, "guide_low": _fmt(guide_low),
+              "guide_high": _fmt(guide_high)}
+
+    def said(overlaps: bool | None, key: str, **more: str) -> GuideComparison:
+        both = {**fields, **more}
+        return GuideComparison(overlaps, lr_text(key, "en", **both), key, both, suggestion)
+
     if not suggestion.ok:
-        return GuideComparison(None, f"No range to compare with {guide}: {suggestion.reason}.")
+        return said(None, "compare_none", reason=suggestion.reason)
     low, high = float(suggestion.low or 0), float(suggestion.high or 0)
-    mine = f"The suggested range {_fmt(low)} to {_fmt(high)}"
+    mine = {"low": _fmt(low), "high": _fmt(high)}
     if low <= guide_high and guide_low <= high:
-        both = f"{_fmt(max(low, guide_low))} to {_fmt(min(high, guide_high))}"
-        return GuideComparison(True, f"{mine} overlaps {guide}; both agree on {both}.")
+        return said(True, "compare_overlaps", **mine, both_low=_fmt(max(low, guide_low)),
+                    both_high=_fmt(min(high, guide_high)))
     stop = _fmt(suggestion.min_lr) if suggestion.min_lr is not None else "?"
-    if high < guide_low:
-        return GuideComparison(False, f"{mine} lies below {guide}: in this sweep the loss "
-                                      f"stopped falling at {stop}, so the guide's rates are "
-                                      "near divergence for this model, data and batch size.")
-    return GuideComparison(False, f"{mine} lies above {guide}: the loss was still falling well "
-                                  f"past the guide's rates (it stopped at {stop}), so this "
-                                  "model and batch size tolerate larger steps than the "
-                                  "guide's typical ones.")
+    return said(False, "compare_below" if high < guide_low else "compare_above", **mine,
+                stop=stop)

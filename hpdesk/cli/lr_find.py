@@ -75,6 +75,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="which of the plan's optimiser choices to sweep (default: the first)")
     p.add_argument("--write", action="store_true",
                    help="write the suggested range into the plan file's lr range")
+    p.add_argument("--lang", choices=("en", "zh"), default="en",
+                   help="language of the reading: the comparison, the reason and the note")
     p.add_argument("--progress", action="store_true",
                    help="print `lr-find: step K of N` lines on stderr while it sweeps")
     p.set_defaults(handler=cmd_lr_find)
@@ -111,7 +113,7 @@ def cmd_lr_find(args: argparse.Namespace) -> int:
 
         say(dumps(result))
     else:
-        for line in describe(result):
+        for line in describe(result, args.lang):
             say(line)
     return EXIT_OK if suggestion.ok else EXIT_RUNTIME
 
@@ -254,6 +256,7 @@ def _result(setup: SweepSetup, suggestion: LrSuggestion, comparison: GuideCompar
         "points": [[lr, loss] for lr, loss in zip(lrs, losses)],
         "overlaps": comparison.overlaps,
         "comparison": comparison.sentence,
+        "comparison_zh": comparison.sentence_in("zh"),
         "reason": suggestion.reason,
         "note": suggestion.note,
         "reason_zh": suggestion.reason_in("zh"),  # the window says them in its language
@@ -270,8 +273,10 @@ def _result(setup: SweepSetup, suggestion: LrSuggestion, comparison: GuideCompar
     }
 
 
-def describe(result: dict[str, Any]) -> list[str]:
-    """The text report: settings, the curve as a small table, the suggestion and the guide."""
+def describe(result: dict[str, Any], lang: str = "en") -> list[str]:
+    """The text report: settings, the curve as a small table, the suggestion and the guide;
+    the reading (reason, note, comparison) in `lang`."""
+    zh = "_zh" if lang == "zh" else ""
     g = f"{result['guide_low']:.2g} to {result['guide_high']:.2g}"
     lines = [f"learning-rate range test of the {result['task']} task with "
              f"{result['optimizer']}: experiment {result['experiment_id']}, trial "
@@ -292,11 +297,11 @@ def describe(result: dict[str, Any]) -> list[str]:
                      f"{result['suggested_high']:.2g} (the loss was lowest at "
                      f"{result['min_lr']:.2g})")
     else:
-        lines.append(f"no range suggested: {result['reason']}")
+        lines.append(f"no range suggested: {result['reason' + zh]}")
     if result["note"]:
-        lines.append(f"note: {result['note']}")
+        lines.append(f"note: {result['note' + zh]}")
     lines.append(f"the guide's range for {result['optimizer']}: {g}")
-    lines.append(result["comparison"])
+    lines.append(result["comparison" + zh])
     if result["written"]:
         lines.append(result["written"])
     return lines

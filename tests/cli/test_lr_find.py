@@ -56,6 +56,7 @@ def test_digits_suggests_a_range_that_overlaps_the_guide(digits: dict[str, Any])
     assert result["suggested_low"] < result["suggested_high"]
     assert result["suggested_low"] <= result["guide_high"]
     assert result["guide_low"] <= result["suggested_high"]
+    assert "与指南给 adam 的范围（0.001 到 0.01）重叠" in result["comparison_zh"]
 
 
 def test_the_curve_is_a_trial_in_the_store(digits: dict[str, Any]) -> None:
