@@ -38,6 +38,7 @@ from hpdesk.runner.trial_start import TrialStarter
 from hpdesk.runner.warm import WarmLauncher, WarmProcess
 from hpdesk.search import WAIT, Continuation, Decision, GridTooLarge, Suggestion
 from hpdesk.store import Store, Trial, lock_busy
+from hpdesk.store.connection import storage_failure
 from hpdesk.store.curves import compact_curves
 
 log = logging.getLogger(__name__)
@@ -468,8 +469,14 @@ class Scheduler:
         only: the rows stay, so a failure here is logged and the experiment goes on."""
         try:
             compact_curves(self.store, trial_id, final=final)
-        except Exception:
-            log.warning("could not pack the curves of trial %s", trial_id, exc_info=True)
+        except Exception as exc:
+            # The disk or the file (full, read-only, damaged): one line, no traceback; the
+            # scheduler's own next write says it and stops as it must.
+            failure = storage_failure(exc, self.store.path)
+            if failure is not None:
+                log.warning("could not pack the curves of trial %s: %s", trial_id, failure)
+            else:
+                log.warning("could not pack the curves of trial %s", trial_id, exc_info=True)
 
     def _compact_running(self) -> None:
         now = time.monotonic()
