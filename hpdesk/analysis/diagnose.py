@@ -90,7 +90,7 @@ def diagnose_trials(store: Store, trials: Sequence[Trial]) -> list[TrialFinding]
         names = metrics_to_read(store.experiment_metric_names(experiment_id))
         curves = trial_curves(store, [t.id for t in group], names)
         for t in sorted(group, key=lambda t: t.number):
-            findings = diagnose_curves(curves.get(t.id, {}), live=t.state == "running")
+            findings = diagnose_curves(curves.get(t.id, {}))
             if t.state == "diverged" and not any(f.kind == "diverged" for f in findings):
                 stopped = _stopped_diverged(store, t)
                 if stopped is not None:

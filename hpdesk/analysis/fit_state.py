@@ -110,12 +110,10 @@ def _quiet(check: Callable[P, R]) -> Callable[P, R]:
 
 
 @_quiet
-def diagnose_curves(curves: Mapping[str, Curve], *, live: bool = False) -> list[FitFinding]:
-    """Every finding the curves of one trial support, most urgent first.
-
-    `live`: the trial is still running, so "the end" is only the latest report; the checks are
-    the same (a live finding may go away as the run goes on)."""
-    del live  # the same rules hold; kept so callers say what they pass
+def diagnose_curves(curves: Mapping[str, Curve]) -> list[FitFinding]:
+    """Every finding the curves of one trial support, most urgent first. A running trial's
+    curves are judged by the same rules up to its latest report (a finding may then go away
+    as the run goes on)."""
     found: list[FitFinding] = []
     losses = {n: c for n, c in curves.items() if is_loss(n) and len(c)}
     gan = is_gan(curves)

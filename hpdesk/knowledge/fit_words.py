@@ -50,13 +50,6 @@ class FitWording(Cited):
     context_en: str = ""
     context_zh: str = ""
 
-    def fields(self) -> set[str]:
-        """The figures the templates quote (each must be in the finding's facts)."""
-        out: set[str] = set()
-        for text in (self.evidence_en, self.evidence_zh, self.action_en, self.action_zh):
-            out |= {f for _, f, _, _ in string.Formatter().parse(text) if f}
-        return out
-
 
 @dataclass(frozen=True)
 class Worded(Cited):

@@ -29,6 +29,9 @@ STATE_COLORS: dict[str, str] = {
     "diverged": "#9467bd",
     "interrupted": "#bcbd22",
 }
+#: Advice and findings by level: the colour and the icon every view draws them with.
+LEVEL_COLORS: dict[str, str] = {"error": "#d62728", "warning": "#e08a00", "info": "#1f77b4"}
+LEVEL_ICONS: dict[str, str] = {"error": "\u2716", "warning": "\u26a0", "info": "\u2139"}
 #: Where a trial's curve ended, the marker's shape (pyqtgraph symbols) tells why as well as its
 #: colour: a pruner's cut (down triangle) never looks like a person's stop (square).
 STATE_SYMBOLS: dict[str, str] = {

@@ -21,13 +21,10 @@ from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from hpdesk.analysis.diagnose import TrialFinding, diagnose_trials
 from hpdesk.gui.base.background import Background
+from hpdesk.gui.base.common import LEVEL_COLORS, LEVEL_ICONS
 from hpdesk.gui.base.poller import PollResult
 from hpdesk.store import Store, Trial
 
-# The advice panel's colours and icons by level (hpdesk.gui.workbench.advice.LEVEL_COLORS):
-# the workbench sits beside the trials and curves, so the values are repeated here.
-LEVEL_COLORS = {"error": "#d62728", "warning": "#e08a00", "info": "#1f77b4"}
-LEVEL_ICONS = {"error": "\u2716", "warning": "\u26a0", "info": "\u2139"}
 LEVEL_RANK = {"error": 0, "warning": 1, "info": 2}
 LIVE_INTERVAL_MS = 5000  # a running trial is diagnosed again at most this often
 BATCH = 200  # trials per background job: the first badges of a large database come early

@@ -27,7 +27,7 @@ from shiboken6 import isValid
 from hpdesk.analysis.class_counts import class_counts, data_of
 from hpdesk.analysis.evidence import trial_evidence
 from hpdesk.gui.base.background import Background
-from hpdesk.gui.base.common import named
+from hpdesk.gui.base.common import LEVEL_COLORS, LEVEL_ICONS, named
 from hpdesk.gui.base.inputs import fill, html_escape
 from hpdesk.gui.workbench.data_inspection import (
     DataInspections,
@@ -37,9 +37,6 @@ from hpdesk.gui.workbench.data_inspection import (
 )
 from hpdesk.knowledge import Finding, advise
 from hpdesk.store import Store
-
-LEVEL_COLORS = {"error": "#d62728", "warning": "#e08a00", "info": "#1f77b4"}
-_ICONS = {"error": "\u2716", "warning": "\u26a0", "info": "\u2139"}
 
 
 class AdvicePanel(QWidget):
@@ -231,7 +228,7 @@ class AdvicePanel(QWidget):
 
     def _block(self, level: str, title: str, body: str, source: str, params: str = "") -> str:
         color = LEVEL_COLORS.get(level, "#8c8c8c")
-        head = (f"<span style='color:{color}; font-weight:bold'>{_ICONS.get(level, '')} "
+        head = (f"<span style='color:{color}; font-weight:bold'>{LEVEL_ICONS.get(level, '')} "
                 f"{html_escape(title)}</span>")
         if params:
             head += " &nbsp; " + params

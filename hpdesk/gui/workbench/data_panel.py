@@ -37,9 +37,8 @@ from PySide6.QtWidgets import (
 from shiboken6 import isValid
 
 from hpdesk.gui.base.bar_chart import MARKER, BarChart
-from hpdesk.gui.base.common import named
+from hpdesk.gui.base.common import LEVEL_COLORS, LEVEL_ICONS, named
 from hpdesk.gui.base.inputs import fill, html_escape
-from hpdesk.gui.workbench.advice import LEVEL_COLORS
 from hpdesk.gui.workbench.data_inspection import (
     DataInspections,
     Inspection,
@@ -51,7 +50,6 @@ from hpdesk.gui.workbench.data_sources import data_text
 MAX_ROWS = 5000  # classes listed in the table (the chart draws them all)
 MAX_FILES_LISTED = 500  # identical groups, unreadable files listed
 RARE_BACKGROUND = QColor("#fde0c5")
-_ICONS = {"error": "\u2716", "warning": "\u26a0", "info": "\u2139"}
 
 
 def _item(value: Any, text: str | None = None) -> QTableWidgetItem:
@@ -382,7 +380,7 @@ class DataPanel(QWidget):
             color = LEVEL_COLORS.get(f.level, "#8c8c8c")
             source = fill(self.tr("Source: %1"), f.source_text(self._lang))
             blocks.append(
-                f"<p><span style='color:{color}; font-weight:bold'>{_ICONS.get(f.level, '')} "
+                f"<p><span style='color:{color}; font-weight:bold'>{LEVEL_ICONS.get(f.level, '')} "
                 f"{html_escape(levels.get(f.level, f.level))}</span><br>"
                 f"{html_escape(f.message(self._lang))}<br>"
                 f"<span style='color:#777777; font-size:small'>{html_escape(source)}</span></p>")
